@@ -1,0 +1,34 @@
+package io.apilb.backend;
+
+import io.apilb.config.BackendConfig;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One kube-apiserver instance, immutable identity only. Its changing health lives in
+ * {@link BackendState} and its live counters in {@link BackendStats}.
+ *
+ * @param serverName name verified in the backend's certificate (and sent as SNI) instead of
+ *     {@code host}; empty means verify {@code host} itself (an IP SAN for IP literals)
+ */
+public record Backend(String name, String host, int port, Optional<String> serverName) {
+
+  public Backend {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(serverName, "serverName");
+  }
+
+  public static Backend of(BackendConfig config, Optional<String> serverName) {
+    return new Backend(config.name(), config.host(), config.port(), serverName);
+  }
+
+  /** The name the TLS client verifies and sends as SNI. */
+  public String verifiedName() {
+    return serverName.orElse(host);
+  }
+
+  public String address() {
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+}

@@ -1,0 +1,93 @@
+package io.apilb.backend;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Backend membership and state. Writes come from one control thread only (health, operator,
+ * reload); event loops read {@link #snapshot()}. Every state change is logged with its cause.
+ */
+public final class BackendSet {
+  private static final Logger log = LoggerFactory.getLogger(BackendSet.class);
+
+  private final Clock clock;
+  private final AtomicReference<BackendSnapshot> current;
+  private final List<Consumer<BackendSnapshot>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  public BackendSet(List<Backend> backends, Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    List<BackendEntry> entries = new ArrayList<>();
+    for (Backend b : backends) {
+      entries.add(new BackendEntry(b, BackendState.initial(clock.instant()), new BackendStats()));
+    }
+    this.current = new AtomicReference<>(BackendSnapshot.of(1, entries));
+  }
+
+  public BackendSnapshot snapshot() {
+    return current.get();
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Called when a new snapshot is published (on the control thread). */
+  public void addListener(Consumer<BackendSnapshot> listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Applies {@code change} to one backend's state and publishes a new snapshot if it changed.
+   * Control thread only.
+   */
+  public void update(String name, UnaryOperator<BackendState> change) {
+    BackendSnapshot snap = current.get();
+    List<BackendEntry> next = new ArrayList<>(snap.entries().size());
+    boolean changed = false;
+    for (BackendEntry e : snap.entries()) {
+      if (e.name().equals(name)) {
+        BackendState before = e.state();
+        BackendState after = change.apply(before);
+        if (!after.equals(before)) {
+          changed = true;
+          if (!after.flags().equals(before.flags())) {
+            log.info(
+                "backend {} ({}) {} -> {}: {}",
+                name, e.backend().address(), before.summary(), after.summary(), after.reason());
+          }
+          e = new BackendEntry(e.backend(), after, e.stats());
+        }
+      }
+      next.add(e);
+    }
+    if (changed) {
+      publish(BackendSnapshot.of(snap.version() + 1, next));
+    }
+  }
+
+  /** Replaces the membership (reload): kept backends keep their state and counters. */
+  public void replaceMembers(List<Backend> backends) {
+    BackendSnapshot snap = current.get();
+    List<BackendEntry> next = new ArrayList<>();
+    for (Backend b : backends) {
+      BackendEntry old = snap.entries().stream()
+          .filter(e -> e.backend().equals(b)).findFirst().orElse(null);
+      next.add(old != null ? old : new BackendEntry(b, BackendState.initial(clock.instant()), new BackendStats()));
+    }
+    publish(BackendSnapshot.of(snap.version() + 1, next));
+  }
+
+  private void publish(BackendSnapshot snap) {
+    current.set(snap);
+    for (Consumer<BackendSnapshot> l : listeners) {
+      l.accept(snap);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package io.apilb.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole validated configuration, mapped once from Typesafe Config by {@link ConfigLoader}.
+ * Immutable: a reload builds a new instance and the control thread swaps it in.
+ *
+ * @param source the file this configuration came from, if any (for messages)
+ */
+public record ApilbConfig(
+    Optional<Path> source,
+    ListenerConfig listener,
+    List<BackendConfig> backends,
+    BackendTlsConfig backendTls,
+    HealthConfig health,
+    AdminConfig admin,
+    ProxyConfig proxy) {
+
+  public ApilbConfig {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(listener, "listener");
+    backends = List.copyOf(backends);
+    Objects.requireNonNull(backendTls, "backendTls");
+    Objects.requireNonNull(health, "health");
+    Objects.requireNonNull(admin, "admin");
+    Objects.requireNonNull(proxy, "proxy");
+  }
+}

@@ -1,0 +1,32 @@
+package io.apilb.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Proxy-path limits and timeouts ({@code apilb.proxy.*}).
+ *
+ * @param connectTimeout TCP connect plus TLS handshake towards a backend
+ * @param requestTimeout total time for a short (not long-running) request; 0 disables
+ * @param maxInitialLineLength HTTP/1.1 request line limit (longer: 400 with Status JSON)
+ * @param maxHeaderSize total request header limit (larger: 431 with Status JSON)
+ * @param backendIdleTimeout idle pooled backend connections are closed after this; below the
+ *     apiserver's own 90 s so that we, not the backend, close idle connections
+ * @param maxIdlePerBackend idle connections kept per backend per event loop
+ * @param retryBufferBytes request bodies up to this size are held for a retry
+ */
+public record ProxyConfig(
+    Duration connectTimeout,
+    Duration requestTimeout,
+    int maxInitialLineLength,
+    int maxHeaderSize,
+    Duration backendIdleTimeout,
+    int maxIdlePerBackend,
+    int retryBufferBytes) {
+
+  public ProxyConfig {
+    Objects.requireNonNull(connectTimeout, "connectTimeout");
+    Objects.requireNonNull(requestTimeout, "requestTimeout");
+    Objects.requireNonNull(backendIdleTimeout, "backendIdleTimeout");
+  }
+}

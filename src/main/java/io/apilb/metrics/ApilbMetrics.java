@@ -1,0 +1,74 @@
+package io.apilb.metrics;
+
+import static com.codahale.metrics.MetricRegistry.name;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/**
+ * apilb's metrics, declared in one class so the failure taxonomy and dashboards stay in step.
+ * Thread-safe; callers on event loops only touch counters and timers (no locks, no I/O).
+ */
+public final class ApilbMetrics {
+  private final MetricRegistry registry;
+
+  public ApilbMetrics(MetricRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MetricRegistry registry() {
+    return registry;
+  }
+
+  /** One finished exchange on {@code backend}. */
+  public void requestCompleted(String backend, String requestClass, int status, long nanos) {
+    registry.counter(name(MetricNames.BACKEND_REQUESTS, backend, requestClass, Integer.toString(status))).inc();
+    registry.timer(name(MetricNames.BACKEND_LATENCY, backend)).update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Registers the live gauges of one backend (idempotent). */
+  public void registerBackend(String backend, IntSupplier inFlight, IntSupplier longRunning, IntSupplier ready) {
+    registry.gauge(name(MetricNames.BACKEND_INFLIGHT, backend), () -> (Gauge<Integer>) inFlight::getAsInt);
+    registry.gauge(name(MetricNames.BACKEND_LONGRUNNING, backend), () -> (Gauge<Integer>) longRunning::getAsInt);
+    registry.gauge(name(MetricNames.BACKEND_READY, backend), () -> (Gauge<Integer>) ready::getAsInt);
+  }
+
+  /** Forgets a removed backend's gauges. */
+  public void unregisterBackend(String backend) {
+    registry.removeMatching((n, m) -> n.startsWith(MetricNames.BACKEND_INFLIGHT + "." + backend)
+        || n.startsWith(MetricNames.BACKEND_LONGRUNNING + "." + backend)
+        || n.startsWith(MetricNames.BACKEND_READY + "." + backend));
+  }
+
+  /** A probe result: "ok" or a failure kind (status, timeout, connect, tls, protocol). */
+  public void probe(String backend, String result) {
+    registry.counter(name(MetricNames.BACKEND_PROBES, backend, result)).inc();
+  }
+
+  public void retry(String backend, String reason) {
+    registry.counter(name(MetricNames.BACKEND_RETRIES, backend, reason)).inc();
+  }
+
+  public void connectFailure(String backend) {
+    registry.counter(name(MetricNames.BACKEND_CONNECT_FAILURES, backend)).inc();
+  }
+
+  public void connectionAccepted(String protocol) {
+    registry.counter(name(MetricNames.LISTENER_CONNECTIONS, protocol)).inc();
+  }
+
+  public Counter activeConnections() {
+    return registry.counter(MetricNames.LISTENER_ACTIVE);
+  }
+
+  public void tlsHandshakeFailure() {
+    registry.counter(MetricNames.LISTENER_TLS_FAILURES).inc();
+  }
+
+  public void proxyFailure(String failure) {
+    registry.counter(name(MetricNames.PROXY_FAILURES, failure)).inc();
+  }
+}

@@ -1,0 +1,39 @@
+package io.apilb.metrics;
+
+/**
+ * Every Dropwizard metric name in one place. Names are dotted; per-backend names embed the
+ * backend name (a DNS label, so it has no dots) and are turned into Prometheus labels by the
+ * mapping in {@code PrometheusExporter}.
+ *
+ * <pre>
+ * apilb.backend.requests.BACKEND.CLASS.CODE   counter  -> apilb_backend_requests_total{backend,class,code}
+ * apilb.backend.latency.BACKEND               timer    -> apilb_backend_request_duration_seconds{backend}
+ * apilb.backend.inflight.BACKEND              gauge    -> apilb_backend_inflight_requests{backend}
+ * apilb.backend.longrunning.BACKEND           gauge    -> apilb_backend_longrunning_requests{backend}
+ * apilb.backend.ready.BACKEND                 gauge    -> apilb_backend_ready{backend}
+ * apilb.backend.probes.BACKEND.RESULT         counter  -> apilb_backend_probes_total{backend,result}
+ * apilb.backend.retries.BACKEND.REASON        counter  -> apilb_backend_retries_total{backend,reason}
+ * apilb.backend.connect_failures.BACKEND      counter  -> apilb_backend_connect_failures_total{backend}
+ * apilb.listener.connections.PROTOCOL         counter  -> apilb_listener_connections_total{protocol}
+ * apilb.listener.connections.active           counter  -> apilb_listener_active_connections
+ * apilb.listener.tls_handshake_failures       counter  -> apilb_listener_tls_handshake_failures_total
+ * apilb.proxy.failures.FAILURE                counter  -> apilb_proxy_failures_total{failure}
+ * </pre>
+ */
+public final class MetricNames {
+  public static final String PREFIX = "apilb";
+  public static final String BACKEND_REQUESTS = "apilb.backend.requests";
+  public static final String BACKEND_LATENCY = "apilb.backend.latency";
+  public static final String BACKEND_INFLIGHT = "apilb.backend.inflight";
+  public static final String BACKEND_LONGRUNNING = "apilb.backend.longrunning";
+  public static final String BACKEND_READY = "apilb.backend.ready";
+  public static final String BACKEND_PROBES = "apilb.backend.probes";
+  public static final String BACKEND_RETRIES = "apilb.backend.retries";
+  public static final String BACKEND_CONNECT_FAILURES = "apilb.backend.connect_failures";
+  public static final String LISTENER_CONNECTIONS = "apilb.listener.connections";
+  public static final String LISTENER_ACTIVE = "apilb.listener.connections.active";
+  public static final String LISTENER_TLS_FAILURES = "apilb.listener.tls_handshake_failures";
+  public static final String PROXY_FAILURES = "apilb.proxy.failures";
+
+  private MetricNames() {}
+}

@@ -1,0 +1,138 @@
+package io.apilb.tls;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PrivateKey;
+import java.security.Security;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMException;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
+import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.pkcs.PKCSException;
+
+/**
+ * Reads and writes the PEM files kubeadm writes: certificates, chains and CA bundles; PKCS#1 RSA,
+ * SEC1 EC and PKCS#8 keys, encrypted PKCS#8 with a passphrase. The only Bouncy Castle user for
+ * PEM. Blocking file I/O: call it from the control thread or start-up, never an event loop.
+ */
+public final class PemFiles {
+  static {
+    if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
+      Security.addProvider(new BouncyCastleProvider());
+    }
+  }
+
+  private PemFiles() {}
+
+  /** Every certificate in {@code file}, in order (leaf first for a chain). */
+  public static List<X509Certificate> readCertificates(Path file) throws TlsMaterialException {
+    List<X509Certificate> out = new ArrayList<>();
+    JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        PEMParser parser = new PEMParser(r)) {
+      Object o;
+      while ((o = parser.readObject()) != null) {
+        if (o instanceof X509CertificateHolder holder) {
+          out.add(converter.getCertificate(holder));
+        }
+      }
+    } catch (IOException | CertificateException e) {
+      throw new TlsMaterialException("cannot read certificates from " + file + ": " + e.getMessage(), e);
+    }
+    if (out.isEmpty()) {
+      throw new TlsMaterialException("no PEM certificate found in " + file);
+    }
+    return out;
+  }
+
+  /**
+   * The private key in {@code file}: PKCS#1 ("RSA PRIVATE KEY"), SEC1 ("EC PRIVATE KEY"), PKCS#8
+   * ("PRIVATE KEY") or encrypted PKCS#8 ("ENCRYPTED PRIVATE KEY", needs {@code passphrase}).
+   */
+  public static PrivateKey readPrivateKey(Path file, Optional<char[]> passphrase) throws TlsMaterialException {
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        PEMParser parser = new PEMParser(r)) {
+      JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+      Object o;
+      while ((o = parser.readObject()) != null) {
+        if (o instanceof PEMKeyPair pair) {
+          return converter.getPrivateKey(pair.getPrivateKeyInfo());
+        }
+        if (o instanceof PrivateKeyInfo info) {
+          return converter.getPrivateKey(info);
+        }
+        if (o instanceof PKCS8EncryptedPrivateKeyInfo enc) {
+          char[] pass = passphrase.orElseThrow(() -> new TlsMaterialException(
+              "private key in " + file + " is encrypted and no passphrase file is configured"));
+          return converter.getPrivateKey(enc.decryptPrivateKeyInfo(
+              new JceOpenSSLPKCS8DecryptorProviderBuilder().build(pass)));
+        }
+        if (o instanceof PEMEncryptedKeyPair enc) {
+          char[] pass = passphrase.orElseThrow(() -> new TlsMaterialException(
+              "private key in " + file + " is encrypted and no passphrase file is configured"));
+          return converter.getPrivateKey(
+              enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().build(pass)).getPrivateKeyInfo());
+        }
+      }
+    } catch (PEMException | PKCSException | OperatorCreationException e) {
+      throw new TlsMaterialException("cannot decode private key in " + file + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new TlsMaterialException("cannot read private key " + file + ": " + e.getMessage(), e);
+    }
+    throw new TlsMaterialException("no PEM private key found in " + file);
+  }
+
+  /** PEM text of certificates or keys (PKCS#8 for keys). */
+  public static String toPem(Object... objects) {
+    StringWriter sw = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
+      for (Object o : objects) {
+        if (o instanceof PrivateKey key) {
+          w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
+        } else {
+          w.writeObject(o);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return sw.toString();
+  }
+
+  /** Writes certificates to {@code file} (mode 0644 where POSIX). */
+  public static void writeCertificates(Path file, X509Certificate... certs) throws IOException {
+    Files.writeString(file, toPem((Object[]) certs), StandardCharsets.US_ASCII);
+  }
+
+  /** Writes a PKCS#8 key to {@code file}, created with mode 0600 where POSIX. */
+  public static void writePrivateKey(Path file, PrivateKey key) throws IOException {
+    Files.deleteIfExists(file);
+    try {
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(file);
+    }
+    Files.writeString(file, toPem(key), StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
+  }
+}
