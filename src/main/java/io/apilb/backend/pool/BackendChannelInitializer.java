@@ -1,0 +1,40 @@
+package io.apilb.backend.pool;
+
+import io.apilb.backend.Backend;
+import io.apilb.tls.TlsContexts;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+
+/**
+ * Backend connection pipeline: {@code tls → http-client-codec → relay}. HTTP/1.1 only: upgrades
+ * require it, and anonymous HTTP/2 requests make kube-apiserver close the connection.
+ */
+final class BackendChannelInitializer extends ChannelInitializer<Channel> {
+  static final String TLS = "backend-tls";
+  static final String CODEC = "backend-http-codec";
+  static final String IDLE = "backend-pool-idle";
+  static final String RELAY = "backend-relay";
+
+  private final SslContext sslContext;
+  private final Backend backend;
+  private final int maxHeaderSize;
+
+  BackendChannelInitializer(SslContext sslContext, Backend backend, int maxHeaderSize) {
+    this.sslContext = sslContext;
+    this.backend = backend;
+    this.maxHeaderSize = maxHeaderSize;
+  }
+
+  @Override
+  protected void initChannel(Channel ch) {
+    ch.pipeline()
+        .addLast(TLS, TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend))
+        .addLast(CODEC, new HttpClientCodec(
+            new HttpDecoderConfig().setMaxHeaderSize(Math.max(maxHeaderSize, 65536)).setMaxChunkSize(65536),
+            false, false))
+        .addLast(RELAY, new BackendRelayHandler());
+  }
+}

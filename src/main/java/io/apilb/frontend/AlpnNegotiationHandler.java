@@ -1,0 +1,87 @@
+package io.apilb.frontend;
+
+import io.apilb.config.ListenerConfig;
+import io.apilb.config.ProxyConfig;
+import io.apilb.metrics.ApilbMetrics;
+import io.apilb.proxy.ClientExchangeHandler;
+import io.apilb.proxy.ProxyContext;
+import io.apilb.support.HandlerNames;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs the HTTP/1.1 or HTTP/2 pipeline once the TLS handshake has chosen a protocol; a
+ * client that offers no ALPN gets HTTP/1.1 (SPDY and WebSocket clients usually offer none).
+ */
+final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler {
+  private static final Logger log = LoggerFactory.getLogger(AlpnNegotiationHandler.class);
+
+  private final ProxyContext px;
+  private final ListenerConfig listener;
+
+  AlpnNegotiationHandler(ProxyContext px, ListenerConfig listener) {
+    super(ApplicationProtocolNames.HTTP_1_1);
+    this.px = px;
+    this.listener = listener;
+  }
+
+  @Override
+  protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+    ApilbMetrics metrics = px.metrics();
+    if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+      metrics.connectionAccepted("h2");
+      addHttp2Handlers(ctx.pipeline());
+    } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
+      metrics.connectionAccepted("http1");
+      addHttp1Handlers(ctx.pipeline());
+    } else {
+      throw new IllegalStateException("unexpected ALPN protocol: " + protocol);
+    }
+  }
+
+  private void addHttp1Handlers(ChannelPipeline p) {
+    ProxyConfig proxy = px.config();
+    // Auto-read off: the exchange reads the next message only when it can forward it.
+    p.channel().config().setAutoRead(false);
+    p.addLast(HandlerNames.HTTP1_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+            .setMaxInitialLineLength(proxy.maxInitialLineLength())
+            .setMaxHeaderSize(proxy.maxHeaderSize())
+            .setMaxChunkSize(65536)))
+        .addLast(HandlerNames.HTTP1_EXPECT_CONTINUE, new HttpServerExpectContinueHandler())
+        .addLast(HandlerNames.FLOW_CONTROL, new FlowControlHandler())
+        .addLast(HandlerNames.EXCHANGE, new ClientExchangeHandler(px, false));
+  }
+
+  private void addHttp2Handlers(ChannelPipeline p) {
+    // The connection keeps reading (frames of every stream, PINGs answered at once by the codec);
+    // each stream's child channel has auto-read off, so HTTP/2 flow control is the backpressure.
+    Http2Settings settings = Http2Settings.defaultSettings()
+        .maxConcurrentStreams(listener.maxConcurrentStreams())
+        .initialWindowSize(1 << 20)
+        .maxHeaderListSize(px.config().maxHeaderSize());
+    p.addLast(HandlerNames.HTTP2_FRAME_CODEC, Http2FrameCodecBuilder.forServer()
+            .initialSettings(settings)
+            .autoAckPingFrame(true)
+            .validateHeaders(true)
+            .build())
+        .addLast(HandlerNames.HTTP2_MULTIPLEXER, new Http2MultiplexHandler(new Http2StreamInitializer(px)));
+  }
+
+  @Override
+  protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+    px.metrics().tlsHandshakeFailure();
+    log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+}

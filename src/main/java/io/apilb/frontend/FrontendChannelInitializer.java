@@ -1,0 +1,49 @@
+package io.apilb.frontend;
+
+import io.apilb.config.ListenerConfig;
+import io.apilb.proxy.ProxyContext;
+import io.apilb.support.HandlerNames;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.util.function.Supplier;
+
+/**
+ * A new client connection: {@code tls → alpn}; ALPN then installs the HTTP/1.1 or HTTP/2
+ * handlers. The TLS context is read per connection, so a rotated certificate applies to new
+ * connections while open ones keep theirs.
+ */
+public final class FrontendChannelInitializer extends ChannelInitializer<SocketChannel> {
+  private final ProxyContext px;
+  private final ListenerConfig listener;
+  private final Supplier<SslContext> sslContext;
+
+  public FrontendChannelInitializer(ProxyContext px, ListenerConfig listener, Supplier<SslContext> sslContext) {
+    this.px = px;
+    this.listener = listener;
+    this.sslContext = sslContext;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    var active = px.metrics().activeConnections();
+    ch.pipeline()
+        .addLast(HandlerNames.CONNECTION_METRICS, new ChannelInboundHandlerAdapter() {
+          @Override
+          public void channelActive(ChannelHandlerContext ctx) {
+            active.inc();
+            ctx.fireChannelActive();
+          }
+
+          @Override
+          public void channelInactive(ChannelHandlerContext ctx) {
+            active.dec();
+            ctx.fireChannelInactive();
+          }
+        })
+        .addLast(HandlerNames.TLS, sslContext.get().newHandler(ch.alloc()))
+        .addLast(HandlerNames.ALPN, new AlpnNegotiationHandler(px, listener));
+  }
+}

@@ -1,0 +1,65 @@
+package io.apilb.frontend;
+
+import io.apilb.config.ListenerConfig;
+import io.apilb.proxy.ProxyContext;
+import io.apilb.support.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.util.function.Supplier;
+
+/** The client-facing TLS listener. */
+public final class FrontendServer implements AutoCloseable {
+  private final ListenerConfig config;
+  private final ProxyContext px;
+  private final Supplier<SslContext> sslContext;
+  private final Transport transport;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private Channel serverChannel;
+
+  public FrontendServer(ListenerConfig config, ProxyContext px, Supplier<SslContext> sslContext,
+      Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
+    this.config = config;
+    this.px = px;
+    this.sslContext = sslContext;
+    this.transport = transport;
+    this.boss = boss;
+    this.workers = workers;
+  }
+
+  /** Binds the listener; the caller (start-up code, never an event loop) waits on the future. */
+  public ChannelFuture start() {
+    ServerBootstrap b = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(transport.serverChannelClass())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
+        .childHandler(new FrontendChannelInitializer(px, config, sslContext));
+    ChannelFuture f = b.bind(config.address(), config.port());
+    serverChannel = f.channel();
+    return f;
+  }
+
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Stops accepting new connections; open ones continue. */
+  public ChannelFuture stopAccepting() {
+    return serverChannel.close();
+  }
+
+  @Override
+  public void close() {
+    if (serverChannel != null) {
+      serverChannel.close();
+    }
+  }
+}

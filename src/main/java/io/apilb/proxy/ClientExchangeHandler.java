@@ -1,0 +1,666 @@
+package io.apilb.proxy;
+
+import io.apilb.backend.BackendEntry;
+import io.apilb.backend.BackendSnapshot;
+import io.apilb.backend.pool.BackendConnectException;
+import io.apilb.backend.pool.BackendPool;
+import io.apilb.backend.pool.BackendRelayHandler;
+import io.apilb.balancing.RequestClass;
+import io.apilb.balancing.SelectionContext;
+import io.apilb.support.Channels;
+import io.apilb.support.HandlerNames;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client request at a time through exactly one backend: the last handler of an HTTP/1.1
+ * connection, or of an HTTP/2 stream's child channel (which speaks the same HTTP/1 objects, so
+ * there is one code path). This class holds state transitions only; header rules, retry policy,
+ * classification and error bodies live in their own types.
+ *
+ * <p>States: {@code IDLE → CONNECTING → FORWARDING → IDLE}, or {@code → TUNNEL} after a 101, or
+ * {@code → CLOSED}. Backpressure: client and backend channels have auto-read off; the client is
+ * read only while the backend is writable, and the backend only while the client is writable.
+ * The backend channel lives on this channel's event loop, so no field needs to be volatile.
+ */
+public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter implements BackendRelayHandler.Listener {
+  private static final Logger log = LoggerFactory.getLogger(ClientExchangeHandler.class);
+
+  private enum State { IDLE, CONNECTING, FORWARDING, TUNNEL, CLOSED }
+
+  private final ProxyContext px;
+  private final boolean http2;
+  private ChannelHandlerContext ctx;
+  private State state = State.IDLE;
+
+  // the current exchange
+  private long exchangeId;
+  private HttpRequest backendHead;
+  private HttpMethod method = HttpMethod.GET;
+  private RequestClass requestClass = RequestClass.SHORT;
+  private boolean clientKeepAlive = true;
+  private boolean requestComplete;
+  private long requestBodyBytes;
+  private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
+  private final Set<String> tried = new HashSet<>(4);
+  private String lastConnectFailure;
+  private int readRetries;
+  private BackendEntry backend;
+  private BackendPool pool;
+  private Channel backendChannel;
+  private BackendRelayHandler relay;
+  private boolean counted;
+  private boolean responseStarted;
+  private boolean skipInformationalEnd;
+  private int responseStatus;
+  private boolean backendKeepAlive;
+  private long startNanos;
+  private ScheduledFuture<?> timeout;
+
+  public ClientExchangeHandler(ProxyContext px, boolean http2) {
+    this.px = px;
+    this.http2 = http2;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (ctx.channel().isActive() && ctx.channel().isRegistered()) {
+      ctx.read();
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    ctx.read();
+    ctx.fireChannelActive();
+  }
+
+  // ---------------------------------------------------------------- client → apilb
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == State.TUNNEL) {
+      tunnelFromClient(msg);
+    } else if (msg instanceof HttpRequest req) {
+      if (state != State.IDLE) {
+        ReferenceCountUtil.release(msg); // cannot happen with flow control; never mix exchanges
+        return;
+      }
+      onRequestHead(req);
+    } else if (msg instanceof HttpContent content) {
+      onRequestContent(content);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onRequestHead(HttpRequest req) {
+    resetExchange();
+    startNanos = System.nanoTime();
+    method = req.method();
+    DecoderResult dr = req.decoderResult();
+    if (dr.isFailure()) {
+      ReferenceCountUtil.release(req);
+      clientKeepAlive = false;
+      boolean tooLarge = dr.cause() instanceof TooLongHttpHeaderException;
+      fail(tooLarge ? ProxyFailure.HEADERS_TOO_LARGE : ProxyFailure.BAD_REQUEST,
+          tooLarge ? "request headers too large" : "malformed HTTP request: " + rootMessage(dr.cause()), 0);
+      return;
+    }
+    clientKeepAlive = http2 || HttpUtil.isKeepAlive(req);
+    requestClass = RequestClassifier.classify(req.uri(), req.headers());
+    boolean full = req instanceof FullHttpRequest;
+    if (method.equals(HttpMethod.CONNECT) || (http2 && requestClass == RequestClass.UPGRADE)) {
+      ReferenceCountUtil.release(req);
+      requestComplete = full;
+      fail(ProxyFailure.UPGRADE_NOT_SUPPORTED,
+          "CONNECT and protocol upgrades are not supported over HTTP/2; use HTTP/1.1 for exec, attach and port-forward", 0);
+      return;
+    }
+    boolean bodyFollows = full ? ((FullHttpRequest) req).content().isReadable()
+        : (http2 || HeaderRules.requestHasBody(req));
+    backendHead = HeaderRules.backendRequest(req, requestClass == RequestClass.UPGRADE, bodyFollows, clientAddress());
+    if (full) {
+      ByteBuf body = ((FullHttpRequest) req).content();
+      if (body.isReadable() && !backendHead.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        backendHead.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        backendHead.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+      }
+      requestBodyBytes += body.readableBytes();
+      pending.add(new DefaultLastHttpContent(body)); // takes over the request's reference
+      requestComplete = true;
+    }
+    long timeoutMillis = px.config().requestTimeout().toMillis();
+    if (requestClass == RequestClass.SHORT && timeoutMillis > 0) {
+      timeout = ctx.executor().schedule(this::onRequestTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+    state = State.CONNECTING;
+    connectToBackend();
+  }
+
+  private void onRequestContent(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    if (state == State.CONNECTING) {
+      requestComplete |= last;
+      requestBodyBytes += content.content().readableBytes();
+      pending.add(content);
+      return;
+    }
+    if (state != State.FORWARDING || backendChannel == null || requestComplete) {
+      content.release(); // a body we no longer forward (error already answered)
+      return;
+    }
+    requestComplete = last;
+    requestBodyBytes += content.content().readableBytes();
+    backendChannel.writeAndFlush(content).addListener(closeBackendOnFailure());
+    if (!last && backendChannel.isWritable()) {
+      ctx.read();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable() && backendChannel != null
+        && (state == State.FORWARDING || state == State.TUNNEL)) {
+      backendChannel.read();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (state == State.CONNECTING || state == State.FORWARDING) {
+      px.metrics().proxyFailure(ProxyFailure.CLIENT_CLOSED.metricTag());
+      if (backend != null && responseStarted) {
+        recordCompletion(responseStatus);
+      }
+    }
+    State was = state;
+    state = State.CLOSED;
+    cancelTimeout();
+    releasePending();
+    if (backendChannel != null) {
+      Channel b = backendChannel;
+      detachBackend();
+      if (was == State.TUNNEL) {
+        Channels.closeOnFlush(b);
+      } else {
+        b.close(); // the client went away: cancel the backend request now
+      }
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("client channel {} failed: {}", ctx.channel(), cause.toString());
+    ctx.close();
+  }
+
+  // ---------------------------------------------------------------- choosing and connecting
+
+  private void connectToBackend() {
+    BackendSnapshot snapshot = px.backends().snapshot();
+    var choice = px.balancer().select(snapshot, new SelectionContext(requestClass, tried));
+    if (choice.isEmpty()) {
+      String why = tried.isEmpty() ? noReadyBackendMessage(snapshot)
+          : "no backend could be reached (last error: " + lastConnectFailure + ")";
+      // Nothing reached a backend: the client may safely retry, whatever the verb.
+      fail(ProxyFailure.NO_READY_BACKEND, why, 1);
+      return;
+    }
+    backend = choice.get();
+    tried.add(backend.name());
+    pool = px.pools().pool(ctx.channel().eventLoop(), backend.backend());
+    long id = exchangeId;
+    Future<Channel> f = requestClass == RequestClass.UPGRADE ? pool.connectDedicated() : pool.acquire();
+    f.addListener(done -> onBackendAcquired(id, f));
+  }
+
+  private void onBackendAcquired(long id, Future<Channel> f) {
+    if (!f.isSuccess()) {
+      if (id != exchangeId || state != State.CONNECTING) {
+        return;
+      }
+      Throwable cause = f.cause();
+      lastConnectFailure = cause.getMessage();
+      px.metrics().connectFailure(backend.name());
+      String reason = cause instanceof BackendConnectException bce && bce.tls() ? "tls" : "connect";
+      log.debug("exchange {}: {}; trying another backend", id, cause.getMessage());
+      px.metrics().retry(backend.name(), reason);
+      connectToBackend();
+      return;
+    }
+    Channel ch = f.getNow();
+    if (id != exchangeId || state != State.CONNECTING) {
+      pool.release(ch); // the client left or timed out meanwhile; the connection is clean
+      return;
+    }
+    backendChannel = ch;
+    relay = ch.pipeline().get(BackendRelayHandler.class);
+    relay.attach(this);
+    backend.stats().requestStarted(requestClass.longRunning());
+    counted = true;
+    state = State.FORWARDING;
+    ch.write(backendHead).addListener(closeBackendOnFailure());
+    HttpContent c;
+    while ((c = pending.poll()) != null) {
+      ch.write(c).addListener(closeBackendOnFailure());
+    }
+    ch.flush();
+    if (!requestComplete && ch.isWritable()) {
+      ctx.read();
+    }
+    ch.read();
+  }
+
+  // ---------------------------------------------------------------- backend → client
+
+  @Override
+  public void onBackendMessage(Object msg) {
+    if (state == State.TUNNEL) {
+      tunnelFromBackend(msg);
+      return;
+    }
+    if (state != State.FORWARDING) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse resp) {
+      if (resp.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        log.debug("backend {} sent a malformed response: {}", backend.name(), resp.decoderResult().cause().toString());
+        backendChannel.close();
+        return;
+      }
+      int code = resp.status().code();
+      if (code == 101 && requestClass == RequestClass.UPGRADE) {
+        ReferenceCountUtil.release(msg);
+        switchToTunnel(resp);
+        return;
+      }
+      if (code / 100 == 1) {
+        // 100 Continue is answered by apilb itself (Expect is not forwarded); drop others.
+        ReferenceCountUtil.release(msg);
+        skipInformationalEnd = true;
+        backendChannel.read();
+        return;
+      }
+      responseStarted = true;
+      responseStatus = code;
+      backendKeepAlive = HttpUtil.isKeepAlive(resp);
+      ctx.write(HeaderRules.clientResponse(resp, method, http2, clientKeepAlive));
+      ReferenceCountUtil.release(msg);
+      if (resp instanceof LastHttpContent) {
+        ctx.flush();
+        finishExchange();
+        return;
+      }
+      ctx.flush();
+      readBackendIfClientWritable();
+      return;
+    }
+    if (msg instanceof HttpContent content) {
+      if (skipInformationalEnd) {
+        if (content instanceof LastHttpContent) {
+          skipInformationalEnd = false;
+        }
+        content.release();
+        backendChannel.read();
+        return;
+      }
+      boolean last = content instanceof LastHttpContent;
+      ctx.writeAndFlush(content);
+      if (last) {
+        finishExchange();
+      } else {
+        readBackendIfClientWritable();
+      }
+      return;
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
+  @Override
+  public void onBackendWritabilityChanged(boolean writable) {
+    if (writable && state == State.FORWARDING && !requestComplete) {
+      ctx.read();
+    }
+  }
+
+  @Override
+  public void onBackendInactive() {
+    if (state == State.TUNNEL) {
+      detachBackend();
+      state = State.CLOSED;
+      Channels.closeOnFlush(ctx.channel());
+      return;
+    }
+    if (state != State.FORWARDING) {
+      return;
+    }
+    String name = backend.name();
+    detachBackend();
+    if (!responseStarted) {
+      if (RetryPolicy.mayRetryAfterWrite(method, requestBodyBytes, requestComplete, readRetries)) {
+        readRetries++;
+        px.metrics().retry(name, "backend_reset");
+        log.debug("exchange {}: backend {} closed before responding to {}; retrying elsewhere", exchangeId, name, method);
+        pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        state = State.CONNECTING;
+        connectToBackend();
+        return;
+      }
+      // The backend may have executed it: answer, and never add Retry-After.
+      fail(ProxyFailure.BACKEND_RESET, "backend " + name + " closed the connection before responding", 0);
+      return;
+    }
+    // Mid-response: the status line is gone; the only honest signal is to break the stream.
+    recordCompletion(responseStatus);
+    px.metrics().proxyFailure(ProxyFailure.BACKEND_RESET_MID_RESPONSE.metricTag());
+    cancelTimeout();
+    state = State.CLOSED;
+    ctx.close();
+  }
+
+  private void readBackendIfClientWritable() {
+    if (ctx.channel().isWritable() && backendChannel != null) {
+      backendChannel.read();
+    }
+  }
+
+  private void finishExchange() {
+    cancelTimeout();
+    recordCompletion(responseStatus);
+    Channel b = backendChannel;
+    BackendPool p = pool;
+    detachBackend();
+    boolean reusable = requestComplete && backendKeepAlive && requestClass != RequestClass.UPGRADE;
+    if (reusable) {
+      p.release(b);
+    } else {
+      b.close();
+    }
+    state = State.IDLE;
+    if (http2) {
+      if (!requestComplete) {
+        ctx.close(); // the client is still sending a body nobody will read: reset the stream
+      }
+      return;
+    }
+    if (!clientKeepAlive || !requestComplete) {
+      state = State.CLOSED;
+      Channels.closeOnFlush(ctx.channel());
+      return;
+    }
+    ctx.read(); // the next request on this HTTP/1.1 connection
+  }
+
+  // ---------------------------------------------------------------- upgrades
+
+  private void switchToTunnel(HttpResponse resp) {
+    cancelTimeout();
+    responseStarted = true;
+    responseStatus = 101;
+    state = State.TUNNEL;
+    HttpResponse head = HeaderRules.clientResponse(resp, method, false, true);
+    FullHttpResponse switching = new DefaultFullHttpResponse(head.protocolVersion(), head.status(), Unpooled.EMPTY_BUFFER);
+    switching.headers().set(head.headers());
+    ctx.writeAndFlush(switching).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
+        f.channel().close();
+      }
+    });
+    // Codecs go: from here on both sides are opaque bytes. Bytes the decoders already buffered
+    // are passed on as ByteBufs when they are removed.
+    ChannelPipeline cp = ctx.pipeline();
+    removeIfPresent(cp, HandlerNames.FLOW_CONTROL);
+    removeIfPresent(cp, HandlerNames.HTTP1_EXPECT_CONTINUE);
+    removeIfPresent(cp, HandlerNames.HTTP1_CODEC);
+    ChannelPipeline bp = backendChannel.pipeline();
+    removeIfPresent(bp, "backend-http-codec");
+    recordCompletion(101);
+    ctx.read();
+    backendChannel.read();
+  }
+
+  private void tunnelFromClient(Object msg) {
+    ByteBuf bytes = toBytes(msg);
+    if (bytes == null || backendChannel == null) {
+      if (bytes != null) {
+        bytes.release();
+      }
+      return;
+    }
+    backendChannel.writeAndFlush(bytes).addListener((ChannelFutureListener) f -> {
+      if (f.isSuccess()) {
+        ctx.read();
+      } else {
+        f.channel().close();
+      }
+    });
+  }
+
+  private void tunnelFromBackend(Object msg) {
+    ByteBuf bytes = toBytes(msg);
+    if (bytes == null) {
+      if (backendChannel != null) {
+        backendChannel.read();
+      }
+      return;
+    }
+    ctx.writeAndFlush(bytes).addListener((ChannelFutureListener) f -> {
+      if (f.isSuccess()) {
+        if (backendChannel != null) {
+          backendChannel.read();
+        }
+      } else {
+        f.channel().close();
+      }
+    });
+  }
+
+  /** Raw bytes from a message seen after a switch (decoders may still emit a last HttpContent). */
+  private static ByteBuf toBytes(Object msg) {
+    if (msg instanceof ByteBuf b) {
+      if (b.isReadable()) {
+        return b;
+      }
+      b.release();
+      return null;
+    }
+    if (msg instanceof HttpContent c) {
+      if (c.content().isReadable()) {
+        return c.content();
+      }
+      c.release();
+      return null;
+    }
+    ReferenceCountUtil.release(msg);
+    return null;
+  }
+
+  private static void removeIfPresent(ChannelPipeline p, String name) {
+    if (p.get(name) != null) {
+      p.remove(name);
+    }
+  }
+
+  // ---------------------------------------------------------------- failures and bookkeeping
+
+  private void onRequestTimeout() {
+    timeout = null;
+    if (state != State.CONNECTING && state != State.FORWARDING) {
+      return;
+    }
+    String who = backend == null ? "a backend" : "backend " + backend.name();
+    fail(ProxyFailure.BACKEND_TIMEOUT,
+        "request to " + who + " timed out after " + px.config().requestTimeout().toSeconds() + "s", 0);
+  }
+
+  /** Answers the client with a Status body (or breaks the stream if a response already began). */
+  private void fail(ProxyFailure failure, String message, int retryAfterSeconds) {
+    cancelTimeout();
+    releasePending();
+    if (backendChannel != null) {
+      Channel b = backendChannel;
+      detachBackend();
+      b.close();
+    }
+    px.metrics().proxyFailure(failure.metricTag());
+    if (state == State.CLOSED || !ctx.channel().isActive()) {
+      state = State.CLOSED;
+      return;
+    }
+    if (responseStarted) {
+      state = State.CLOSED;
+      ctx.close();
+      return;
+    }
+    log.debug("exchange {} {}: {} {}", exchangeId, method, failure.status().code(), message);
+    FullHttpResponse r = StatusResponses.failure(ctx.alloc(), failure, message, retryAfterSeconds);
+    boolean close = !http2 && (!clientKeepAlive || !requestComplete);
+    if (close) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ChannelFuture wf = ctx.writeAndFlush(r);
+    if (http2) {
+      state = State.IDLE;
+      if (!requestComplete) {
+        wf.addListener(ChannelFutureListener.CLOSE);
+      }
+    } else if (close) {
+      state = State.CLOSED;
+      wf.addListener(ChannelFutureListener.CLOSE);
+    } else {
+      state = State.IDLE;
+      ctx.read();
+    }
+  }
+
+  private ChannelFutureListener closeBackendOnFailure() {
+    return f -> {
+      if (!f.isSuccess()) {
+        f.channel().close();
+      }
+    };
+  }
+
+  private void recordCompletion(int status) {
+    if (backend != null) {
+      px.metrics().requestCompleted(backend.name(), requestClass.label(), status, System.nanoTime() - startNanos);
+    }
+  }
+
+  private void detachBackend() {
+    if (relay != null) {
+      relay.detach();
+    }
+    if (counted) {
+      backend.stats().requestEnded(requestClass.longRunning());
+      counted = false;
+    }
+    relay = null;
+    backendChannel = null;
+  }
+
+  private void resetExchange() {
+    exchangeId++;
+    backendHead = null;
+    requestComplete = false;
+    requestBodyBytes = 0;
+    releasePending();
+    tried.clear();
+    lastConnectFailure = null;
+    readRetries = 0;
+    backend = null;
+    pool = null;
+    responseStarted = false;
+    skipInformationalEnd = false;
+    responseStatus = 0;
+    backendKeepAlive = false;
+  }
+
+  private void releasePending() {
+    HttpContent c;
+    while ((c = pending.poll()) != null) {
+      ReferenceCountUtil.release(c);
+    }
+  }
+
+  private void cancelTimeout() {
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+  }
+
+  private String clientAddress() {
+    Channel ch = ctx.channel();
+    SocketAddress a = http2 && ch.parent() != null ? ch.parent().remoteAddress() : ch.remoteAddress();
+    if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
+      return isa.getAddress().getHostAddress();
+    }
+    return String.valueOf(a);
+  }
+
+  private static String noReadyBackendMessage(BackendSnapshot snapshot) {
+    if (snapshot.entries().isEmpty()) {
+      return "no backend is configured";
+    }
+    StringBuilder b = new StringBuilder("no ready kube-apiserver backend:");
+    for (BackendEntry e : snapshot.entries()) {
+      b.append(' ').append(e.name()).append(" is ").append(e.state().summary())
+          .append(" (").append(e.state().reason()).append(");");
+    }
+    b.setLength(b.length() - 1);
+    return b.toString();
+  }
+
+  private static String rootMessage(Throwable t) {
+    if (t == null) {
+      return "unknown error";
+    }
+    if (t instanceof TooLongFrameException) {
+      return t.getMessage();
+    }
+    Throwable r = t;
+    while (r.getCause() != null && r.getCause() != r) {
+      r = r.getCause();
+    }
+    return r.getMessage() == null ? r.getClass().getSimpleName() : r.getMessage();
+  }
+}

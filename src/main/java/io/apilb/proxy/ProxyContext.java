@@ -1,0 +1,20 @@
+package io.apilb.proxy;
+
+import io.apilb.backend.BackendSet;
+import io.apilb.backend.pool.BackendPools;
+import io.apilb.balancing.Balancer;
+import io.apilb.config.ProxyConfig;
+import io.apilb.metrics.ApilbMetrics;
+import java.util.Objects;
+
+/** What every exchange needs, shared by all connections. Immutable; its parts are thread-safe. */
+public record ProxyContext(
+    BackendSet backends, Balancer balancer, BackendPools pools, ApilbMetrics metrics, ProxyConfig config) {
+  public ProxyContext {
+    Objects.requireNonNull(backends, "backends");
+    Objects.requireNonNull(balancer, "balancer");
+    Objects.requireNonNull(pools, "pools");
+    Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(config, "config");
+  }
+}

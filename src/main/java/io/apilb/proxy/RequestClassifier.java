@@ -1,0 +1,99 @@
+package io.apilb.proxy;
+
+import io.apilb.balancing.RequestClass;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Classifies requests like kube-apiserver's long-running check: {@code watch} (query or legacy
+ * {@code /watch/} path), the {@code exec}, {@code attach}, {@code portforward}, {@code proxy}
+ * subresources, {@code log} with {@code follow=true}; any {@code Connection: upgrade} request is
+ * an upgrade. Pure and allocation-light: it runs per request on event loops.
+ */
+public final class RequestClassifier {
+  private RequestClassifier() {}
+
+  public static RequestClass classify(String uri, HttpHeaders headers) {
+    if (isUpgrade(headers)) {
+      return RequestClass.UPGRADE;
+    }
+    QueryStringDecoder q = new QueryStringDecoder(uri);
+    String path = q.path();
+    if (truthy(q.parameters().get("watch"))) {
+      return RequestClass.LONG_RUNNING;
+    }
+    String[] seg = path.split("/");
+    // /api/v1/watch/... and /apis/G/V/watch/...
+    for (int i = 0; i < seg.length && i < 5; i++) {
+      if (seg[i].equals("watch") && i >= 3 && (seg[1].equals("api") || seg[1].equals("apis"))) {
+        return RequestClass.LONG_RUNNING;
+      }
+    }
+    String sub = subresource(seg);
+    if (sub != null) {
+      switch (sub) {
+        case "exec", "attach", "portforward", "proxy" -> {
+          return RequestClass.LONG_RUNNING;
+        }
+        case "log" -> {
+          if (truthy(q.parameters().get("follow"))) {
+            return RequestClass.LONG_RUNNING;
+          }
+        }
+        default -> { }
+      }
+    }
+    if (path.startsWith("/debug/pprof/")) {
+      return RequestClass.LONG_RUNNING;
+    }
+    return RequestClass.SHORT;
+  }
+
+  /** The server's rule: "upgrade" anywhere in a Connection value. */
+  public static boolean isUpgrade(HttpHeaders headers) {
+    for (String v : headers.getAll(HttpHeaderNames.CONNECTION)) {
+      if (v.toLowerCase(Locale.ROOT).contains("upgrade")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean truthy(List<String> values) {
+    if (values == null || values.isEmpty()) {
+      return false;
+    }
+    String v = values.get(0);
+    return !(v.equals("false") || v.equals("0"));
+  }
+
+  /**
+   * Subresource of a resource path: /api/v1/namespaces/NS/RES/NAME/SUB,
+   * /api/v1/RES/NAME/SUB, and the /apis/GROUP/VERSION/... forms.
+   */
+  static String subresource(String[] seg) {
+    int base;
+    if (seg.length > 1 && seg[1].equals("api")) {
+      base = 3; // "", api, v1
+    } else if (seg.length > 1 && seg[1].equals("apis")) {
+      base = 4; // "", apis, group, version
+    } else {
+      return null;
+    }
+    int rest = seg.length - base;
+    if (rest >= 1 && seg[base].equals("namespaces")) {
+      // namespaces/NS/RES/NAME/SUB or namespaces/NAME/SUB (namespace subresources)
+      if (rest == 3) {
+        return seg[base + 2];
+      }
+      if (rest >= 5) {
+        return seg[base + 4];
+      }
+      return null;
+    }
+    return rest >= 3 ? seg[base + 2] : null;
+  }
+}

@@ -1,0 +1,34 @@
+package io.apilb.support;
+
+/**
+ * Names of every pipeline handler, and the order they run in. Change a pipeline here first.
+ *
+ * <pre>
+ * listener connection (before ALPN):
+ *   tls → alpn
+ * HTTP/1.1 connection (after ALPN "http/1.1" or none):
+ *   tls → http1-codec → http1-expect-continue → flow-control → exchange
+ *   after 101 Switching Protocols: tls → exchange (raw bytes both ways; codecs removed)
+ * HTTP/2 connection (after ALPN "h2"):
+ *   tls → http2-frame-codec → http2-multiplexer
+ * HTTP/2 stream (child channel, one per request):
+ *   http2-to-http1 → flow-control → exchange
+ * backend connection (BackendChannelInitializer):
+ *   backend-tls → backend-http-codec → [backend-pool-idle, while pooled] → backend-relay
+ *   after 101: backend-tls → backend-relay
+ * </pre>
+ */
+public final class HandlerNames {
+  public static final String TLS = "tls";
+  public static final String ALPN = "alpn";
+  public static final String CONNECTION_METRICS = "connection-metrics";
+  public static final String HTTP1_CODEC = "http1-codec";
+  public static final String HTTP1_EXPECT_CONTINUE = "http1-expect-continue";
+  public static final String FLOW_CONTROL = "flow-control";
+  public static final String EXCHANGE = "exchange";
+  public static final String HTTP2_FRAME_CODEC = "http2-frame-codec";
+  public static final String HTTP2_MULTIPLEXER = "http2-multiplexer";
+  public static final String HTTP2_TO_HTTP1 = "http2-to-http1";
+
+  private HandlerNames() {}
+}
