@@ -10,12 +10,13 @@ import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.ArrayList;
 import java.util.regex.Pattern;
 
 /**
@@ -302,6 +303,6 @@ public final class ConfigLoader {
   }
 
   private static String human(Duration duration) {
-    return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    return duration.toString().substring(2).toLowerCase(Locale.ROOT);
   }
 }

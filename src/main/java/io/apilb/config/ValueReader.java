@@ -26,6 +26,7 @@ final class ValueReader {
   private final Path baseDir;
   private final List<ConfigError> errors = new ArrayList<>();
   private final List<String> brokenPaths = new ArrayList<>();
+  private int problems;
 
   /**
    * @param sourceName the file (or description) being loaded, named by errors about missing keys
@@ -42,12 +43,14 @@ final class ValueReader {
     return List.copyOf(errors);
   }
 
+  /** Problems found so far, including those suppressed below a path already reported as broken. */
   int errorCount() {
-    return errors.size();
+    return problems;
   }
 
   /** Records a problem with {@code path}, located at {@code value}'s origin (or the loaded file). */
   void report(String path, ConfigValue value, String message) {
+    problems++;
     for (String broken : brokenPaths) {
       if (path.startsWith(broken + ".") || path.startsWith(broken + "[")) {
         return; // the enclosing object was already reported as having the wrong type
@@ -58,6 +61,7 @@ final class ValueReader {
 
   /** Records a problem not tied to one key, such as a syntax error. */
   void reportGeneral(ConfigOrigin origin, String message) {
+    problems++;
     if (origin == null) {
       errors.add(new ConfigError("", sourceName, -1, message));
     } else {
