@@ -1,0 +1,308 @@
+package io.apilb.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Loads the operator's HOCON file, falls back to {@code reference.conf} for every default, validates
+ * everything and maps it into immutable records. Every problem is collected and reported together
+ * in one {@link ConfigException}. This is the only place that sees a Typesafe {@code Config}.
+ *
+ * <p>File paths in the configuration are resolved against the directory of the file that sets them;
+ * the loader does not check that they exist (TLS loading reports missing files).
+ */
+public final class ConfigLoader {
+
+  static final String ROOT = "apilb";
+
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Set<String> BACKEND_KEYS = Set.of("name", "address", "weight");
+
+  private ConfigLoader() {}
+
+  /** Loads and validates {@code file}, resolving includes and {@code ${?ENV}} substitutions. */
+  public static ApilbConfig load(Path file) throws ConfigException {
+    String name = file.toString();
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new ConfigException(List.of(new ConfigError("", name, -1, "cannot read configuration file")));
+    }
+    ConfigParseOptions options = ConfigParseOptions.defaults().setAllowMissing(false);
+    Path dir = file.toAbsolutePath().getParent();
+    return fromParsed(() -> ConfigFactory.parseFile(file.toFile(), options), name, dir, Optional.of(file));
+  }
+
+  /**
+   * Parses and validates HOCON text. {@code originDescription} names the text in errors. Relative
+   * file paths stay relative.
+   */
+  public static ApilbConfig parse(String hoconText, String originDescription) throws ConfigException {
+    ConfigParseOptions options = ConfigParseOptions.defaults().setOriginDescription(originDescription);
+    return fromParsed(
+        () -> ConfigFactory.parseString(hoconText, options), originDescription, null, Optional.empty());
+  }
+
+  private interface Parser {
+    Config parse();
+  }
+
+  private static ApilbConfig fromParsed(Parser parser, String name, Path dir, Optional<Path> source)
+      throws ConfigException {
+    Config merged;
+    Config own;
+    try {
+      own = parser.parse();
+      merged = own.withFallback(ConfigFactory.defaultReference()).resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      ValueReader reader = new ValueReader(ConfigFactory.empty(), name, dir);
+      reader.reportGeneral(e.origin(), withoutOrigin(e));
+      throw new ConfigException(reader.errors());
+    }
+    ValueReader reader = new ValueReader(merged, name, dir);
+    checkTopLevelKeys(own, reader);
+    ApilbConfig config = map(merged, reader, source);
+    if (reader.errorCount() > 0) {
+      throw new ConfigException(reader.errors());
+    }
+    return config;
+  }
+
+  private static ApilbConfig map(Config merged, ValueReader reader, Optional<Path> source) {
+    ConfigValue root = merged.root().get(ROOT);
+    if (!(root instanceof ConfigObject rootObject)) {
+      reader.report(ROOT, root, "must be an object (got " + ValueReader.show(root) + ")");
+      return null;
+    }
+    new KeyChecker(referenceRoot()).check(rootObject, reader);
+    ListenerConfig listener = listener(reader);
+    List<BackendConfig> backends = backends(reader);
+    BackendTlsConfig backendTls = backendTls(reader);
+    HealthConfig health = health(reader);
+    AdminConfig admin = admin(reader);
+    ProxyConfig proxy = proxy(reader);
+    if (reader.errorCount() > 0) {
+      return null;
+    }
+    return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy);
+  }
+
+  private static ListenerConfig listener(ValueReader r) {
+    int before = r.errorCount();
+    String address = r.string("apilb.listener.address");
+    Integer port = r.integer("apilb.listener.port", 0, 65535);
+    Path cert = r.file("apilb.listener.tls.cert-file");
+    Path key = r.file("apilb.listener.tls.key-file");
+    Integer streams = r.integer("apilb.listener.max-concurrent-streams", 100, Integer.MAX_VALUE);
+    return r.errorCount() > before ? null : new ListenerConfig(address, port, cert, key, streams);
+  }
+
+  private static BackendTlsConfig backendTls(ValueReader r) {
+    int before = r.errorCount();
+    Path ca = r.file("apilb.backend-tls.ca-file");
+    Optional<String> serverName = r.optionalString("apilb.backend-tls.server-name");
+    return r.errorCount() > before ? null : new BackendTlsConfig(ca, serverName);
+  }
+
+  private static HealthConfig health(ValueReader r) {
+    int before = r.errorCount();
+    String path = r.string("apilb.health.path");
+    if (path != null && !path.startsWith("/")) {
+      r.report("apilb.health.path", r.value("apilb.health.path"), "must start with '/' (got \"" + path + "\")");
+    }
+    Duration interval = r.duration("apilb.health.interval", false);
+    Duration timeout = r.duration("apilb.health.timeout", false);
+    Integer rise = r.integer("apilb.health.rise", 1, Integer.MAX_VALUE);
+    Integer fall = r.integer("apilb.health.fall", 1, Integer.MAX_VALUE);
+    Double jitter = r.decimal("apilb.health.jitter", 0.0, 0.5);
+    if (interval != null && timeout != null && timeout.compareTo(interval) >= 0) {
+      reportTimeoutNotBelowInterval(r, interval, timeout);
+    }
+    return r.errorCount() > before
+        ? null
+        : new HealthConfig(path, interval, timeout, rise, fall, jitter);
+  }
+
+  /** Blames whichever of the two the operator set, preferring the timeout. */
+  private static void reportTimeoutNotBelowInterval(ValueReader r, Duration interval, Duration timeout) {
+    ConfigValue timeoutValue = r.value("apilb.health.timeout");
+    ConfigValue intervalValue = r.value("apilb.health.interval");
+    if (ValueReader.isDefault(timeoutValue) && !ValueReader.isDefault(intervalValue)) {
+      r.report("apilb.health.interval", intervalValue,
+          "must be greater than apilb.health.timeout (" + human(timeout) + "), got "
+              + ValueReader.show(intervalValue));
+    } else {
+      r.report("apilb.health.timeout", timeoutValue,
+          "must be less than apilb.health.interval (" + human(interval) + "), got "
+              + ValueReader.show(timeoutValue));
+    }
+  }
+
+  private static AdminConfig admin(ValueReader r) {
+    int before = r.errorCount();
+    String address = r.string("apilb.admin.address");
+    Integer port = r.integer("apilb.admin.port", 0, 65535);
+    return r.errorCount() > before ? null : new AdminConfig(address, port);
+  }
+
+  private static ProxyConfig proxy(ValueReader r) {
+    int before = r.errorCount();
+    Duration connect = r.duration("apilb.proxy.connect-timeout", false);
+    Duration request = r.duration("apilb.proxy.request-timeout", true);
+    Integer initialLine = r.bytes("apilb.proxy.max-initial-line-length", 1, Integer.MAX_VALUE);
+    Integer headerSize = r.bytes("apilb.proxy.max-header-size", 1, Integer.MAX_VALUE);
+    Duration idle = r.duration("apilb.proxy.backend-idle-timeout", false);
+    Integer maxIdle = r.integer("apilb.proxy.max-idle-per-backend", 0, Integer.MAX_VALUE);
+    Integer retryBuffer = r.bytes("apilb.proxy.retry-buffer-bytes", 0, Integer.MAX_VALUE);
+    return r.errorCount() > before
+        ? null
+        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer);
+  }
+
+  private static List<BackendConfig> backends(ValueReader r) {
+    String path = "apilb.backends";
+    ConfigValue value = r.required(path);
+    if (value == null) {
+      return List.of();
+    }
+    if (value.valueType() != ConfigValueType.LIST) {
+      r.report(path, value, "must be a list of { name = ..., address = ... } objects (got "
+          + ValueReader.show(value) + ")");
+      return List.of();
+    }
+    ConfigList list = (ConfigList) value;
+    if (list.isEmpty()) {
+      r.report(path, value, "needs at least one backend");
+      return List.of();
+    }
+    List<BackendConfig> backends = new ArrayList<>();
+    Map<String, String> firstUseOfName = new HashMap<>();
+    for (int i = 0; i < list.size(); i++) {
+      BackendConfig backend = backend(r, path + "[" + i + "]", list.get(i), firstUseOfName);
+      if (backend != null) {
+        backends.add(backend);
+      }
+    }
+    return backends;
+  }
+
+  private static BackendConfig backend(
+      ValueReader r, String path, ConfigValue item, Map<String, String> firstUseOfName) {
+    if (!(item instanceof ConfigObject object)) {
+      r.report(path, item, "must be an object like { name = \"cp1\", address = \"10.0.0.11:6443\" } (got "
+          + ValueReader.show(item) + ")");
+      return null;
+    }
+    int before = r.errorCount();
+    for (Map.Entry<String, ConfigValue> entry : object.entrySet()) {
+      if (!BACKEND_KEYS.contains(entry.getKey())) {
+        String hint = KeyChecker.closest(entry.getKey(), BACKEND_KEYS)
+            .map(k -> ", did you mean " + path + "." + k + "?")
+            .orElse(" (allowed: name, address, weight)");
+        r.report(path + "." + entry.getKey(), entry.getValue(), "unknown key" + hint);
+      }
+    }
+    String name = backendName(r, path, object, firstUseOfName);
+    HostPort address = backendAddress(r, path, object);
+    Integer weight = BackendConfig.DEFAULT_WEIGHT;
+    ConfigValue weightValue = present(object, "weight");
+    if (weightValue != null) {
+      weight = r.integer(path + ".weight", weightValue, 1, Integer.MAX_VALUE);
+    }
+    return r.errorCount() > before
+        ? null
+        : new BackendConfig(name, address.host(), address.port(), weight);
+  }
+
+  private static String backendName(
+      ValueReader r, String path, ConfigObject object, Map<String, String> firstUseOfName) {
+    ConfigValue value = present(object, "name");
+    if (value == null) {
+      r.report(path + ".name", object, "is required");
+      return null;
+    }
+    String name = r.nonBlankString(path + ".name", value);
+    if (name == null) {
+      return null;
+    }
+    if (name.length() > 63 || !DNS_LABEL.matcher(name).matches()) {
+      r.report(path + ".name", value, "must be a DNS label (lower-case letters, digits and '-', "
+          + "starting and ending with a letter or digit, at most 63 characters; got \"" + name + "\")");
+      return null;
+    }
+    String first = firstUseOfName.putIfAbsent(name, path);
+    if (first != null) {
+      r.report(path + ".name", value, "duplicate backend name \"" + name + "\" (also used by " + first + ")");
+      return null;
+    }
+    return name;
+  }
+
+  private static HostPort backendAddress(ValueReader r, String path, ConfigObject object) {
+    ConfigValue value = present(object, "address");
+    if (value == null) {
+      r.report(path + ".address", object, "is required");
+      return null;
+    }
+    String text = r.nonBlankString(path + ".address", value);
+    if (text == null) {
+      return null;
+    }
+    try {
+      return HostPort.parse(text.trim());
+    } catch (IllegalArgumentException e) {
+      r.report(path + ".address", value, e.getMessage() + " (got \"" + text + "\")");
+      return null;
+    }
+  }
+
+  private static ConfigValue present(ConfigObject object, String key) {
+    ConfigValue value = object.get(key);
+    return value == null || value.valueType() == ConfigValueType.NULL ? null : value;
+  }
+
+  /** Flags top-level keys in the operator's own file that look like a misspelt {@code apilb}. */
+  private static void checkTopLevelKeys(Config own, ValueReader r) {
+    for (Map.Entry<String, ConfigValue> entry : own.root().entrySet()) {
+      String key = entry.getKey();
+      if (!key.equals(ROOT) && KeyChecker.closest(key, List.of(ROOT)).isPresent()) {
+        r.report(key, entry.getValue(), "unknown key, did you mean " + ROOT + "?");
+      }
+    }
+  }
+
+  /** The {@code apilb} object of {@code reference.conf}, keeping keys whose value is null. */
+  private static ConfigObject referenceRoot() {
+    Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+    return (ConfigObject) reference.root().get(ROOT);
+  }
+
+  private static String withoutOrigin(com.typesafe.config.ConfigException e) {
+    String message = e.getMessage();
+    if (e.origin() != null) {
+      String prefix = e.origin().description() + ": ";
+      if (message.startsWith(prefix)) {
+        return message.substring(prefix.length());
+      }
+    }
+    return message;
+  }
+
+  private static String human(Duration duration) {
+    return duration.toString().substring(2).toLowerCase(Locale.ROOT);
+  }
+}
