@@ -1,0 +1,133 @@
+package io.apilb.cli;
+
+import io.apilb.config.ApilbConfig;
+import io.apilb.config.ConfigLoader;
+import io.apilb.sim.SimulatedApiserver;
+import io.apilb.sim.SimulatedCluster;
+import io.apilb.tls.CertificateIssuer;
+import io.apilb.tls.CertificateIssuer.Issued;
+import io.apilb.tls.CertificateIssuer.LeafSpec;
+import io.apilb.tls.PemFiles;
+import io.apilb.tls.TlsContexts.KeyMaterial;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code apilb demo}: three simulated kube-apiservers sharing one in-memory cluster, apilb in
+ * front of them, and a kubeconfig to point kubectl at. Everything runs in this process; the
+ * certificates and files go to {@code --dir}.
+ */
+@Command(name = "demo", description = "Run apilb in front of three simulated kube-apiservers.")
+final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--dir", defaultValue = "demo-run", description = "where certificates, config and kubeconfig go (default: ${DEFAULT-VALUE})")
+  Path dir;
+
+  @Option(names = "--port", defaultValue = "6443", description = "apilb listener port on 127.0.0.1 (0: any free port; default: ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(names = "--admin-port", defaultValue = "9445", description = "admin port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+  int adminPort;
+
+  @Option(names = "--backends", defaultValue = "3", description = "number of simulated apiservers (default: ${DEFAULT-VALUE})")
+  int backendCount;
+
+  @Override
+  public Integer call() throws Exception {
+    Files.createDirectories(dir);
+    Path abs = dir.toAbsolutePath().normalize();
+    Issued ca = CertificateIssuer.selfSignedCa("apilb-demo-ca", Duration.ofDays(30));
+    PemFiles.writeCertificates(abs.resolve("ca.crt"), ca.certificate());
+    Issued serving = CertificateIssuer.issue(ca, LeafSpec.server("apilb",
+        CertificateIssuer.defaultDnsNames(), List.of("127.0.0.1", "::1"), Duration.ofDays(30)));
+    PemFiles.writeCertificates(abs.resolve("apilb.crt"), serving.certificate());
+    PemFiles.writePrivateKey(abs.resolve("apilb.key"), serving.privateKey());
+
+    SimulatedCluster cluster = new SimulatedCluster();
+    cluster.createConfigMap("default", "welcome", Map.of("message", "served through apilb"));
+    List<SimulatedApiserver> sims = new ArrayList<>();
+    StringBuilder backends = new StringBuilder();
+    for (int i = 1; i <= backendCount; i++) {
+      Issued cert = CertificateIssuer.issue(ca, LeafSpec.server("kube-apiserver",
+          List.of("localhost"), List.of("127.0.0.1"), Duration.ofDays(30)));
+      SimulatedApiserver s = SimulatedApiserver.builder("cp" + i, cluster)
+          .keyMaterial(KeyMaterial.of(cert)).bindAddress("127.0.0.1").port(0).build().start();
+      sims.add(s);
+      backends.append("    { name = \"cp").append(i).append("\", address = \"127.0.0.1:")
+          .append(s.port()).append("\" }\n");
+    }
+    Path conf = abs.resolve("apilb.conf");
+    Files.writeString(conf, """
+        # Written by `apilb demo`: apilb in front of simulated kube-apiservers on loopback.
+        apilb {
+          listener { address = "127.0.0.1", port = %d, tls { cert-file = "apilb.crt", key-file = "apilb.key" } }
+          backends = [
+        %s  ]
+          backend-tls.ca-file = "ca.crt"
+          health { interval = 1s, timeout = 500ms, rise = 2, fall = 2 }
+          admin { address = "127.0.0.1", port = %d }
+        }
+        """.formatted(port, backends, adminPort), StandardCharsets.UTF_8);
+
+    ApilbConfig config = ConfigLoader.load(conf);
+    ApilbRuntime rt = ApilbRuntime.start(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      rt.close();
+      sims.forEach(SimulatedApiserver::close);
+    }, "apilb-demo-shutdown"));
+
+    int boundPort = rt.listenerAddress().getPort();
+    Path kubeconfig = abs.resolve("kubeconfig");
+    String caData = Base64.getEncoder().encodeToString(
+        PemFiles.toPem(ca.certificate()).getBytes(StandardCharsets.US_ASCII));
+    Files.writeString(kubeconfig, """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: apilb-demo
+          cluster:
+            server: https://127.0.0.1:%d
+            certificate-authority-data: %s
+        users:
+        - name: demo
+          user:
+            token: demo-token
+        contexts:
+        - name: apilb-demo
+          context: {cluster: apilb-demo, user: demo, namespace: default}
+        current-context: apilb-demo
+        """.formatted(boundPort, caData), StandardCharsets.UTF_8);
+
+    System.out.printf("""
+
+        apilb demo is running: %d simulated kube-apiservers behind https://127.0.0.1:%d
+          backends: %s
+          admin:    http://%s/backends  /metrics  /readyz
+
+        Try, in another terminal:
+          export KUBECONFIG=%s
+          kubectl get configmaps
+          kubectl create configmap hello --from-literal=greeting=hi
+          kubectl get configmaps -w
+          curl -s http://%s/backends
+
+        Press Ctrl-C to stop.
+        %n""", sims.size(), boundPort,
+        String.join(", ", sims.stream().map(s -> s.name() + "=127.0.0.1:" + s.port()).toList()),
+        hostPort(rt.adminAddress()), kubeconfig, hostPort(rt.adminAddress()));
+    rt.awaitTermination();
+    return 0;
+  }
+
+  private static String hostPort(java.net.InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+}

@@ -1,0 +1,35 @@
+package io.apilb.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code apilb}: the command-line entry point. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. */
+@Command(
+    name = "apilb",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionCommand.Provider.class,
+    description = "An API-server-aware L7 load balancer for Kubernetes control planes.",
+    subcommands = {
+        RunCommand.class,
+        CheckConfigCommand.class,
+        DemoCommand.class,
+        VersionCommand.class,
+        CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    if (code != 0 || !isServerCommand(args)) {
+      System.exit(code);
+    }
+  }
+
+  private static boolean isServerCommand(String[] args) {
+    return args.length > 0 && (args[0].equals("run") || args[0].equals("demo"));
+  }
+}
