@@ -1,0 +1,109 @@
+package io.apilb.health;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The outcome of one probe, classified by layer (after HAProxy's L4/L6/L7 check statuses): a
+ * failed probe is a value, never an exception.
+ *
+ * @param status HTTP status, or 0 when no response was read
+ * @param failedChecks names from {@code [-]name failed} lines of {@code /readyz?verbose}
+ * @param detail human-readable cause for failures below HTTP ("connect refused", "timeout after 1s")
+ */
+public record ProbeResult(Outcome outcome, int status, List<String> failedChecks, String detail) {
+
+  /** The layer a probe stopped at. */
+  public enum Outcome {
+    OK("ok"),
+    HTTP_STATUS("status"),
+    TIMEOUT("timeout"),
+    CONNECT_FAILED("connect"),
+    TLS_FAILED("tls"),
+    PROTOCOL_ERROR("protocol");
+
+    private final String tag;
+
+    Outcome(String tag) {
+      this.tag = tag;
+    }
+
+    public String tag() {
+      return tag;
+    }
+  }
+
+  /** The readyz check an apiserver fails from the moment it starts shutting down. */
+  public static final String SHUTDOWN_CHECK = "shutdown";
+
+  public ProbeResult {
+    Objects.requireNonNull(outcome, "outcome");
+    failedChecks = List.copyOf(failedChecks);
+    Objects.requireNonNull(detail, "detail");
+  }
+
+  public static ProbeResult ok(int status) {
+    return new ProbeResult(Outcome.OK, status, List.of(), "");
+  }
+
+  public static ProbeResult httpStatus(int status, List<String> failedChecks) {
+    return new ProbeResult(Outcome.HTTP_STATUS, status, failedChecks, "");
+  }
+
+  /** A failure below HTTP: timeout, connect, TLS or protocol. */
+  public static ProbeResult failure(Outcome outcome, String detail) {
+    if (outcome == Outcome.OK || outcome == Outcome.HTTP_STATUS) {
+      throw new IllegalArgumentException("not a transport failure: " + outcome);
+    }
+    return new ProbeResult(outcome, 0, List.of(), detail);
+  }
+
+  public boolean ok() {
+    return outcome == Outcome.OK;
+  }
+
+  /** The backend said it is shutting down ({@code [-]shutdown}): definitive, no fall counting. */
+  public boolean shuttingDown() {
+    return outcome == Outcome.HTTP_STATUS && failedChecks.contains(SHUTDOWN_CHECK);
+  }
+
+  /** One line for logs, {@code BackendState.lastProbe} and transition reasons. */
+  public String summary() {
+    return switch (outcome) {
+      case OK -> "ok";
+      case HTTP_STATUS -> {
+        StringBuilder sb = new StringBuilder("HTTP ").append(status);
+        for (String check : failedChecks) {
+          sb.append(" [-]").append(check);
+        }
+        yield sb.toString();
+      }
+      default -> detail;
+    };
+  }
+
+  /** The {@code result} label of {@code apilb_backend_probes_total}. */
+  public String metricTag() {
+    return outcome.tag();
+  }
+
+  /**
+   * Names of failed checks in a verbose readyz body: lines like {@code [-]etcd failed: reason
+   * withheld}. Check names may contain {@code /} ({@code poststarthook/rbac/bootstrap-roles}).
+   */
+  public static List<String> parseFailedChecks(String body) {
+    List<String> failed = new java.util.ArrayList<>();
+    for (String line : body.split("\n")) {
+      String l = line.strip();
+      if (!l.startsWith("[-]")) {
+        continue;
+      }
+      int end = l.indexOf(' ', 3);
+      String name = end < 0 ? l.substring(3) : l.substring(3, end);
+      if (!name.isEmpty()) {
+        failed.add(name);
+      }
+    }
+    return failed;
+  }
+}

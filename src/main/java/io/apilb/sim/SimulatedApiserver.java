@@ -1,0 +1,592 @@
+package io.apilb.sim;
+
+import io.apilb.tls.TlsContexts;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLException;
+
+/**
+ * A simulated kube-apiserver: HTTPS (HTTP/1.1 via ALPN; clients offering h2 get http/1.1),
+ * non-blocking Netty, speaking enough of the real protocol for kubectl, client-go, fabric8 and
+ * the official Java client: health endpoints ({@code /readyz}, {@code /livez}, {@code /healthz},
+ * single checks, {@code ?verbose}, {@code ?exclude=}), discovery ({@code /version}, {@code /api},
+ * {@code /apis}, {@code /api/v1}), ConfigMap and Namespace CRUD, list, patch (merge, strategic as
+ * merge, JSON patch, a crude apply) and watch (with {@code resourceVersion} replay,
+ * {@code timeoutSeconds}, bookmarks, field and label selectors), and {@code meta.k8s.io} Tables
+ * for kubectl. Data lives in a {@link SimulatedCluster} shared by all apiservers of a cluster.
+ *
+ * <pre>{@code
+ * CertificateIssuer.Issued ca = CertificateIssuer.selfSignedCa("sim-ca", Duration.ofDays(1));
+ * TlsContexts.KeyMaterial km = TlsContexts.KeyMaterial.of(CertificateIssuer.issue(ca,
+ *     CertificateIssuer.LeafSpec.server("kube-apiserver", List.of("localhost"), List.of("127.0.0.1"),
+ *         Duration.ofDays(1))));
+ * SimulatedCluster cluster = new SimulatedCluster();
+ * SimulatedApiserver a = SimulatedApiserver.builder("apiserver-a", cluster)
+ *     .keyMaterial(km)
+ *     .port(0)                                  // ephemeral; port() tells which
+ *     .clientCertificateAuthorities(List.of(ca.certificate()))  // optional client certs
+ *     .build()
+ *     .start();
+ * a.failReadyzChecks("etcd");                   // /readyz -> 500 "[-]etcd failed: reason withheld"
+ * a.stallStreams(true);                          // watches stop getting events
+ * a.requests();                                  // everything a has received
+ * a.close();
+ * }</pre>
+ *
+ * <p><b>Health.</b> {@link #setReady(boolean) setReady(false)} makes the readyz {@code shutdown}
+ * check fail (as during a graceful stop); {@link #failReadyzChecks(String...)} makes the named checks
+ * fail (livez/healthz also fail when a named check is one of theirs, e.g. {@code etcd}).
+ *
+ * <p><b>Faults</b> (thread-safe, switchable at any time): {@link #refuseConnections(boolean)},
+ * {@link #delayResponses(Duration)} (all responses), {@link #failRequests(int)},
+ * {@link #closeAfterRequestBody(boolean)} (both for API paths only; health paths keep answering),
+ * {@link #stallStreams(boolean)}, {@link #stopAbruptly()}, {@link #restart()}.
+ *
+ * <p>Lifecycle methods ({@code start}, {@code stop}, {@code restart}, {@code refuseConnections},
+ * {@code stopAbruptly}, {@code close}) block until done: never call them on an event loop.
+ */
+public final class SimulatedApiserver implements AutoCloseable {
+  /** readyz checks, in the order the real server prints them. */
+  public static final List<String> READYZ_CHECKS = List.of(
+      "ping", "log", "etcd", "etcd-readiness", "informer-sync",
+      "poststarthook/start-apiserver-admission-initializer",
+      "poststarthook/generic-apiserver-start-informers",
+      "poststarthook/priority-and-fairness-config-consumer",
+      "poststarthook/priority-and-fairness-filter",
+      "poststarthook/storage-object-count-tracker-hook",
+      "poststarthook/rbac/bootstrap-roles",
+      "shutdown");
+
+  /** livez and healthz checks. */
+  public static final List<String> LIVEZ_CHECKS = READYZ_CHECKS.stream()
+      .filter(c -> !Set.of("etcd-readiness", "informer-sync", "shutdown").contains(c)).toList();
+
+  private final String name;
+  private final SimulatedCluster cluster;
+  private final String bindAddress;
+  private final SslContext sslContext;
+  private final Duration bookmarkInterval;
+  private final ApiRoutes routes;
+  private final EventLoopGroup group;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
+  private final AtomicLong connectionIds = new AtomicLong();
+  private final Object lifecycle = new Object();
+
+  private volatile int port;
+  private volatile Channel listener;
+  private volatile boolean started;
+  private volatile boolean closed;
+  private volatile boolean shuttingDown;
+  private volatile boolean ready = true;
+  private volatile Set<String> failedChecks = Set.of();
+  private volatile Duration delay = Duration.ZERO;
+  private volatile int failStatus;
+  private volatile boolean stalled;
+  private volatile boolean closeAfterBody;
+  private volatile boolean refusing;
+
+  private SimulatedApiserver(Builder b) throws SSLException {
+    this.name = b.name;
+    this.cluster = b.cluster;
+    this.bindAddress = b.bindAddress;
+    this.port = b.port;
+    this.bookmarkInterval = b.bookmarkInterval;
+    SslContextBuilder ssl = SslContextBuilder
+        .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
+        .sslProvider(TlsContexts.provider())
+        .protocols("TLSv1.3", "TLSv1.2")
+        .applicationProtocolConfig(new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_1_1));
+    if (b.clientCas.isEmpty()) {
+      ssl.clientAuth(ClientAuth.NONE);
+    } else {
+      ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(b.clientCas.toArray(new X509Certificate[0]));
+    }
+    this.sslContext = ssl.build();
+    this.routes = new ApiRoutes(this);
+    this.group = new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory());
+  }
+
+  /** Starts building an apiserver named {@code name} (used in logs) on {@code cluster}. */
+  public static Builder builder(String name, SimulatedCluster cluster) {
+    return new Builder(name, cluster);
+  }
+
+  /** Builder; {@link #keyMaterial} is required. */
+  public static final class Builder {
+    private final String name;
+    private final SimulatedCluster cluster;
+    private TlsContexts.KeyMaterial keyMaterial;
+    private int port;
+    private String bindAddress = "127.0.0.1";
+    private List<X509Certificate> clientCas = List.of();
+    private Duration bookmarkInterval = Duration.ofSeconds(60);
+    private int threads = 2;
+
+    private Builder(String name, SimulatedCluster cluster) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.cluster = Objects.requireNonNull(cluster, "cluster");
+    }
+
+    /** The serving certificate chain and key (required). */
+    public Builder keyMaterial(TlsContexts.KeyMaterial km) {
+      this.keyMaterial = km;
+      return this;
+    }
+
+    /** The port; 0 (default) picks a free one, kept across {@link #restart()}. */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** The address to bind, default {@code 127.0.0.1}. */
+    public Builder bindAddress(String address) {
+      this.bindAddress = address;
+      return this;
+    }
+
+    /** CAs whose client certificates are accepted (ClientAuth.OPTIONAL); none: no client auth. */
+    public Builder clientCertificateAuthorities(List<X509Certificate> cas) {
+      this.clientCas = List.copyOf(cas);
+      return this;
+    }
+
+    /** How often watches with {@code allowWatchBookmarks=true} get a BOOKMARK, default 60 s. */
+    public Builder bookmarkInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("bookmark interval must be positive");
+      }
+      this.bookmarkInterval = interval;
+      return this;
+    }
+
+    /** Event loop threads, default 2. */
+    public Builder eventLoopThreads(int n) {
+      this.threads = n;
+      return this;
+    }
+
+    /** Builds a stopped apiserver; call {@link SimulatedApiserver#start()}. */
+    public SimulatedApiserver build() {
+      Objects.requireNonNull(keyMaterial, "keyMaterial is required");
+      try {
+        return new SimulatedApiserver(this);
+      } catch (SSLException e) {
+        throw new IllegalStateException("cannot build the TLS context for " + name, e);
+      }
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------
+
+  /** Binds the listener (and clears a previous shutdown state). Returns this. */
+  public SimulatedApiserver start() {
+    synchronized (lifecycle) {
+      if (closed) {
+        throw new IllegalStateException(name + " is closed");
+      }
+      shuttingDown = false;
+      refusing = false;
+      started = true;
+      bind();
+      return this;
+    }
+  }
+
+  private void bind() {
+    if (listener != null && listener.isOpen()) {
+      return;
+    }
+    ServerBootstrap b = new ServerBootstrap()
+        .group(group)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .option(ChannelOption.SO_BACKLOG, 128)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            connections.add(ch);
+            ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
+            ch.pipeline().addLast("http", new HttpServerCodec(16384, 65536, 65536));
+            ch.pipeline().addLast("api", new ConnectionHandler(SimulatedApiserver.this,
+                connectionIds.incrementAndGet()));
+          }
+        });
+    try {
+      listener = b.bind(bindAddress, port).sync().channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted binding " + name, e);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot bind " + name + " to " + bindAddress + ":" + port + ": " + e, e);
+    }
+    port = ((java.net.InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  private void unbind() {
+    Channel l = listener;
+    if (l != null) {
+      l.close().syncUninterruptibly();
+    }
+  }
+
+  /**
+   * Graceful stop, like SIGTERM on a kube-apiserver with default flags: the readyz
+   * {@code shutdown} check fails, the listener closes (new connections are refused), watches end
+   * cleanly with the terminating chunk, idle connections close, in-flight requests finish (then
+   * close); whatever is left after 5 s is closed.
+   */
+  public void stop() {
+    stop(Duration.ofSeconds(5));
+  }
+
+  /** {@link #stop()} with a bound on waiting for in-flight requests. */
+  public void stop(Duration timeout) {
+    synchronized (lifecycle) {
+      shuttingDown = true;
+      unbind();
+      for (Channel ch : connections) {
+        ch.eventLoop().execute(() -> {
+          ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
+          if (h == null) {
+            ch.close();
+          } else {
+            h.closeWhenIdle(ch.pipeline().context(h));
+          }
+        });
+      }
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!connections.isEmpty() && System.nanoTime() < deadline) {
+        sleep(10);
+      }
+      connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Closes the listener and every connection at once with SO_LINGER 0 (the peer sees a RST). */
+  public void stopAbruptly() {
+    synchronized (lifecycle) {
+      unbind();
+      List<io.netty.util.concurrent.Future<?>> closes = new ArrayList<>();
+      for (Channel ch : connections) {
+        try {
+          ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        } catch (RuntimeException ignored) {
+          // already closed
+        }
+        closes.add(ch.close());
+      }
+      closes.forEach(f -> f.awaitUninterruptibly(2, TimeUnit.SECONDS));
+    }
+  }
+
+  /** Graceful {@link #stop()} if listening, then {@link #start()} on the same port. */
+  public void restart() {
+    synchronized (lifecycle) {
+      if (listener != null && listener.isOpen()) {
+        stop();
+      }
+      start();
+    }
+  }
+
+  /**
+   * {@code true}: close the listening socket (new connections are refused; open ones stay);
+   * {@code false}: bind again on the same port (if started and not stopped).
+   */
+  public void refuseConnections(boolean refuse) {
+    synchronized (lifecycle) {
+      refusing = refuse;
+      if (refuse) {
+        unbind();
+      } else if (started && !closed && !shuttingDown) {
+        bind();
+      }
+    }
+  }
+
+  /** Stops (abruptly after a short grace) and releases the event loops. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      stop(Duration.ofSeconds(1));
+      closed = true;
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- accessors ---------------------------------------------------------------------------------
+
+  public String name() {
+    return name;
+  }
+
+  /** The bound port (after the first {@link #start()} with port 0, the chosen one). */
+  public int port() {
+    return port;
+  }
+
+  public String bindAddress() {
+    return bindAddress;
+  }
+
+  /** {@code https://<bindAddress>:<port>}. */
+  public String url() {
+    return "https://" + bindAddress + ":" + port;
+  }
+
+  public SimulatedCluster cluster() {
+    return cluster;
+  }
+
+  /** Whether the listening socket is open. */
+  public boolean isListening() {
+    Channel l = listener;
+    return l != null && l.isOpen();
+  }
+
+  /** Open client connections. */
+  public int connectionCount() {
+    return connections.size();
+  }
+
+  /** Open watch streams on this apiserver. */
+  public int watchCount() {
+    return watches.size();
+  }
+
+  @Override
+  public String toString() {
+    return "SimulatedApiserver[" + name + " " + url() + "]";
+  }
+
+  // ---- health -------------------------------------------------------------------------------------
+
+  /** {@code false}: the readyz {@code shutdown} check fails; {@code true}: it passes again. */
+  public void setReady(boolean ready) {
+    this.ready = ready;
+  }
+
+  /** Makes exactly these checks fail (replacing the previous set); no names: all pass. */
+  public void failReadyzChecks(String... names) {
+    this.failedChecks = Set.copyOf(new LinkedHashSet<>(List.of(names)));
+  }
+
+  private boolean failing(String check) {
+    return failedChecks.contains(check) || (check.equals("shutdown") && (!ready || shuttingDown));
+  }
+
+  static boolean isHealthPath(String path) {
+    for (String p : List.of("/readyz", "/livez", "/healthz")) {
+      if (path.equals(p) || path.startsWith(p + "/")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  ApiRoutes.Response health(QueryStringDecoder q) {
+    String path = q.path();
+    String endpoint = path.substring(1, path.indexOf('/', 1) < 0 ? path.length() : path.indexOf('/', 1));
+    List<String> checks = endpoint.equals("readyz") ? READYZ_CHECKS : LIVEZ_CHECKS;
+    String single = path.length() > endpoint.length() + 2 ? path.substring(endpoint.length() + 2) : null;
+    if (path.endsWith("/") && single == null) {
+      single = null;
+    }
+    if (single != null) {
+      if (!checks.contains(single)) {
+        return text(404, "404 page not found\n");
+      }
+      return failing(single) ? text(500, "internal server error: " + single + " check failed (simulated)\n")
+          : text(200, "ok");
+    }
+    Set<String> exclude = new LinkedHashSet<>(q.parameters().getOrDefault("exclude", List.of()));
+    boolean verbose = q.parameters().containsKey("verbose");
+    boolean failed = false;
+    StringBuilder sb = new StringBuilder();
+    for (String c : checks) {
+      if (exclude.remove(c)) {
+        sb.append("[+]").append(c).append(" excluded: ok\n");
+      } else if (failing(c)) {
+        failed = true;
+        sb.append("[-]").append(c).append(" failed: reason withheld\n");
+      } else {
+        sb.append("[+]").append(c).append(" ok\n");
+      }
+    }
+    if (!exclude.isEmpty()) {
+      sb.append("warn: some health checks cannot be excluded: no matches for ")
+          .append(String.join(",", exclude.stream().map(e -> "\"" + e + "\"").toList())).append('\n');
+    }
+    if (failed) {
+      sb.append(endpoint).append(" check failed\n");
+      return text(500, sb.toString());
+    }
+    if (verbose) {
+      sb.append(endpoint).append(" check passed\n");
+      return text(200, sb.toString());
+    }
+    return text(200, "ok");
+  }
+
+  private static ApiRoutes.Response text(int code, String body) {
+    return new ApiRoutes.Response(HttpResponseStatus.valueOf(code), "text/plain; charset=utf-8",
+        body.getBytes(StandardCharsets.UTF_8), List.of(Map.entry("X-Content-Type-Options", "nosniff")));
+  }
+
+  // ---- faults -------------------------------------------------------------------------------------
+
+  /** Delays every response (health included) by {@code d}; zero turns it off. */
+  public void delayResponses(Duration d) {
+    this.delay = Objects.requireNonNull(d);
+  }
+
+  /** API (non-health) requests get {@code status} with a Status body; 0 turns it off. */
+  public void failRequests(int status) {
+    if (status != 0 && (status < 400 || status > 599)) {
+      throw new IllegalArgumentException("status must be 4xx/5xx or 0: " + status);
+    }
+    this.failStatus = status;
+  }
+
+  /** {@code true}: watch streams stop writing events (held back) but stay open; {@code false}: resume. */
+  public void stallStreams(boolean stall) {
+    this.stalled = stall;
+    if (!stall) {
+      watches.forEach(WatchStream::resume);
+    }
+  }
+
+  /** {@code true}: API requests are read completely, recorded, then the connection is closed unanswered. */
+  public void closeAfterRequestBody(boolean close) {
+    this.closeAfterBody = close;
+  }
+
+  /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
+  public void resetFaults() {
+    delay = Duration.ZERO;
+    failStatus = 0;
+    closeAfterBody = false;
+    ready = true;
+    failedChecks = Set.of();
+    stallStreams(false);
+  }
+
+  Duration responseDelay() {
+    return delay;
+  }
+
+  int failingStatus() {
+    return failStatus;
+  }
+
+  boolean streamsStalled() {
+    return stalled;
+  }
+
+  boolean closingAfterRequestBody() {
+    return closeAfterBody;
+  }
+
+  boolean isShuttingDown() {
+    return shuttingDown;
+  }
+
+  Duration bookmarkInterval() {
+    return bookmarkInterval;
+  }
+
+  ApiRoutes routes() {
+    return routes;
+  }
+
+  void watchStarted(WatchStream w) {
+    watches.add(w);
+  }
+
+  void watchEnded(WatchStream w) {
+    watches.remove(w);
+  }
+
+  // ---- recording ----------------------------------------------------------------------------------
+
+  AtomicReference<RecordedRequest> record(RecordedRequest r) {
+    AtomicReference<RecordedRequest> ref = new AtomicReference<>(r);
+    recorded.add(ref);
+    return ref;
+  }
+
+  /** Every request received since the last {@link #clearRequests()}, in arrival order. */
+  public List<RecordedRequest> requests() {
+    List<RecordedRequest> out = new ArrayList<>();
+    for (AtomicReference<RecordedRequest> r : recorded) {
+      out.add(r.get());
+    }
+    return out;
+  }
+
+  public void clearRequests() {
+    recorded.clear();
+  }
+
+  /** Number of recorded requests matching {@code p}. */
+  public int requestCount(Predicate<RecordedRequest> p) {
+    int n = 0;
+    for (AtomicReference<RecordedRequest> r : recorded) {
+      if (p.test(r.get())) {
+        n++;
+      }
+    }
+    return n;
+  }
+}

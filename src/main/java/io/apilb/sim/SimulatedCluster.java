@@ -1,0 +1,409 @@
+package io.apilb.sim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * The shared "etcd" behind one or more {@link SimulatedApiserver}s: an in-memory store of
+ * ConfigMaps (namespaced) and Namespaces with a cluster-wide, monotonically increasing
+ * resourceVersion, a bounded event history for watch resumption, and watch listeners. Several
+ * apiservers built on the same cluster behave like HA apiservers sharing etcd: an object created
+ * through one is readable through the others, and a watch on any of them sees every write.
+ *
+ * <p>The namespaces {@code default}, {@code kube-system}, {@code kube-public} and
+ * {@code kube-node-lease} exist from the start.
+ *
+ * <pre>{@code
+ * SimulatedCluster cluster = new SimulatedCluster();
+ * cluster.createConfigMap("default", "seed", Map.of("k", "v"));
+ * try (SimulatedApiserver a = SimulatedApiserver.builder("apiserver-a", cluster).keyMaterial(km).build().start();
+ *      SimulatedApiserver b = SimulatedApiserver.builder("apiserver-b", cluster).keyMaterial(km).build().start()) {
+ *   // kubectl against https://127.0.0.1:{a.port()} and https://127.0.0.1:{b.port()} sees the same objects
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: every operation takes one lock, and watch listeners are called under it, in
+ * resourceVersion order (they must only hand the event off, for example to an event loop).
+ * Objects handed out are copies.
+ */
+public final class SimulatedCluster {
+  /** Default number of events kept for watch resumption. */
+  public static final int DEFAULT_HISTORY = 10_000;
+
+  /** One change, as a watch sees it. {@code previous} is set for MODIFIED and DELETED. */
+  record Event(String type, ResourceKind kind, ObjectNode object, ObjectNode previous, long rv) {}
+
+  /** A registered watch; {@link #cancel()} is idempotent. */
+  interface Subscription {
+    void cancel();
+  }
+
+  private final Object lock = new Object();
+  private final int historyLimit;
+  private final Map<ResourceKind, TreeMap<String, ObjectNode>> store = new java.util.EnumMap<>(ResourceKind.class);
+  private final ArrayDeque<Event> history = new ArrayDeque<>();
+  private final List<Listener> listeners = new ArrayList<>();
+  private long resourceVersion;
+  private long evictedUpTo;
+
+  private record Listener(ResourceKind kind, Consumer<Event> sink) {}
+
+  public SimulatedCluster() {
+    this(DEFAULT_HISTORY);
+  }
+
+  /** @param historyLimit events kept for watches resuming from an older resourceVersion */
+  public SimulatedCluster(int historyLimit) {
+    if (historyLimit < 1) {
+      throw new IllegalArgumentException("historyLimit must be positive");
+    }
+    this.historyLimit = historyLimit;
+    for (ResourceKind k : ResourceKind.values()) {
+      store.put(k, new TreeMap<>());
+    }
+    resourceVersion = 1000 + ThreadLocalRandom.current().nextInt(1000);
+    for (String ns : List.of("default", "kube-node-lease", "kube-public", "kube-system")) {
+      createNamespace(ns);
+    }
+  }
+
+  // ---- public convenience API ---------------------------------------------------------------------
+
+  /** The latest resourceVersion handed out. */
+  public long resourceVersion() {
+    synchronized (lock) {
+      return resourceVersion;
+    }
+  }
+
+  /** Creates a namespace; fails with IllegalStateException if it exists. Returns a copy. */
+  public ObjectNode createNamespace(String name) {
+    ObjectNode ns = KubeJson.F.objectNode();
+    ns.putObject("metadata").put("name", name);
+    return wrap(() -> create(ResourceKind.NAMESPACES, null, ns));
+  }
+
+  /** Creates a ConfigMap; fails with IllegalStateException if it exists. Returns a copy. */
+  public ObjectNode createConfigMap(String namespace, String name, Map<String, String> data) {
+    ObjectNode cm = KubeJson.F.objectNode();
+    cm.putObject("metadata").put("name", name);
+    ObjectNode d = cm.putObject("data");
+    data.forEach(d::put);
+    return wrap(() -> create(ResourceKind.CONFIGMAPS, namespace, cm));
+  }
+
+  /** A copy of the ConfigMap, if it exists. */
+  public Optional<ObjectNode> configMap(String namespace, String name) {
+    return get(ResourceKind.CONFIGMAPS, namespace, name);
+  }
+
+  /** Copies of the ConfigMaps in {@code namespace} ({@code null}: all namespaces), by namespace and name. */
+  public List<ObjectNode> configMaps(String namespace) {
+    return list(ResourceKind.CONFIGMAPS, namespace);
+  }
+
+  /** Names of the existing namespaces. */
+  public List<String> namespaces() {
+    synchronized (lock) {
+      return new ArrayList<>(store.get(ResourceKind.NAMESPACES).keySet());
+    }
+  }
+
+  /** Deletes a ConfigMap; false if it did not exist. */
+  public boolean deleteConfigMap(String namespace, String name) {
+    try {
+      delete(ResourceKind.CONFIGMAPS, namespace, name, null, null);
+      return true;
+    } catch (ApiException e) {
+      return false;
+    }
+  }
+
+  /** Number of open watches on all apiservers of this cluster. */
+  public int watchCount() {
+    synchronized (lock) {
+      return listeners.size();
+    }
+  }
+
+  private static ObjectNode wrap(java.util.function.Supplier<ObjectNode> op) {
+    try {
+      return op.get();
+    } catch (ApiException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  // ---- store operations used by the apiservers ----------------------------------------------------
+
+  private static String key(ResourceKind kind, String ns, String name) {
+    return kind.namespaced ? ns + "/" + name : name;
+  }
+
+  Optional<ObjectNode> get(ResourceKind kind, String ns, String name) {
+    synchronized (lock) {
+      ObjectNode o = store.get(kind).get(key(kind, ns, name));
+      return Optional.ofNullable(o == null ? null : o.deepCopy());
+    }
+  }
+
+  /** A consistent snapshot: the objects (copies) and the resourceVersion they are valid at. */
+  record ListResult(List<ObjectNode> items, long resourceVersion) {}
+
+  ListResult listWithVersion(ResourceKind kind, String ns) {
+    synchronized (lock) {
+      List<ObjectNode> out = new ArrayList<>();
+      for (ObjectNode o : scope(kind, ns)) {
+        out.add(o.deepCopy());
+      }
+      return new ListResult(out, resourceVersion);
+    }
+  }
+
+  List<ObjectNode> list(ResourceKind kind, String ns) {
+    return listWithVersion(kind, ns).items();
+  }
+
+  private Iterable<ObjectNode> scope(ResourceKind kind, String ns) {
+    TreeMap<String, ObjectNode> m = store.get(kind);
+    if (!kind.namespaced || ns == null) {
+      return m.values();
+    }
+    return m.subMap(ns + "/", ns + "0").values();
+  }
+
+  ObjectNode create(ResourceKind kind, String ns, ObjectNode body) {
+    synchronized (lock) {
+      ObjectNode meta = KubeJson.metadata(body);
+      String name = KubeJson.text(meta, "name");
+      if (name == null || name.isEmpty()) {
+        String generate = KubeJson.text(meta, "generateName");
+        if (generate == null || generate.isEmpty()) {
+          throw ApiException.invalid(kind, "", "metadata.name: Required value: name or generateName is required");
+        }
+        name = generate + randomSuffix();
+      }
+      if (!name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") || name.length() > 253) {
+        throw ApiException.invalid(kind, name, "metadata.name: Invalid value: \"" + name
+            + "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'");
+      }
+      if (kind.namespaced) {
+        String bodyNs = KubeJson.text(meta, "namespace");
+        if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
+          throw ApiException.badRequest(
+              "the namespace of the provided object does not match the namespace sent on the request");
+        }
+        if (!store.get(ResourceKind.NAMESPACES).containsKey(ns)) {
+          throw ApiException.notFound(ResourceKind.NAMESPACES, ns);
+        }
+      }
+      String k = key(kind, ns, name);
+      if (store.get(kind).containsKey(k)) {
+        throw ApiException.alreadyExists(kind, name);
+      }
+      long rv = ++resourceVersion;
+      ObjectNode stored = normalize(kind, body, name, ns, UUID.randomUUID().toString(), rv,
+          Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+      if (kind == ResourceKind.NAMESPACES) {
+        ObjectNode labels = stored.with("metadata").with("labels");
+        labels.put("kubernetes.io/metadata.name", name);
+        stored.putObject("spec").putArray("finalizers").add("kubernetes");
+        stored.putObject("status").put("phase", "Active");
+      }
+      store.get(kind).put(k, stored);
+      emit(new Event("ADDED", kind, stored, null, rv));
+      return stored.deepCopy();
+    }
+  }
+
+  /**
+   * Read-modify-write of one object. {@code change} gets a copy of the current object and returns
+   * the desired one; a non-empty {@code metadata.resourceVersion} in it must match (else Conflict).
+   * A change that alters nothing keeps the resourceVersion and emits no event.
+   */
+  ObjectNode update(ResourceKind kind, String ns, String name, UnaryOperator<ObjectNode> change) {
+    synchronized (lock) {
+      String k = key(kind, ns, name);
+      ObjectNode current = store.get(kind).get(k);
+      if (current == null) {
+        throw ApiException.notFound(kind, name);
+      }
+      ObjectNode desired = change.apply(current.deepCopy());
+      ObjectNode meta = KubeJson.metadata(desired);
+      String bodyName = KubeJson.text(meta, "name");
+      if (bodyName != null && !bodyName.isEmpty() && !bodyName.equals(name)) {
+        throw ApiException.badRequest("the name of the object (" + bodyName
+            + ") does not match the name on the URL (" + name + ")");
+      }
+      String bodyNs = KubeJson.text(meta, "namespace");
+      if (kind.namespaced && bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
+        throw ApiException.badRequest(
+            "the namespace of the provided object does not match the namespace sent on the request");
+      }
+      String rvText = KubeJson.text(meta, "resourceVersion");
+      ObjectNode curMeta = (ObjectNode) current.get("metadata");
+      if (rvText != null && !rvText.isEmpty() && !rvText.equals(KubeJson.text(curMeta, "resourceVersion"))) {
+        throw ApiException.conflict(kind, name);
+      }
+      ObjectNode candidate = normalize(kind, desired, name, ns, KubeJson.text(curMeta, "uid"),
+          Long.parseLong(KubeJson.text(curMeta, "resourceVersion")), KubeJson.text(curMeta, "creationTimestamp"));
+      if (kind == ResourceKind.NAMESPACES) {
+        candidate.set("status", current.get("status"));
+      }
+      if (candidate.equals(current)) {
+        return current.deepCopy();
+      }
+      long rv = ++resourceVersion;
+      ((ObjectNode) candidate.get("metadata")).put("resourceVersion", Long.toString(rv));
+      store.get(kind).put(k, candidate);
+      emit(new Event("MODIFIED", kind, candidate, current, rv));
+      return candidate.deepCopy();
+    }
+  }
+
+  /** Deletes one object, checking optional preconditions; returns the deleted object. */
+  ObjectNode delete(ResourceKind kind, String ns, String name, String preconditionUid, String preconditionRv) {
+    synchronized (lock) {
+      String k = key(kind, ns, name);
+      ObjectNode current = store.get(kind).get(k);
+      if (current == null) {
+        throw ApiException.notFound(kind, name);
+      }
+      JsonNode meta = current.get("metadata");
+      if ((preconditionUid != null && !preconditionUid.equals(KubeJson.text(meta, "uid")))
+          || (preconditionRv != null && !preconditionRv.equals(KubeJson.text(meta, "resourceVersion")))) {
+        throw new ApiException(409, "Conflict", "Operation cannot be fulfilled on " + kind.plural + " \"" + name
+            + "\": Precondition failed", name, kind.plural);
+      }
+      if (kind == ResourceKind.NAMESPACES) {
+        for (ObjectNode cm : new ArrayList<>(store.get(ResourceKind.CONFIGMAPS).subMap(name + "/", name + "0")
+            .values())) {
+          delete(ResourceKind.CONFIGMAPS, name, KubeJson.text(cm.get("metadata"), "name"), null, null);
+        }
+      }
+      store.get(kind).remove(k);
+      long rv = ++resourceVersion;
+      ObjectNode gone = current.deepCopy();
+      ((ObjectNode) gone.get("metadata")).put("resourceVersion", Long.toString(rv));
+      emit(new Event("DELETED", kind, gone, current, rv));
+      return gone.deepCopy();
+    }
+  }
+
+  private static ObjectNode normalize(ResourceKind kind, ObjectNode body, String name, String ns, String uid,
+      long rv, String created) {
+    ObjectNode out = KubeJson.F.objectNode();
+    out.put("kind", kind.kind).put("apiVersion", "v1");
+    ObjectNode inMeta = body.get("metadata") instanceof ObjectNode m ? m : KubeJson.F.objectNode();
+    ObjectNode meta = out.putObject("metadata");
+    meta.put("name", name);
+    if (inMeta.hasNonNull("generateName") && !inMeta.get("generateName").asText().isEmpty()) {
+      meta.set("generateName", inMeta.get("generateName"));
+    }
+    if (kind.namespaced) {
+      meta.put("namespace", ns);
+    }
+    meta.put("uid", uid).put("resourceVersion", Long.toString(rv)).put("creationTimestamp", created);
+    Iterator<Map.Entry<String, JsonNode>> it = inMeta.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      switch (e.getKey()) {
+        case "name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp", "selfLink",
+            "generation", "deletionTimestamp", "managedFields" -> { }
+        default -> {
+          if (!e.getValue().isNull() && !(e.getValue().isContainerNode() && e.getValue().isEmpty())) {
+            meta.set(e.getKey(), e.getValue().deepCopy());
+          }
+        }
+      }
+    }
+    Iterator<Map.Entry<String, JsonNode>> rest = body.fields();
+    while (rest.hasNext()) {
+      Map.Entry<String, JsonNode> e = rest.next();
+      if (!List.of("kind", "apiVersion", "metadata").contains(e.getKey()) && !e.getValue().isNull()) {
+        out.set(e.getKey(), e.getValue().deepCopy());
+      }
+    }
+    return out;
+  }
+
+  private static String randomSuffix() {
+    String alphabet = "bcdfghjklmnpqrstvwxz2456789";
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 5; i++) {
+      sb.append(alphabet.charAt(ThreadLocalRandom.current().nextInt(alphabet.length())));
+    }
+    return sb.toString();
+  }
+
+  private void emit(Event e) {
+    history.addLast(e);
+    while (history.size() > historyLimit) {
+      evictedUpTo = history.removeFirst().rv();
+    }
+    for (Listener l : listeners) {
+      if (l.kind() == e.kind()) {
+        l.sink().accept(e);
+      }
+    }
+  }
+
+  /**
+   * Registers a watch. With {@code fromRv < 0} (resourceVersion "" or "0"), the sink first gets a
+   * synthetic ADDED event for every existing object; otherwise the retained events after
+   * {@code fromRv} are replayed. Everything happens under the lock, so no event is lost or
+   * duplicated between the replay and live delivery.
+   *
+   * @param afterReplay called under the lock after the replay with the resourceVersion reached
+   * @throws ApiException 410 Expired if events after {@code fromRv} are no longer retained
+   */
+  Subscription watch(ResourceKind kind, long fromRv, Consumer<Event> sink, java.util.function.LongConsumer afterReplay) {
+    synchronized (lock) {
+      if (fromRv < 0) {
+        for (ObjectNode o : store.get(kind).values()) {
+          sink.accept(new Event("ADDED", kind, o, null,
+              Long.parseLong(KubeJson.text(o.get("metadata"), "resourceVersion"))));
+        }
+      } else {
+        if (fromRv < evictedUpTo) {
+          throw ApiException.expired(fromRv);
+        }
+        for (Event e : history) {
+          if (e.rv() > fromRv && e.kind() == kind) {
+            sink.accept(e);
+          }
+        }
+      }
+      if (afterReplay != null) {
+        afterReplay.accept(resourceVersion);
+      }
+      Listener l = new Listener(kind, sink);
+      listeners.add(l);
+      return () -> {
+        synchronized (lock) {
+          listeners.remove(l);
+        }
+      };
+    }
+  }
+
+  /** Runs {@code action} with the current resourceVersion under the store lock (bookmarks). */
+  void atCurrentVersion(java.util.function.LongConsumer action) {
+    synchronized (lock) {
+      action.accept(resourceVersion);
+    }
+  }
+}

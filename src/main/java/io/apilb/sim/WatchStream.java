@@ -1,0 +1,181 @@
+package io.apilb.sim;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One open watch response: one chunk per event, flushed per event. All methods except
+ * {@link #deliver} run on the channel's event loop.
+ */
+final class WatchStream {
+  private final SimulatedApiserver server;
+  private final ChannelHandlerContext ctx;
+  private final ApiRoutes.WatchSpec spec;
+  private final Runnable onEnd;
+  private final ArrayDeque<byte[]> stalled = new ArrayDeque<>();
+  private SimulatedCluster.Subscription subscription;
+  private ScheduledFuture<?> timeout;
+  private ScheduledFuture<?> bookmarks;
+  private boolean ended;
+
+  WatchStream(SimulatedApiserver server, ChannelHandlerContext ctx, ApiRoutes.WatchSpec spec, Runnable onEnd) {
+    this.server = server;
+    this.ctx = ctx;
+    this.spec = spec;
+    this.onEnd = onEnd;
+  }
+
+  /** Subscribes after the response headers have been written. */
+  void start() {
+    server.watchStarted(this);
+    try {
+      subscription = server.cluster().watch(spec.kind(), spec.fromRv(), this::deliver, rv -> {
+        if (spec.initialEventsEnd()) {
+          ctx.executor().execute(() -> sendBookmark(rv, true));
+        }
+      });
+    } catch (ApiException e) {
+      ObjectNode ev = KubeJson.F.objectNode().put("type", "ERROR");
+      ev.set("object", KubeJson.status(e));
+      send(line(ev));
+      end(true);
+      return;
+    }
+    timeout = ctx.executor().schedule(() -> end(true), spec.timeoutMillis(), TimeUnit.MILLISECONDS);
+    if (spec.bookmarks()) {
+      long every = server.bookmarkInterval().toMillis();
+      bookmarks = ctx.executor().scheduleAtFixedRate(
+          () -> server.cluster().atCurrentVersion(rv -> ctx.executor().execute(() -> sendBookmark(rv, false))),
+          every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Called under the cluster lock, on any thread: hand off to the event loop. */
+  private void deliver(SimulatedCluster.Event e) {
+    ctx.executor().execute(() -> onEvent(e));
+  }
+
+  private void onEvent(SimulatedCluster.Event e) {
+    if (ended) {
+      return;
+    }
+    boolean now = spec.filter().test(e.object());
+    boolean before = e.previous() != null && spec.filter().test(e.previous());
+    String type = e.type();
+    if (type.equals("MODIFIED")) {
+      if (now && !before) {
+        type = "ADDED";
+      } else if (!now && before) {
+        type = "DELETED";
+      } else if (!now) {
+        return;
+      }
+    } else if (!now) {
+      return;
+    }
+    ObjectNode ev = KubeJson.F.objectNode().put("type", type);
+    if (spec.tableVersion() != null) {
+      ev.set("object", KubeJson.table(spec.kind(), List.of(e.object()), Long.toString(e.rv()),
+          spec.tableVersion(), spec.includeObject(), Instant.now()));
+    } else {
+      ev.set("object", e.object());
+    }
+    send(line(ev));
+  }
+
+  private void sendBookmark(long rv, boolean initialEventsEnd) {
+    if (ended) {
+      return;
+    }
+    ObjectNode ev = KubeJson.F.objectNode().put("type", "BOOKMARK");
+    ObjectNode obj = ev.putObject("object").put("kind", spec.kind().kind).put("apiVersion", "v1");
+    ObjectNode meta = obj.putObject("metadata").put("resourceVersion", Long.toString(rv));
+    meta.putNull("creationTimestamp");
+    if (initialEventsEnd) {
+      meta.putObject("annotations").put("k8s.io/initial-events-end", "true");
+    }
+    send(line(ev));
+  }
+
+  private static byte[] line(ObjectNode ev) {
+    byte[] json = KubeJson.bytes(ev);
+    byte[] out = new byte[json.length + 1];
+    System.arraycopy(json, 0, out, 0, json.length);
+    out[json.length] = '\n';
+    return out;
+  }
+
+  private void send(byte[] chunk) {
+    if (ended) {
+      return;
+    }
+    if (server.streamsStalled() || !stalled.isEmpty()) {
+      stalled.addLast(chunk);
+      if (!server.streamsStalled()) {
+        resume();
+      }
+      return;
+    }
+    ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
+  }
+
+  /** Writes the events held back while streams were stalled. */
+  void resume() {
+    if (!ctx.executor().inEventLoop()) {
+      ctx.executor().execute(this::resume);
+      return;
+    }
+    while (!ended && !server.streamsStalled() && !stalled.isEmpty()) {
+      ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(stalled.removeFirst())));
+    }
+    ctx.flush();
+  }
+
+  /**
+   * Ends the stream. {@code clean}: write the terminating chunk (the connection stays usable);
+   * otherwise the connection is going away.
+   */
+  void end(boolean clean) {
+    if (!ctx.executor().inEventLoop()) {
+      ctx.executor().execute(() -> end(clean));
+      return;
+    }
+    if (ended) {
+      return;
+    }
+    ended = true;
+    if (subscription != null) {
+      subscription.cancel();
+    }
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    if (bookmarks != null) {
+      bookmarks.cancel(false);
+    }
+    server.watchEnded(this);
+    if (clean && ctx.channel().isActive()) {
+      if (!server.streamsStalled()) {
+        while (!stalled.isEmpty()) {
+          ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(stalled.removeFirst())));
+        }
+      }
+      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+    stalled.clear();
+    onEnd.run();
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
