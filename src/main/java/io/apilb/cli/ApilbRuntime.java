@@ -144,7 +144,7 @@ public final class ApilbRuntime implements AutoCloseable {
   }
 
   public InetSocketAddress adminAddress() {
-    return admin.localAddress();
+    return new InetSocketAddress(config.admin().address(), admin.port());
   }
 
   public BackendSet backends() {

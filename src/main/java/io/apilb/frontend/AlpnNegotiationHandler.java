@@ -52,8 +52,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
 
   private void addHttp1Handlers(ChannelPipeline p) {
     ProxyConfig proxy = px.config();
-    // Auto-read off: the exchange reads the next message only when it can forward it.
-    p.channel().config().setAutoRead(false);
+    // Auto-read stays off: the exchange reads the next message only when it can forward it.
     p.addLast(HandlerNames.HTTP1_CODEC, new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(proxy.maxInitialLineLength())
             .setMaxHeaderSize(proxy.maxHeaderSize())
@@ -76,6 +75,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
             .validateHeaders(true)
             .build())
         .addLast(HandlerNames.HTTP2_MULTIPLEXER, new Http2MultiplexHandler(new Http2StreamInitializer(px)));
+    p.channel().config().setAutoRead(true);
   }
 
   @Override

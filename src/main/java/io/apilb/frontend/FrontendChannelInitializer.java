@@ -35,6 +35,7 @@ public final class FrontendChannelInitializer extends ChannelInitializer<SocketC
           public void channelActive(ChannelHandlerContext ctx) {
             active.inc();
             ctx.fireChannelActive();
+            ctx.read(); // auto-read is off: start the TLS handshake's reads
           }
 
           @Override

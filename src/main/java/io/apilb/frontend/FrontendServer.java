@@ -41,6 +41,10 @@ public final class FrontendServer implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.SO_KEEPALIVE, true)
+        // Auto-read starts off: the TLS handler reads what its handshake needs, HTTP/1.1 reads are
+        // driven by the exchange, and HTTP/2 connections switch it on (see AlpnNegotiationHandler).
+        // Turning it off later, inside the handshake's read loop, loses the read demand on epoll.
+        .childOption(ChannelOption.AUTO_READ, false)
         .childHandler(new FrontendChannelInitializer(px, config, sslContext));
     ChannelFuture f = b.bind(config.address(), config.port());
     serverChannel = f.channel();

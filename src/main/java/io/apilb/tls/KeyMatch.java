@@ -11,10 +11,11 @@ final class KeyMatch {
   private KeyMatch() {}
 
   static boolean matches(PublicKey publicKey, PrivateKey privateKey) {
-    if (!publicKey.getAlgorithm().equals(privateKey.getAlgorithm())) {
+    String algorithm = normalize(privateKey.getAlgorithm());
+    if (!normalize(publicKey.getAlgorithm()).equals(algorithm)) {
       return false;
     }
-    String alg = switch (privateKey.getAlgorithm()) {
+    String alg = switch (algorithm) {
       case "RSA" -> "SHA256withRSA";
       case "EC" -> "SHA256withECDSA";
       case "Ed25519" -> "Ed25519";
@@ -36,5 +37,10 @@ final class KeyMatch {
     } catch (GeneralSecurityException e) {
       return false;
     }
+  }
+
+  /** Bouncy Castle names EC keys "ECDSA", the JDK "EC". */
+  private static String normalize(String algorithm) {
+    return algorithm.equals("ECDSA") ? "EC" : algorithm;
   }
 }
