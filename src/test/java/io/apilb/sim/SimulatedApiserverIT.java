@@ -270,6 +270,22 @@ class SimulatedApiserverIT {
   }
 
   @Test
+  void rawWatchReplaysAndEndsAtTimeout() throws Exception {
+    cluster.createNamespace("rawwatch");
+    long rv = cluster.createConfigMap("rawwatch", "r1", Map.of("a", "1")).path("metadata").path("resourceVersion")
+        .asLong();
+    cluster.createConfigMap("rawwatch", "r2", Map.of());
+    String initial = ok(kubeconfigB, "get",
+        "--raw=/api/v1/namespaces/rawwatch/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1").out();
+    assertThat(initial.lines().toList()).hasSize(2).allSatisfy(l -> assertThat(l).startsWith("{\"type\":\"ADDED\""));
+    String resumed = ok(kubeconfigA, "get",
+        "--raw=/api/v1/watch/namespaces/rawwatch/configmaps?resourceVersion=" + rv + "&timeoutSeconds=1").out();
+    assertThat(resumed.lines().toList()).hasSize(1).first().asString().contains("\"name\":\"r2\"");
+    RecordedRequest watch = a.requests().stream().filter(r -> r.uri().contains("/watch/")).findFirst().orElseThrow();
+    assertThat(watch.header("Audit-Id")).isEmpty();
+  }
+
+  @Test
   void clientCertificateIsRecorded() throws Exception {
     a.clearRequests();
     ok(kubeconfigCert, "get", "cm");
