@@ -69,10 +69,12 @@ ensure_tools() {
 
 # ---- processes and cleanup -------------------------------------------------
 PIDS=()
+LOAD_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   local pid
+  [[ -n $LOAD_PID ]] && kill -TERM "$LOAD_PID" 2>/dev/null
   for pid in "${PIDS[@]}"; do
     # Each service runs in its own session (setsid): stop the whole group.
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
@@ -210,7 +212,7 @@ start_apilb() {
   start apilb "$PROXY_CPUS" "$APILB_BIN" run --config "$OUT/apilb.conf"
   wait_until 60 "apilb admin (:$APILB_ADMIN_PORT/readyz)" \
     curl -fsS "http://127.0.0.1:$APILB_ADMIN_PORT/readyz" \
-    || die "apilb not ready within 60 s (see $OUT/apilb.log)"
+    || die "apilb did not become ready (exited, or no 200 within 60 s; see $OUT/apilb.log)"
   wait_until 15 "apilb (:$APILB_PORT)" \
     curl -fsS --http2 --cacert "$OUT/ca.crt" "https://127.0.0.1:$APILB_PORT$URL_PATH" \
     || die "apilb did not serve $URL_PATH (see $OUT/apilb.log)"
@@ -227,19 +229,24 @@ access_counts() {  # b1=N b2=N b3=N from the backends' access logs since last tr
   echo "${out% }"
 }
 
-# run_load PROXY PORT TAG SECONDS WARMUP : h2load; prints "rps p50 p99 errors done spread"
+# run_load PROXY PORT TAG SECONDS WARMUP : h2load; sets RESULT="rps p50 p99 errors done spread"
+# (not called in $(...): a subshell would not see the traps)
 run_load() {
   local proxy=$1 port=$2 tag=$3 dur=$4 warm=$5
   local txt="$OUT/h2load-$tag.txt" reqlog="$OUT/h2load-$tag.log"
   local i; for i in 0 1 2; do : >"$OUT/access-${B_NAMES[$i]}.log"; done
   rm -f "$reqlog"
   local warmargs=(); ((warm > 0)) && warmargs=(--warm-up-time="$warm")
+  # In the background + wait, so that a signal to this script acts at once
+  # (bash runs traps only between foreground commands).
   taskset -c "$LOAD_CPUS" h2load -D "$dur" "${warmargs[@]}" -c "$CLIENTS" -m "$STREAMS" \
-    -t "$LOAD_THREADS" --log-file="$reqlog" "https://127.0.0.1:$port$URL_PATH" >"$txt" 2>&1 \
-    || { cat "$txt" >&2; die "h2load against $proxy failed"; }
+    -t "$LOAD_THREADS" --log-file="$reqlog" "https://127.0.0.1:$port$URL_PATH" >"$txt" 2>&1 &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || { tail -20 "$txt" >&2; die "h2load against $proxy failed"; }
+  LOAD_PID=""
   local spread; spread="$(access_counts)"
   grep -qi 'application protocol: h2' "$txt" || die "h2load did not negotiate h2 with $proxy (see $txt)"
-  awk -v spread="$spread" -v reqlog="$reqlog" '
+  RESULT="$(awk -v spread="$spread" -v reqlog="$reqlog" '
     /^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { rps = $(i-1); sub(/,$/, "", rps) } }
     /^requests:/ { for (i = 1; i <= NF; i++) {
         if ($(i+1) ~ /^done/) done = $i
@@ -258,7 +265,7 @@ run_load() {
       }
       gsub(/ /, ",", spread)
       printf "%s %s %s %d %d %s\n", rps, p50, p99, bad + errd + tmo, done, spread
-    }' "$txt"
+    }' "$txt")"
 }
 
 # ---- main ---------------------------------------------------------------------
@@ -295,7 +302,7 @@ main() {
   if ((PRIME > 0)); then
     local p; for p in "${proxies[@]}"; do
       log "priming $p for ${PRIME}s (not measured)"
-      run_load "$p" "${PORT[$p]}" "prime-$p" "$PRIME" 0 >/dev/null
+      run_load "$p" "${PORT[$p]}" "prime-$p" "$PRIME" 0
     done
   fi
 
@@ -306,7 +313,8 @@ main() {
     if ((r % 2 == 0 && ${#proxies[@]} == 2)); then order=("${proxies[1]}" "${proxies[0]}"); fi
     for p in "${order[@]}"; do
       log "round $r/$ROUNDS: $p (${DURATION}s + ${WARMUP}s warm-up), loadavg $(cut -d' ' -f1 /proc/loadavg)"
-      res="$(run_load "$p" "${PORT[$p]}" "r$r-$p" "$DURATION" "$WARMUP")"
+      run_load "$p" "${PORT[$p]}" "r$r-$p" "$DURATION" "$WARMUP"
+      res=$RESULT
       log "  $p: req/s p50 p99 errors done spread = $res"
       rows+=("$r $p $res")
       # keep the round with the best req/s per proxy
