@@ -69,6 +69,14 @@ final class ApiRoutes {
         g.putArray("groups");
         return Response.json(200, g);
       }
+      case "/openapi/v3" -> {
+        requireGet(method);
+        return Response.json(200, OpenApi.root());
+      }
+      case "/openapi/v3/api/v1" -> {
+        requireGet(method);
+        return Response.json(200, OpenApi.coreV1());
+      }
       case "/api/v1" -> {
         requireGet(method);
         return Response.json(200, resourceList());

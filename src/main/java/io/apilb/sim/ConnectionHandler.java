@@ -18,6 +18,16 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
@@ -74,6 +84,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
+      if (msg instanceof WebSocketFrame f) {
+        if (f instanceof CloseWebSocketFrame) {
+          ctx.close();
+        } else if (f instanceof PingWebSocketFrame) {
+          ctx.writeAndFlush(new PongWebSocketFrame(f.content().retain()));
+        }
+        return;
+      }
       if (msg instanceof HttpRequest r) {
         onRequest(ctx, r);
       }
@@ -210,7 +228,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     if (result instanceof ApiRoutes.Response res) {
       respond(ctx, res, keepAlive, head);
     } else {
-      startWatch(ctx, (ApiRoutes.WatchSpec) result, keepAlive);
+      if (r.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+        startWebSocketWatch(ctx, r, (ApiRoutes.WatchSpec) result);
+      } else {
+        startWatch(ctx, (ApiRoutes.WatchSpec) result, keepAlive);
+      }
     }
   }
 
@@ -264,13 +286,36 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     addCommonHeaders(res.headers(), false);
     HttpUtil.setTransferEncodingChunked(res, true);
     ctx.writeAndFlush(res);
-    watch = new WatchStream(server, ctx, spec, () -> {
+    watch = new WatchStream(server, ctx, spec, false, () -> {
       watch = null;
       busy = false;
       if (!keepAlive || server.isShuttingDown()) {
         ctx.channel().eventLoop().execute(ctx::close);
       }
     });
+    watch.start();
+  }
+
+  /** A watch over WebSocket (as the real server offers): one text message per event. */
+  private void startWebSocketWatch(ChannelHandlerContext ctx, HttpRequest r, ApiRoutes.WatchSpec spec) {
+    FullHttpRequest full = new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(),
+        Unpooled.EMPTY_BUFFER, r.headers().copy(), EmptyHttpHeaders.INSTANCE);
+    try {
+      WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory(
+          "wss://" + r.headers().get(HttpHeaderNames.HOST, "localhost") + r.uri(),
+          null, false, 1 << 20).newHandshaker(full);
+      if (hs == null) {
+        respond(ctx, ApiRoutes.error(ApiException.badRequest("unsupported WebSocket version")), false, false);
+        return;
+      }
+      HttpHeaders extra = new DefaultHttpHeaders();
+      extra.set("Audit-Id", auditId);
+      hs.handshake(ctx.channel(), full, extra, ctx.newPromise());
+    } finally {
+      full.release();
+    }
+    busy = false;
+    watch = new WatchStream(server, ctx, spec, true, () -> watch = null);
     watch.start();
   }
 

@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -26,8 +28,11 @@ final class WatchStream {
   private ScheduledFuture<?> timeout;
   private ScheduledFuture<?> bookmarks;
   private boolean ended;
+  private final boolean websocket;
 
-  WatchStream(SimulatedApiserver server, ChannelHandlerContext ctx, ApiRoutes.WatchSpec spec, Runnable onEnd) {
+  WatchStream(SimulatedApiserver server, ChannelHandlerContext ctx, ApiRoutes.WatchSpec spec, boolean websocket,
+      Runnable onEnd) {
+    this.websocket = websocket;
     this.server = server;
     this.ctx = ctx;
     this.spec = spec;
@@ -125,7 +130,12 @@ final class WatchStream {
       }
       return;
     }
-    ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
+    ctx.writeAndFlush(frame(chunk));
+  }
+
+  private Object frame(byte[] chunk) {
+    return websocket ? new TextWebSocketFrame(Unpooled.wrappedBuffer(chunk))
+        : new DefaultHttpContent(Unpooled.wrappedBuffer(chunk));
   }
 
   /** Writes the events held back while streams were stalled. */
@@ -135,7 +145,7 @@ final class WatchStream {
       return;
     }
     while (!ended && !server.streamsStalled() && !stalled.isEmpty()) {
-      ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(stalled.removeFirst())));
+      ctx.write(frame(stalled.removeFirst()));
     }
     ctx.flush();
   }
@@ -166,10 +176,14 @@ final class WatchStream {
     if (clean && ctx.channel().isActive()) {
       if (!server.streamsStalled()) {
         while (!stalled.isEmpty()) {
-          ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(stalled.removeFirst())));
+          ctx.write(frame(stalled.removeFirst()));
         }
       }
-      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      if (websocket) {
+        ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+      } else {
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      }
     }
     stalled.clear();
     onEnd.run();

@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: apilb vs HAProxy (Debian package), both in L7 mode
+# in front of the same three TLS backends (nginx), driven by h2load (h2 over
+# TLS) with identical parameters in the same run. See bench/README.md.
+#
+# Everything listens on 127.0.0.1 only; every process started here is stopped
+# on exit (trap), also on failure.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+OUT="${BENCH_OUT:-$HERE/out}"
+
+# ---- knobs ------------------------------------------------------------------
+DURATION="${BENCH_DURATION:-20}"      # seconds measured per round and proxy
+WARMUP="${BENCH_WARMUP:-3}"           # h2load --warm-up-time, seconds, not measured
+CLIENTS="${BENCH_CLIENTS:-16}"        # h2load -c: client connections
+STREAMS="${BENCH_STREAMS:-10}"        # h2load -m: concurrent streams per connection
+LOAD_THREADS="${BENCH_LOAD_THREADS:-1}"  # h2load -t
+ROUNDS="${BENCH_ROUNDS:-2}"           # rounds; each round runs haproxy then apilb (order alternates)
+PRIME="${BENCH_PRIME:-5}"             # unmeasured priming run per proxy (JIT, pools), seconds; 0 = off
+NCPU="$(nproc)"
+ALL_CPUS="0-$((NCPU - 1))"
+PROXY_CPUS="${BENCH_PROXY_CPUS:-$ALL_CPUS}"  # taskset list for the proxy under test
+LOAD_CPUS="${BENCH_LOAD_CPUS:-$ALL_CPUS}"    # taskset list for h2load and the nginx backends
+PORT_BASE="${BENCH_PORT_BASE:-19400}"
+APILB_BIN="${APILB_BIN:-$ROOT/bin/apilb}"
+URL_PATH="/api/v1/namespaces/default/configmaps/bench"
+
+B_PORTS=("$((PORT_BASE + 1))" "$((PORT_BASE + 2))" "$((PORT_BASE + 3))")
+B_NAMES=(b1 b2 b3)
+HAPROXY_PORT=$((PORT_BASE + 10))
+APILB_PORT=$((PORT_BASE + 20))
+APILB_ADMIN_PORT=$((PORT_BASE + 21))
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Number of CPUs in a taskset-style list such as "0-1" or "0,2-3".
+cpu_count() {
+  local n=0 part a b
+  IFS=',' read -ra parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ $part == *-* ]]; then a=${part%-*}; b=${part#*-}; n=$((n + b - a + 1)); else n=$((n + 1)); fi
+  done
+  echo "$n"
+}
+PROXY_THREADS="${BENCH_PROXY_THREADS:-$(cpu_count "$PROXY_CPUS")}"
+
+# ---- tools ------------------------------------------------------------------
+ensure_tools() {
+  local missing=()
+  command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+  command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+  command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts the packaged services on install; the bench runs its own.
+    systemctl stop haproxy nginx >/dev/null 2>&1 || true
+  fi
+  export PATH="$PATH:/usr/sbin:/sbin"
+}
+
+# ---- processes and cleanup -------------------------------------------------
+PIDS=()
+LOAD_PID=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local pid
+  [[ -n $LOAD_PID ]] && kill -TERM "$LOAD_PID" 2>/dev/null
+  for pid in "${PIDS[@]}"; do
+    # Each service runs in its own session (setsid): stop the whole group.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME CPUS CMD... : runs CMD in its own session, pinned, logs in $OUT/NAME.log;
+# sets LAST_PID (not a subshell, so PIDS keeps it for cleanup)
+start() {
+  local name=$1 cpus=$2; shift 2
+  setsid taskset -c "$cpus" "$@" >"$OUT/$name.log" 2>&1 </dev/null &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+# wait_until TIMEOUT_S DESC CMD... : polls CMD every 0.2 s; gives up early if
+# the process last started (LAST_PID) has exited
+wait_until() {
+  local timeout=$1 desc=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    kill -0 "$LAST_PID" 2>/dev/null || { log "$desc: process exited"; return 1; }
+    sleep 0.2
+  done
+  log "$desc ready"
+}
+
+# ---- certificates -----------------------------------------------------------
+make_certs() {
+  log "generating throwaway CA and certificates in $OUT"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=apilb-bench-ca" \
+    -keyout "$OUT/ca.key" -out "$OUT/ca.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  local n
+  for n in backend front; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=apilb-bench-$n" \
+      -keyout "$OUT/$n.key" -out "$OUT/$n.csr" 2>/dev/null
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" \
+      "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$OUT/$n.ext"
+    openssl x509 -req -in "$OUT/$n.csr" -CA "$OUT/ca.crt" -CAkey "$OUT/ca.key" -CAcreateserial \
+      -days 2 -sha256 -extfile "$OUT/$n.ext" -out "$OUT/$n.crt" 2>/dev/null
+  done
+  cat "$OUT/front.crt" "$OUT/front.key" >"$OUT/front.pem"   # HAProxy wants cert+key in one file
+  chmod 600 "$OUT"/*.key "$OUT/front.pem"
+}
+
+# render TEMPLATE : prints the template with @OUT@ replaced (other keys by caller)
+render() { local t; t="$(<"$1")"; printf '%s\n' "${t//@OUT@/$OUT}"; }
+
+# ---- backends -----------------------------------------------------------------
+start_backends() {
+  local servers="" i s
+  for i in 0 1 2; do
+    s="$(render "$HERE/nginx-server.in")"
+    s="${s//@PORT@/${B_PORTS[$i]}}"
+    servers+="${s//@NAME@/${B_NAMES[$i]}}"$'\n'
+  done
+  local conf
+  conf="$(render "$HERE/nginx.conf.in")"
+  conf="${conf//@NGINX_WORKERS@/$(cpu_count "$LOAD_CPUS")}"
+  printf '%s\n' "${conf//@SERVERS@/$servers}" >"$OUT/nginx.conf"
+  mkdir -p "$OUT/nginx-tmp"
+  local nginx_bin; nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+  "$nginx_bin" -t -q -e "$OUT/nginx-error.log" -p "$OUT" -c "$OUT/nginx.conf" \
+    || die "nginx config test failed (see $OUT/nginx.conf)"
+  start nginx "$LOAD_CPUS" "$nginx_bin" -e "$OUT/nginx-error.log" -p "$OUT" -c "$OUT/nginx.conf" -g 'daemon off;'
+  NGINX_PID=$LAST_PID
+  for i in 0 1 2; do
+    wait_until 15 "backend ${B_NAMES[$i]} (:${B_PORTS[$i]})" \
+      curl -fsS --cacert "$OUT/ca.crt" "https://127.0.0.1:${B_PORTS[$i]}/readyz" \
+      || die "backend ${B_NAMES[$i]} did not come up (see $OUT/nginx.log, $OUT/nginx-error.log)"
+  done
+  local body
+  body="$(curl -fsS --cacert "$OUT/ca.crt" "https://localhost:${B_PORTS[0]}$URL_PATH")"
+  BODY_LEN=${#body}
+  log "backend body is $BODY_LEN bytes"
+}
+
+# ---- proxies ------------------------------------------------------------------
+start_haproxy() {
+  local servers="" i
+  for i in 0 1 2; do
+    servers+="  server ${B_NAMES[$i]} 127.0.0.1:${B_PORTS[$i]}"$'\n'
+  done
+  local conf
+  conf="$(render "$HERE/haproxy.cfg.in")"
+  conf="${conf//@PROXY_THREADS@/$PROXY_THREADS}"
+  conf="${conf//@HAPROXY_PORT@/$HAPROXY_PORT}"
+  printf '%s\n' "${conf//@HAPROXY_SERVERS@/$servers}" >"$OUT/haproxy.cfg"
+  local hb; hb="$(command -v haproxy || echo /usr/sbin/haproxy)"
+  "$hb" -c -q -f "$OUT/haproxy.cfg" || die "haproxy config check failed (see $OUT/haproxy.cfg)"
+  start haproxy "$PROXY_CPUS" "$hb" -db -f "$OUT/haproxy.cfg"
+  wait_until 30 "haproxy (:$HAPROXY_PORT)" \
+    curl -fsS --http2 --cacert "$OUT/ca.crt" "https://127.0.0.1:$HAPROXY_PORT$URL_PATH" \
+    || die "haproxy did not serve $URL_PATH (see $OUT/haproxy.log)"
+  # All three servers must have passed their /readyz checks before we measure.
+  local deadline=$((SECONDS + 20)) seen
+  while :; do
+    seen="$(for _ in 1 2 3 4 5 6; do
+      curl -sS -D - -o /dev/null --cacert "$OUT/ca.crt" "https://127.0.0.1:$HAPROXY_PORT$URL_PATH" \
+        | tr -d '\r' | awk -F': ' 'tolower($1)=="x-backend"{print $2}'
+    done | sort -u | wc -l)"
+    ((seen == 3)) && break
+    ((SECONDS < deadline)) || die "haproxy spread over only $seen backends"
+    sleep 0.5
+  done
+}
+
+write_apilb_conf() {
+  local backends="" i sep
+  for i in 0 1 2; do
+    sep=","; ((i == 2)) && sep=""
+    backends+="    { name = \"${B_NAMES[$i]}\", address = \"127.0.0.1:${B_PORTS[$i]}\" }$sep"$'\n'
+  done
+  backends="${backends%$'\n'}"
+  local conf
+  conf="$(render "$HERE/apilb.conf.in")"
+  conf="${conf//@APILB_PORT@/$APILB_PORT}"
+  conf="${conf//@APILB_ADMIN_PORT@/$APILB_ADMIN_PORT}"
+  printf '%s\n' "${conf//@APILB_BACKENDS@/$backends}" >"$OUT/apilb.conf"
+}
+
+start_apilb() {
+  start apilb "$PROXY_CPUS" "$APILB_BIN" run --config "$OUT/apilb.conf"
+  wait_until 60 "apilb admin (:$APILB_ADMIN_PORT/readyz)" \
+    curl -fsS "http://127.0.0.1:$APILB_ADMIN_PORT/readyz" \
+    || die "apilb did not become ready (exited, or no 200 within 60 s; see $OUT/apilb.log)"
+  wait_until 15 "apilb (:$APILB_PORT)" \
+    curl -fsS --http2 --cacert "$OUT/ca.crt" "https://127.0.0.1:$APILB_PORT$URL_PATH" \
+    || die "apilb did not serve $URL_PATH (see $OUT/apilb.log)"
+}
+
+# ---- load and results ---------------------------------------------------------
+access_counts() {  # b1=N b2=N b3=N from the backends' access logs since last truncate
+  kill -USR1 "$NGINX_PID" 2>/dev/null || true   # reopen logs => flush buffers
+  sleep 0.5
+  local i out=""
+  for i in 0 1 2; do
+    out+="${B_NAMES[$i]}=$(grep -c "^$URL_PATH\$" "$OUT/access-${B_NAMES[$i]}.log" 2>/dev/null || true) "
+  done
+  echo "${out% }"
+}
+
+# run_load PROXY PORT TAG SECONDS WARMUP : h2load; sets RESULT="rps p50 p99 errors done spread"
+# (not called in $(...): a subshell would not see the traps)
+run_load() {
+  local proxy=$1 port=$2 tag=$3 dur=$4 warm=$5
+  local txt="$OUT/h2load-$tag.txt" reqlog="$OUT/h2load-$tag.log"
+  local i; for i in 0 1 2; do : >"$OUT/access-${B_NAMES[$i]}.log"; done
+  rm -f "$reqlog"
+  local warmargs=(); ((warm > 0)) && warmargs=(--warm-up-time="$warm")
+  # In the background + wait, so that a signal to this script acts at once
+  # (bash runs traps only between foreground commands).
+  taskset -c "$LOAD_CPUS" h2load -D "$dur" "${warmargs[@]}" -c "$CLIENTS" -m "$STREAMS" \
+    -t "$LOAD_THREADS" --log-file="$reqlog" "https://127.0.0.1:$port$URL_PATH" >"$txt" 2>&1 &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || { tail -20 "$txt" >&2; die "h2load against $proxy failed"; }
+  LOAD_PID=""
+  local spread; spread="$(access_counts)"
+  grep -qi 'application protocol: h2' "$txt" || die "h2load did not negotiate h2 with $proxy (see $txt)"
+  RESULT="$(awk -v spread="$spread" -v reqlog="$reqlog" '
+    /^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { rps = $(i-1); sub(/,$/, "", rps) } }
+    /^requests:/ { for (i = 1; i <= NF; i++) {
+        if ($(i+1) ~ /^done/) done = $i
+        if ($(i+1) ~ /^errored/) errd = $i
+        if ($(i+1) ~ /^timeout/) tmo = $i } }
+    /^status codes:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^[345]xx/) bad += $i }
+    END {
+      # per-request log: start time, status, duration in microseconds
+      cmd = "awk -F\"\\t\" \x27{print $3}\x27 \"" reqlog "\" | sort -n"
+      n = 0; while ((cmd | getline d) > 0) lat[++n] = d; close(cmd)
+      if (n == 0) { p50 = "nan"; p99 = "nan" }
+      else {
+        i50 = int(n * 0.50 + 0.999999); if (i50 < 1) i50 = 1
+        i99 = int(n * 0.99 + 0.999999); if (i99 < 1) i99 = 1
+        p50 = sprintf("%.3f", lat[i50] / 1000); p99 = sprintf("%.3f", lat[i99] / 1000)
+      }
+      gsub(/ /, ",", spread)
+      printf "%s %s %s %d %d %s\n", rps, p50, p99, bad + errd + tmo, done, spread
+    }' "$txt")"
+}
+
+# ---- main ---------------------------------------------------------------------
+main() {
+  [[ $EUID -eq 0 ]] || log "not root: apt installs will fail if tools are missing"
+  ensure_tools
+  mkdir -p "$OUT"
+  rm -f "$OUT"/*.log "$OUT"/*.txt "$OUT/result.md"
+  make_certs
+  start_backends
+  start_haproxy
+  write_apilb_conf
+
+  local proxies=(haproxy)
+  if [[ -x $APILB_BIN ]]; then
+    start_apilb
+    proxies+=(apilb)
+  else
+    log "**************************************************************"
+    log "apilb launcher not found at $APILB_BIN (build apilb first, or"
+    log "set APILB_BIN); running the HAProxy half only. apilb config"
+    log "would be: $OUT/apilb.conf"
+    log "**************************************************************"
+  fi
+  declare -A PORT=([haproxy]=$HAPROXY_PORT [apilb]=$APILB_PORT)
+
+  # The bench shares 2 cores with everything else on the box: say so if busy.
+  LOADAVG_START="$(cut -d' ' -f1 /proc/loadavg)"
+  if awk -v l="$LOADAVG_START" 'BEGIN{exit !(l > 0.5)}'; then
+    log "WARNING: 1-min load average is $LOADAVG_START before the bench; figures will be noisy"
+  fi
+  log "load: h2load -D $DURATION --warm-up-time $WARMUP -c $CLIENTS -m $STREAMS -t $LOAD_THREADS (h2, TLS)"
+  log "cpus: proxy on [$PROXY_CPUS] ($PROXY_THREADS threads for HAProxy); h2load + nginx on [$LOAD_CPUS]"
+  if ((PRIME > 0)); then
+    local p; for p in "${proxies[@]}"; do
+      log "priming $p for ${PRIME}s (not measured)"
+      run_load "$p" "${PORT[$p]}" "prime-$p" "$PRIME" 0
+    done
+  fi
+
+  declare -A BEST=()
+  local rows=() r order p res
+  for ((r = 1; r <= ROUNDS; r++)); do
+    order=("${proxies[@]}")
+    if ((r % 2 == 0 && ${#proxies[@]} == 2)); then order=("${proxies[1]}" "${proxies[0]}"); fi
+    for p in "${order[@]}"; do
+      log "round $r/$ROUNDS: $p (${DURATION}s + ${WARMUP}s warm-up), loadavg $(cut -d' ' -f1 /proc/loadavg)"
+      run_load "$p" "${PORT[$p]}" "r$r-$p" "$DURATION" "$WARMUP"
+      res=$RESULT
+      log "  $p: req/s p50 p99 errors done spread = $res"
+      rows+=("$r $p $res")
+      # keep the round with the best req/s per proxy
+      if [[ -z ${BEST[$p]:-} ]] || awk -v a="${res%% *}" -v b="${BEST[$p]%% *}" 'BEGIN{exit !(a > b)}'; then
+        BEST[$p]="$res"
+      fi
+    done
+  done
+
+  # ---- report ----
+  local md="$OUT/result.md" line
+  {
+    echo "| proxy | req/s | p50 (ms) | p99 (ms) | errors | spread b1,b2,b3 |"
+    echo "|---|---:|---:|---:|---:|---|"
+    for p in "${proxies[@]}"; do
+      read -r rps p50 p99 err _ spread <<<"${BEST[$p]}"
+      printf '| %s | %.0f | %s | %s | %s | %s |\n' "$p" "$rps" "$p50" "$p99" "$err" "$spread"
+    done
+  } >"$md.table"
+
+  echo
+  printf '%-8s %10s %9s %9s %7s  %s\n' proxy req/s 'p50(ms)' 'p99(ms)' errors 'spread(b1,b2,b3)'
+  for p in "${proxies[@]}"; do
+    read -r rps p50 p99 err _ spread <<<"${BEST[$p]}"
+    printf '%-8s %10.0f %9s %9s %7s  %s\n' "$p" "$rps" "$p50" "$p99" "$err" "$spread"
+  done
+  local ratio_line=""
+  if [[ -n ${BEST[apilb]:-} ]]; then
+    read -r h_rps _ h_p99 _ <<<"${BEST[haproxy]}"
+    read -r a_rps _ a_p99 _ <<<"${BEST[apilb]}"
+    ratio_line="$(awk -v ar="$a_rps" -v hr="$h_rps" -v ap="$a_p99" -v hp="$h_p99" 'BEGIN {
+      printf "ratio apilb/haproxy: req/s %.2fx, p99 %.2fx (target req/s >= 0.8x; goal >= 1.0x with p99 <= 1.0x)", ar / hr, ap / hp }')"
+  else
+    ratio_line="ratio apilb/haproxy: n/a (apilb not run)"
+  fi
+  echo "$ratio_line"
+  echo
+
+  {
+    echo "### apilb vs HAProxy — $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)."
+    echo "HAProxy $(haproxy -v 2>/dev/null | awk 'NR==1{print $3}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(h2load --version | head -1)."
+    echo "Load: \`h2load -D $DURATION --warm-up-time $WARMUP -c $CLIENTS -m $STREAMS -t $LOAD_THREADS\` (h2 over TLS), GET $URL_PATH (${BODY_LEN:-~300} B JSON)."
+    echo "1-min load average before the bench: $LOADAVG_START, after: $(cut -d' ' -f1 /proc/loadavg) (other work on the box skews figures)."
+    echo "CPUs: proxy under test on [$PROXY_CPUS] ($PROXY_THREADS HAProxy threads); h2load and nginx on [$LOAD_CPUS]. Best of $ROUNDS rounds per proxy, order alternating."
+    echo
+    cat "$md.table"
+    echo
+    echo "$ratio_line"
+    echo
+    echo "All rounds (round proxy req/s p50 p99 errors done spread):"
+    echo
+    echo '```'
+    for line in "${rows[@]}"; do echo "$line"; done
+    echo '```'
+  } >"$md"
+  rm -f "$md.table"
+  log "markdown written to $md"
+}
+
+main "$@"
