@@ -88,6 +88,12 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private boolean backendKeepAlive;
   private long startNanos;
   private ScheduledFuture<?> timeout;
+  /**
+   * A read was requested and no message has arrived yet. With auto-read off, one read() is one
+   * read loop: a loop that yields no message for us (TLS records, a partial header) still ends in
+   * channelReadComplete, and the demand must then be renewed or the connection stalls.
+   */
+  private boolean clientReadWanted;
 
   public ClientExchangeHandler(ProxyContext px, boolean http2) {
     this.px = px;
@@ -98,20 +104,35 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     if (ctx.channel().isActive() && ctx.channel().isRegistered()) {
-      ctx.read();
+      readClient();
     }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    ctx.read();
+    readClient();
     ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (clientReadWanted && state != State.CLOSED) {
+      ctx.read();
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  /** Asks the client side for its next message (a request head, body content or tunnel bytes). */
+  private void readClient() {
+    clientReadWanted = true;
+    ctx.read();
   }
 
   // ---------------------------------------------------------------- client → apilb
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    clientReadWanted = false;
     if (state == State.TUNNEL) {
       tunnelFromClient(msg);
     } else if (msg instanceof HttpRequest req) {
@@ -187,7 +208,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     requestBodyBytes += content.content().readableBytes();
     backendChannel.writeAndFlush(content).addListener(closeBackendOnFailure());
     if (!last && backendChannel.isWritable()) {
-      ctx.read();
+      readClient();
     }
   }
 
@@ -265,6 +286,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     Channel ch = f.getNow();
+    log.debug("exchange {} {} {}: backend {} on {}", id, method, backendHead == null ? "" : backendHead.uri(),
+        backend.name(), ch);
     if (id != exchangeId || state != State.CONNECTING) {
       pool.release(ch); // the client left or timed out meanwhile; the connection is clean
       return;
@@ -282,7 +305,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     ch.flush();
     if (!requestComplete && ch.isWritable()) {
-      ctx.read();
+      readClient();
     }
     ch.read();
   }
@@ -319,6 +342,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         backendChannel.read();
         return;
       }
+      log.debug("exchange {}: backend {} answered {}", exchangeId, backend.name(), code);
       responseStarted = true;
       responseStatus = code;
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
@@ -357,7 +381,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   @Override
   public void onBackendWritabilityChanged(boolean writable) {
     if (writable && state == State.FORWARDING && !requestComplete) {
-      ctx.read();
+      readClient();
     }
   }
 
@@ -403,6 +427,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   }
 
   private void finishExchange() {
+    log.debug("exchange {}: complete, request complete={}, backend keep-alive={}", exchangeId, requestComplete,
+        backendKeepAlive);
     cancelTimeout();
     recordCompletion(responseStatus);
     Channel b = backendChannel;
@@ -426,7 +452,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       Channels.closeOnFlush(ctx.channel());
       return;
     }
-    ctx.read(); // the next request on this HTTP/1.1 connection
+    readClient(); // the next request on this HTTP/1.1 connection
   }
 
   // ---------------------------------------------------------------- upgrades
@@ -453,7 +479,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     ChannelPipeline bp = backendChannel.pipeline();
     removeIfPresent(bp, "backend-http-codec");
     recordCompletion(101);
-    ctx.read();
+    readClient();
     backendChannel.read();
   }
 
@@ -467,7 +493,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     backendChannel.writeAndFlush(bytes).addListener((ChannelFutureListener) f -> {
       if (f.isSuccess()) {
-        ctx.read();
+        readClient();
       } else {
         f.channel().close();
       }
@@ -567,7 +593,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       wf.addListener(ChannelFutureListener.CLOSE);
     } else {
       state = State.IDLE;
-      ctx.read();
+      readClient();
     }
   }
 
