@@ -20,6 +20,7 @@ public final class BackendSet {
   private final Clock clock;
   private final AtomicReference<BackendSnapshot> current;
   private final List<Consumer<BackendSnapshot>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile double panicThreshold;
 
   public BackendSet(List<Backend> backends, Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -36,6 +37,13 @@ public final class BackendSet {
 
   public Clock clock() {
     return clock;
+  }
+
+  /** Sets the panic threshold (control thread) and republishes. */
+  public void setPanicThreshold(double threshold) {
+    this.panicThreshold = threshold;
+    BackendSnapshot snap = current.get();
+    publish(BackendSnapshot.of(snap.version() + 1, snap.entries(), threshold));
   }
 
   /** Called when a new snapshot is published (on the control thread). */
@@ -68,7 +76,7 @@ public final class BackendSet {
       next.add(e);
     }
     if (changed) {
-      publish(BackendSnapshot.of(snap.version() + 1, next));
+      publish(BackendSnapshot.of(snap.version() + 1, next, panicThreshold));
     }
   }
 
@@ -81,11 +89,21 @@ public final class BackendSet {
           .filter(e -> e.backend().equals(b)).findFirst().orElse(null);
       next.add(old != null ? old : new BackendEntry(b, BackendState.initial(clock.instant()), new BackendStats()));
     }
-    publish(BackendSnapshot.of(snap.version() + 1, next));
+    publish(BackendSnapshot.of(snap.version() + 1, next, panicThreshold));
   }
 
   private void publish(BackendSnapshot snap) {
+    BackendSnapshot before = current.get();
     current.set(snap);
+    if (snap.panic() != before.panic()) {
+      if (snap.panic()) {
+        log.warn("panic mode engaged: {} of {} backends ready (threshold {}); spreading requests over {} reachable backends: {}",
+            snap.ready().size(), snap.entries().size(), panicThreshold, snap.routable().size(),
+            String.join(", ", snap.routable().stream().map(BackendEntry::name).toList()));
+      } else {
+        log.warn("panic mode released: {} of {} backends ready", snap.ready().size(), snap.entries().size());
+      }
+    }
     for (Consumer<BackendSnapshot> l : listeners) {
       l.accept(snap);
     }

@@ -49,6 +49,20 @@ public record BackendState(
     return "unknown";
   }
 
+  /**
+   * Whether the backend answered HTTP at its last probe (even with an error status): it is alive,
+   * unlike one that refused the connection, failed TLS or timed out. Panic mode uses only these.
+   */
+  public boolean answeredLastProbe() {
+    return lastProbe.equals("ok") || lastProbe.startsWith("HTTP");
+  }
+
+  /** Not known dead: alive at its last probe, and neither draining nor disabled by an operator. */
+  public boolean panicCandidate() {
+    return answeredLastProbe() && !flags.contains(HealthFlag.DRAINING)
+        && !flags.contains(HealthFlag.DISABLED_BY_OPERATOR);
+  }
+
   public BackendState withFlag(HealthFlag flag, boolean set, String why, Instant now) {
     EnumSet<HealthFlag> next = flags.isEmpty() ? EnumSet.noneOf(HealthFlag.class) : EnumSet.copyOf(flags);
     boolean changed = set ? next.add(flag) : next.remove(flag);

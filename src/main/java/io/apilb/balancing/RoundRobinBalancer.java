@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Plain round robin over the ready backends, skipping those already tried. */
+/** Plain round robin over the routable (ready, or in panic mode reachable) backends, skipping those already tried. */
 public final class RoundRobinBalancer implements Balancer {
   private final AtomicInteger next = new AtomicInteger();
 
   @Override
   public Optional<BackendEntry> select(BackendSnapshot snapshot, SelectionContext ctx) {
-    List<BackendEntry> ready = snapshot.ready();
+    List<BackendEntry> ready = snapshot.routable();
     int n = ready.size();
     if (n == 0) {
       return Optional.empty();

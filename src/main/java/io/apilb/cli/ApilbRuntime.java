@@ -6,7 +6,7 @@ import io.apilb.backend.Backend;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.backend.pool.PoolSettings;
-import io.apilb.balancing.RoundRobinBalancer;
+import io.apilb.balancing.ClassAwareBalancer;
 import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
@@ -76,7 +76,9 @@ public final class ApilbRuntime implements AutoCloseable {
     });
     List<Backend> members = config.backends().stream()
         .map(b -> Backend.of(b, config.backendTls().serverName())).toList();
-    this.backends = new BackendSet(members, Clock.systemUTC());
+    Clock clock = Clock.systemUTC();
+    this.backends = new BackendSet(members, clock);
+    backends.setPanicThreshold(config.balancing().panicThreshold());
     MetricRegistry registry = new MetricRegistry();
     this.metrics = new ApilbMetrics(registry);
     backends.snapshot().entries().forEach(e -> metrics.registerBackend(e.name(),
@@ -87,7 +89,9 @@ public final class ApilbRuntime implements AutoCloseable {
     SslContext backendContext = TlsContexts.backendClient(material.backendCa(), Optional.empty());
     this.pools = new BackendPools(backendContext, PoolSettings.of(config.proxy()),
         transport.socketChannelClass(), transport.newResolverGroup());
-    ProxyContext px = new ProxyContext(backends, new RoundRobinBalancer(), pools, metrics, config.proxy());
+    registry.gauge("apilb.balancing.panic", () -> () -> backends.snapshot().panic() ? 1 : 0);
+    ProxyContext px = new ProxyContext(backends, ClassAwareBalancer.of(config.balancing(), clock), pools, metrics,
+        config.proxy());
     this.frontend = new FrontendServer(config.listener(), px, serverContext::get, transport, boss, workers);
     this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);

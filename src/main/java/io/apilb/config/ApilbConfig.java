@@ -18,7 +18,11 @@ public record ApilbConfig(
     BackendTlsConfig backendTls,
     HealthConfig health,
     AdminConfig admin,
-    ProxyConfig proxy) {
+    ProxyConfig proxy,
+    BalancingConfig balancing,
+    OutlierConfig outlier,
+    ShutdownConfig shutdown,
+    AccessLogConfig accessLog) {
 
   public ApilbConfig {
     Objects.requireNonNull(source, "source");
@@ -28,5 +32,9 @@ public record ApilbConfig(
     Objects.requireNonNull(health, "health");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(proxy, "proxy");
+    Objects.requireNonNull(balancing, "balancing");
+    Objects.requireNonNull(outlier, "outlier");
+    Objects.requireNonNull(shutdown, "shutdown");
+    Objects.requireNonNull(accessLog, "accessLog");
   }
 }

@@ -95,10 +95,68 @@ public final class ConfigLoader {
     HealthConfig health = health(reader);
     AdminConfig admin = admin(reader);
     ProxyConfig proxy = proxy(reader);
+    BalancingConfig balancing = balancing(reader);
+    OutlierConfig outlier = outlier(reader);
+    ShutdownConfig shutdown = shutdown(reader);
+    AccessLogConfig accessLog = accessLog(reader);
     if (reader.errorCount() > 0) {
       return null;
     }
-    return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy);
+    return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy,
+        balancing, outlier, shutdown, accessLog);
+  }
+
+  private static BalancingConfig balancing(ValueReader r) {
+    int before = r.errorCount();
+    String shortRequests = oneOf(r, "apilb.balancing.short-requests",
+        List.of(BalancingConfig.LEAST_IN_FLIGHT, BalancingConfig.ROUND_ROBIN));
+    String longRunning = oneOf(r, "apilb.balancing.long-running",
+        List.of(BalancingConfig.LEAST_LONG_RUNNING, BalancingConfig.ROUND_ROBIN));
+    Duration slowStart = r.duration("apilb.balancing.slow-start", true);
+    Double panic = r.decimal("apilb.balancing.panic-threshold", 0.0, 1.0);
+    Boolean rebalance = r.bool("apilb.balancing.rebalance.enabled");
+    Double maxShare = r.decimal("apilb.balancing.rebalance.max-share", 0.0, 1.0);
+    Integer perSecond = r.integer("apilb.balancing.rebalance.per-second", 1, 10_000);
+    return r.errorCount() > before ? null
+        : new BalancingConfig(shortRequests, longRunning, slowStart, panic, rebalance, maxShare, perSecond);
+  }
+
+  private static OutlierConfig outlier(ValueReader r) {
+    int before = r.errorCount();
+    Integer failures = r.integer("apilb.outlier-detection.consecutive-failures", 0, 1_000_000);
+    Duration base = r.duration("apilb.outlier-detection.base-ejection-time", false);
+    Duration max = r.duration("apilb.outlier-detection.max-ejection-time", false);
+    if (base != null && max != null && max.compareTo(base) < 0) {
+      r.report("apilb.outlier-detection.max-ejection-time", r.value("apilb.outlier-detection.max-ejection-time"),
+          "must be at least apilb.outlier-detection.base-ejection-time (" + human(base) + ")");
+    }
+    return r.errorCount() > before ? null : new OutlierConfig(failures, base, max);
+  }
+
+  private static ShutdownConfig shutdown(ValueReader r) {
+    int before = r.errorCount();
+    Duration delay = r.duration("apilb.shutdown.delay", true);
+    Duration drain = r.duration("apilb.shutdown.drain-timeout", true);
+    return r.errorCount() > before ? null : new ShutdownConfig(delay, drain);
+  }
+
+  private static AccessLogConfig accessLog(ValueReader r) {
+    int before = r.errorCount();
+    String mode = oneOf(r, "apilb.access-log.mode",
+        List.of(AccessLogConfig.OFF, AccessLogConfig.ON, AccessLogConfig.SAMPLED));
+    Double rate = r.decimal("apilb.access-log.sample-rate", 0.0, 1.0);
+    String file = r.optionalString("apilb.access-log.file").orElse("");
+    return r.errorCount() > before ? null : new AccessLogConfig(mode, rate, file);
+  }
+
+  /** A string that must be one of {@code allowed}; reports the choices otherwise. */
+  private static String oneOf(ValueReader r, String path, List<String> allowed) {
+    String v = r.string(path);
+    if (v != null && !allowed.contains(v)) {
+      r.report(path, r.value(path), "must be one of " + String.join(", ", allowed) + " (got \"" + v + "\")");
+      return null;
+    }
+    return v;
   }
 
   private static ListenerConfig listener(ValueReader r) {

@@ -108,6 +108,23 @@ final class ValueReader {
     return value == null ? Optional.empty() : Optional.ofNullable(nonBlankString(path, value));
   }
 
+  /** A required boolean ({@code true}/{@code false}, or the strings "true"/"false"). */
+  Boolean bool(String path) {
+    ConfigValue value = required(path);
+    if (value == null) {
+      return null;
+    }
+    Object raw = value.unwrapped();
+    if (raw instanceof Boolean b) {
+      return b;
+    }
+    if (raw instanceof String s && (s.equals("true") || s.equals("false"))) {
+      return Boolean.valueOf(s);
+    }
+    report(path, value, "must be true or false (got " + show(value) + ")");
+    return null;
+  }
+
   Integer integer(String path, long min, long max) {
     ConfigValue value = required(path);
     return value == null ? null : integer(path, value, min, max);

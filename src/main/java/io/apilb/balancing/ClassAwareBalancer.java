@@ -1,0 +1,37 @@
+package io.apilb.balancing;
+
+import io.apilb.backend.BackendEntry;
+import io.apilb.backend.BackendSnapshot;
+import io.apilb.config.BalancingConfig;
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * Short requests and long-running ones are placed by different strategies: the first by
+ * momentary load, the second by how many streams each backend already holds.
+ */
+public final class ClassAwareBalancer implements Balancer {
+  private final Balancer shortRequests;
+  private final Balancer longRunning;
+
+  public ClassAwareBalancer(Balancer shortRequests, Balancer longRunning) {
+    this.shortRequests = shortRequests;
+    this.longRunning = longRunning;
+  }
+
+  /** The balancer that {@code apilb.balancing.*} describes. */
+  public static ClassAwareBalancer of(BalancingConfig config, Clock clock) {
+    Balancer s = config.shortRequests().equals(BalancingConfig.ROUND_ROBIN)
+        ? new RoundRobinBalancer() : new LeastInFlightBalancer();
+    Balancer l = config.longRunning().equals(BalancingConfig.ROUND_ROBIN)
+        ? new RoundRobinBalancer() : new LeastLongRunningBalancer(config.slowStart(), clock);
+    return new ClassAwareBalancer(s, l);
+  }
+
+  @Override
+  public Optional<BackendEntry> select(BackendSnapshot snapshot, SelectionContext ctx) {
+    return ctx.requestClass().longRunning()
+        ? longRunning.select(snapshot, ctx)
+        : shortRequests.select(snapshot, ctx);
+  }
+}
