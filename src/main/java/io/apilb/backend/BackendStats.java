@@ -11,6 +11,7 @@ public final class BackendStats {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger activeLongRunning = new AtomicInteger();
   private final LongAdder requests = new LongAdder();
+  private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
   public void requestStarted(boolean longRunning) {
     inFlight.incrementAndGet();
@@ -33,6 +34,22 @@ public final class BackendStats {
 
   public int activeLongRunning() {
     return activeLongRunning.get();
+  }
+
+  /** Counts a failure; returns the number of failures in a row so far. */
+  public int failed() {
+    return consecutiveFailures.incrementAndGet();
+  }
+
+  /** A success ends a run of failures. */
+  public void succeeded() {
+    if (consecutiveFailures.get() != 0) {
+      consecutiveFailures.set(0);
+    }
+  }
+
+  public int consecutiveFailures() {
+    return consecutiveFailures.get();
   }
 
   public long requests() {

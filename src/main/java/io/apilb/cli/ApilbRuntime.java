@@ -3,7 +3,10 @@ package io.apilb.cli;
 import com.codahale.metrics.MetricRegistry;
 import io.apilb.admin.AdminServer;
 import io.apilb.backend.Backend;
+import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
+import io.apilb.backend.BackendSnapshot;
+import io.apilb.backend.HealthFlag;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.backend.pool.PoolSettings;
 import io.apilb.balancing.ClassAwareBalancer;
@@ -12,8 +15,10 @@ import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
 import io.apilb.frontend.FrontendServer;
 import io.apilb.health.HealthChecker;
+import io.apilb.health.OutlierDetector;
 import io.apilb.health.ReadyzProbe;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.metrics.MetricNames;
 import io.apilb.metrics.PrometheusExporter;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.Transport;
@@ -62,6 +67,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final ReadyzProbe probe;
   private final AdminServer admin;
   private final CountDownLatch terminated = new CountDownLatch(1);
+  private final java.util.Map<String, String> lastStates = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private ApilbRuntime(ApilbConfig config, Material material) throws SSLException {
@@ -81,22 +87,45 @@ public final class ApilbRuntime implements AutoCloseable {
     backends.setPanicThreshold(config.balancing().panicThreshold());
     MetricRegistry registry = new MetricRegistry();
     this.metrics = new ApilbMetrics(registry);
-    backends.snapshot().entries().forEach(e -> metrics.registerBackend(e.name(),
-        () -> e.stats().inFlight(), () -> e.stats().activeLongRunning(),
-        () -> backends.snapshot().byName(e.name()).map(x -> x.ready() ? 1 : 0).orElse(0)));
+    backends.snapshot().entries().forEach(e -> registerBackendMetrics(e.name()));
+    backends.addListener(this::countTransitions);
 
     AtomicReference<SslContext> serverContext = new AtomicReference<>(TlsContexts.server(material.serving()));
     SslContext backendContext = TlsContexts.backendClient(material.backendCa(), Optional.empty());
     this.pools = new BackendPools(backendContext, PoolSettings.of(config.proxy()),
         transport.socketChannelClass(), transport.newResolverGroup());
-    registry.gauge("apilb.balancing.panic", () -> () -> backends.snapshot().panic() ? 1 : 0);
+    registry.gauge(MetricNames.BALANCING_PANIC, () -> () -> backends.snapshot().panic() ? 1 : 0);
+    OutlierDetector outliers = new OutlierDetector(config.outlier(), backends, control, metrics);
     ProxyContext px = new ProxyContext(backends, ClassAwareBalancer.of(config.balancing(), clock), pools, metrics,
-        config.proxy());
+        config.proxy(), outliers);
     this.frontend = new FrontendServer(config.listener(), px, serverContext::get, transport, boss, workers);
     this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
         boss, workers, transport.serverChannelClass());
+  }
+
+  /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
+  private void registerBackendMetrics(String name) {
+    metrics.registerBackend(name,
+        () -> backends.snapshot().byName(name).map(x -> x.stats().inFlight()).orElse(0),
+        () -> backends.snapshot().byName(name).map(x -> x.stats().activeLongRunning()).orElse(0),
+        () -> backends.snapshot().byName(name).map(x -> x.ready() ? 1 : 0).orElse(0));
+    for (HealthFlag flag : HealthFlag.values()) {
+      metrics.registry().gauge(MetricRegistry.name(MetricNames.BACKEND_FLAG, name, flag.label()),
+          () -> () -> backends.snapshot().byName(name).map(x -> x.state().flags().contains(flag) ? 1 : 0).orElse(0));
+    }
+  }
+
+  /** Counts state changes per backend (control thread: snapshots are published there). */
+  private void countTransitions(BackendSnapshot snap) {
+    for (BackendEntry e : snap.entries()) {
+      String now = e.state().summary();
+      String before = lastStates.put(e.name(), now);
+      if (before != null && !before.equals(now)) {
+        metrics.stateTransition(e.name(), now);
+      }
+    }
   }
 
   /** Loads TLS material and starts everything; blocks until the listeners are bound. */

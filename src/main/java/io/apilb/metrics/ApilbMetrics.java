@@ -52,6 +52,15 @@ public final class ApilbMetrics {
     registry.counter(name(MetricNames.BACKEND_RETRIES, backend, reason)).inc();
   }
 
+  public void ejection(String backend) {
+    registry.counter(name(MetricNames.BACKEND_EJECTIONS, backend)).inc();
+  }
+
+  /** A backend's flags changed; {@code to} is its new state word. */
+  public void stateTransition(String backend, String to) {
+    registry.counter(name(MetricNames.BACKEND_TRANSITIONS, backend, to)).inc();
+  }
+
   public void connectFailure(String backend) {
     registry.counter(name(MetricNames.BACKEND_CONNECT_FAILURES, backend)).inc();
   }

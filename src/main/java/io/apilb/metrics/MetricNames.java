@@ -14,6 +14,10 @@ package io.apilb.metrics;
  * apilb.backend.probes.BACKEND.RESULT         counter  -> apilb_backend_probes_total{backend,result}
  * apilb.backend.retries.BACKEND.REASON        counter  -> apilb_backend_retries_total{backend,reason}
  * apilb.backend.connect_failures.BACKEND      counter  -> apilb_backend_connect_failures_total{backend}
+ * apilb.backend.ejections.BACKEND             counter  -> apilb_backend_ejections_total{backend}
+ * apilb.backend.transitions.BACKEND.STATE     counter  -> apilb_backend_transitions_total{backend,state}
+ * apilb.backend.flag.BACKEND.FLAG             gauge    -> apilb_backend_flag{backend,flag}
+ * apilb.balancing.panic                       gauge    -> apilb_balancing_panic
  * apilb.listener.connections.PROTOCOL         counter  -> apilb_listener_connections_total{protocol}
  * apilb.listener.connections.active           counter  -> apilb_listener_active_connections
  * apilb.listener.tls_handshake_failures       counter  -> apilb_listener_tls_handshake_failures_total
@@ -30,6 +34,10 @@ public final class MetricNames {
   public static final String BACKEND_PROBES = "apilb.backend.probes";
   public static final String BACKEND_RETRIES = "apilb.backend.retries";
   public static final String BACKEND_CONNECT_FAILURES = "apilb.backend.connect_failures";
+  public static final String BACKEND_EJECTIONS = "apilb.backend.ejections";
+  public static final String BACKEND_TRANSITIONS = "apilb.backend.transitions";
+  public static final String BACKEND_FLAG = "apilb.backend.flag";
+  public static final String BALANCING_PANIC = "apilb.balancing.panic";
   public static final String LISTENER_CONNECTIONS = "apilb.listener.connections";
   public static final String LISTENER_ACTIVE = "apilb.listener.connections.active";
   public static final String LISTENER_TLS_FAILURES = "apilb.listener.tls_handshake_failures";

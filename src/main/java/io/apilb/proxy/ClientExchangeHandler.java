@@ -37,6 +37,7 @@ import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
@@ -74,6 +75,9 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private boolean requestComplete;
   private long requestBodyBytes;
   private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
+  /** Copies of the request body for a retry, while it fits apilb.proxy.retry-buffer-bytes. */
+  private final ArrayList<ByteBuf> retryBody = new ArrayList<>(2);
+  private boolean retryBodyOverflow;
   private final Set<String> tried = new HashSet<>(4);
   private String lastConnectFailure;
   private int readRetries;
@@ -181,6 +185,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         backendHead.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
       }
       requestBodyBytes += body.readableBytes();
+      keepForRetry(body);
       pending.add(new DefaultLastHttpContent(body)); // takes over the request's reference
       requestComplete = true;
     }
@@ -197,6 +202,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     if (state == State.CONNECTING) {
       requestComplete |= last;
       requestBodyBytes += content.content().readableBytes();
+      keepForRetry(content.content());
       pending.add(content);
       return;
     }
@@ -206,6 +212,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     requestComplete = last;
     requestBodyBytes += content.content().readableBytes();
+    keepForRetry(content.content());
     backendChannel.writeAndFlush(content).addListener(closeBackendOnFailure());
     if (!last && backendChannel.isWritable()) {
       readClient();
@@ -233,6 +240,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     state = State.CLOSED;
     cancelTimeout();
     releasePending();
+    releaseRetryBody();
     if (backendChannel != null) {
       Channel b = backendChannel;
       detachBackend();
@@ -279,6 +287,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       Throwable cause = f.cause();
       lastConnectFailure = cause.getMessage();
       px.metrics().connectFailure(backend.name());
+      px.passiveHealth().onFailure(backend, cause.getMessage());
       String reason = cause instanceof BackendConnectException bce && bce.tls() ? "tls" : "connect";
       log.debug("exchange {}: {}; trying another backend", id, cause.getMessage());
       px.metrics().retry(backend.name(), reason);
@@ -343,6 +352,21 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         return;
       }
       log.debug("exchange {}: backend {} answered {}", exchangeId, backend.name(), code);
+      String rejected = RetryPolicy.rejectedBeforeExecution(resp);
+      if (rejected != null) {
+        px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected + ")");
+        if (requestComplete && !retryBodyOverflow) {
+          // Not executed: any verb may go elsewhere. The rest of this answer is not needed.
+          ReferenceCountUtil.release(msg);
+          retryElsewhere(rejected);
+          return;
+        }
+      }
+      if (code >= 500) {
+        px.passiveHealth().onFailure(backend, "HTTP " + code);
+      } else {
+        px.passiveHealth().onSuccess(backend);
+      }
       responseStarted = true;
       responseStatus = code;
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
@@ -403,11 +427,12 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         readRetries++;
         px.metrics().retry(name, "backend_reset");
         log.debug("exchange {}: backend {} closed before responding to {}; retrying elsewhere", exchangeId, name, method);
-        pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        replayRequestBody();
         state = State.CONNECTING;
         connectToBackend();
         return;
       }
+      px.passiveHealth().onFailure(backend, "connection closed before a response");
       // The backend may have executed it: answer, and never add Retry-After.
       fail(ProxyFailure.BACKEND_RESET, "backend " + name + " closed the connection before responding", 0);
       return;
@@ -427,6 +452,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   }
 
   private void finishExchange() {
+    releaseRetryBody();
     log.debug("exchange {}: complete, request complete={}, backend keep-alive={}", exchangeId, requestComplete,
         backendKeepAlive);
     cancelTimeout();
@@ -545,6 +571,53 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
   }
 
+  // ---------------------------------------------------------------- retries
+
+  /**
+   * Sends the whole request to another backend after this one rejected it unexecuted. The
+   * rejecting connection is closed (it said Connection: close or is shutting down).
+   */
+  private void retryElsewhere(String reason) {
+    String name = backend.name();
+    Channel b = backendChannel;
+    detachBackend();
+    b.close();
+    px.metrics().retry(name, reason);
+    log.debug("exchange {}: backend {} rejected {} unexecuted ({}); retrying elsewhere", exchangeId, name, method, reason);
+    replayRequestBody();
+    state = State.CONNECTING;
+    connectToBackend();
+  }
+
+  /** Keeps a copy of request body bytes while they fit the retry buffer. */
+  private void keepForRetry(ByteBuf bytes) {
+    if (retryBodyOverflow || !bytes.isReadable()) {
+      return;
+    }
+    if (requestBodyBytes > px.config().retryBufferBytes()) {
+      retryBodyOverflow = true;
+      releaseRetryBody();
+      return;
+    }
+    retryBody.add(bytes.retainedDuplicate());
+  }
+
+  /** Queues the kept body (and its end) to be written to the next backend. */
+  private void replayRequestBody() {
+    releasePending();
+    for (ByteBuf b : retryBody) {
+      pending.add(new io.netty.handler.codec.http.DefaultHttpContent(b.retainedDuplicate()));
+    }
+    pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+  }
+
+  private void releaseRetryBody() {
+    for (ByteBuf b : retryBody) {
+      b.release();
+    }
+    retryBody.clear();
+  }
+
   // ---------------------------------------------------------------- failures and bookkeeping
 
   private void onRequestTimeout() {
@@ -561,6 +634,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private void fail(ProxyFailure failure, String message, int retryAfterSeconds) {
     cancelTimeout();
     releasePending();
+    releaseRetryBody();
     if (backendChannel != null) {
       Channel b = backendChannel;
       detachBackend();
@@ -629,6 +703,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     requestComplete = false;
     requestBodyBytes = 0;
     releasePending();
+    releaseRetryBody();
+    retryBodyOverflow = false;
     tried.clear();
     lastConnectFailure = null;
     readRetries = 0;

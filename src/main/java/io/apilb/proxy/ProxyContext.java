@@ -1,6 +1,7 @@
 package io.apilb.proxy;
 
 import io.apilb.backend.BackendSet;
+import io.apilb.backend.PassiveHealth;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.balancing.Balancer;
 import io.apilb.config.ProxyConfig;
@@ -9,12 +10,18 @@ import java.util.Objects;
 
 /** What every exchange needs, shared by all connections. Immutable; its parts are thread-safe. */
 public record ProxyContext(
-    BackendSet backends, Balancer balancer, BackendPools pools, ApilbMetrics metrics, ProxyConfig config) {
+    BackendSet backends,
+    Balancer balancer,
+    BackendPools pools,
+    ApilbMetrics metrics,
+    ProxyConfig config,
+    PassiveHealth passiveHealth) {
   public ProxyContext {
     Objects.requireNonNull(backends, "backends");
     Objects.requireNonNull(balancer, "balancer");
     Objects.requireNonNull(pools, "pools");
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(passiveHealth, "passiveHealth");
   }
 }

@@ -1,5 +1,6 @@
 package io.apilb.sim;
 
+import java.nio.charset.StandardCharsets;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -209,6 +210,18 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     boolean head = r.method().name().equals("HEAD");
     if (health) {
       respond(ctx, server.health(q), keepAlive, head);
+      return;
+    }
+    if (server.rejectingAsShuttingDown()) {
+      // kube-apiserver --shutdown-send-retry-after: rejected before any processing
+      byte[] text = "The apiserver is shutting down, please try again later.\n".getBytes(StandardCharsets.UTF_8);
+      FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS,
+          Unpooled.wrappedBuffer(text));
+      res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+          .setInt(HttpHeaderNames.CONTENT_LENGTH, text.length)
+          .set(HttpHeaderNames.RETRY_AFTER, "5")
+          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
       return;
     }
     int fail = server.failingStatus();

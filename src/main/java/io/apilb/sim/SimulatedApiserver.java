@@ -117,6 +117,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private volatile int failStatus;
   private volatile boolean stalled;
   private volatile boolean closeAfterBody;
+  private volatile boolean rejectShuttingDown;
   private volatile boolean refusing;
 
   private SimulatedApiserver(Builder b) throws SSLException {
@@ -512,11 +513,25 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.closeAfterBody = close;
   }
 
+  /**
+   * {@code true}: API requests get what kube-apiserver with {@code --shutdown-send-retry-after}
+   * answers while it drains: 429, {@code Retry-After: 5}, {@code Connection: close}, a text body,
+   * and nothing executed (health paths keep answering).
+   */
+  public void rejectAsShuttingDown(boolean reject) {
+    this.rejectShuttingDown = reject;
+  }
+
+  boolean rejectingAsShuttingDown() {
+    return rejectShuttingDown;
+  }
+
   /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
   public void resetFaults() {
     delay = Duration.ZERO;
     failStatus = 0;
     closeAfterBody = false;
+    rejectShuttingDown = false;
     ready = true;
     failedChecks = Set.of();
     stallStreams(false);
