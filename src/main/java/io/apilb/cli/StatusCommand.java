@@ -40,11 +40,11 @@ final class StatusCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--admin", paramLabel = "URL",
-      description = "admin base URL (default: from --config, else apilb.admin.* defaults: http://127.0.0.1:9445)")
+      description = "admin base URL (default: from --config, else reference.conf's apilb.admin.*: http://127.0.0.1:9445)")
   URI admin;
 
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-      description = "take the admin address and port from this configuration file")
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = "${env:APILB_CONFIG}",
+      description = "take the admin address and port from this configuration file (default: $APILB_CONFIG when set)")
   Path config;
 
   @Option(names = "--json", description = "print the /backends JSON instead of a table")
