@@ -137,7 +137,8 @@ final class StatusCommand implements Callable<Integer> {
   private static String describe(IOException e) {
     String name = e.getClass().getSimpleName();
     Throwable cause = e.getCause() != null ? e.getCause() : e;
-    String msg = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+    String msg = cause instanceof java.net.ConnectException && cause.getMessage() == null ? "connection refused"
+        : cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
     return name.equals("HttpConnectTimeoutException") || name.equals("HttpTimeoutException") ? "timed out" : msg;
   }
 
