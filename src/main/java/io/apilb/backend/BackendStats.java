@@ -32,6 +32,11 @@ public final class BackendStats {
     return inFlight.get();
   }
 
+  /** Short requests in flight: the momentary load; watches held open are not load of that kind. */
+  public int shortInFlight() {
+    return Math.max(0, inFlight.get() - activeLongRunning.get());
+  }
+
   public int activeLongRunning() {
     return activeLongRunning.get();
   }

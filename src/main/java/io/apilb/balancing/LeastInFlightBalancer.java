@@ -9,8 +9,8 @@ import java.util.random.RandomGenerator;
 import java.util.function.Supplier;
 
 /**
- * Power of two choices: of two distinct random candidates, the one with fewer requests in flight
- * per unit of weight. Nearly as good as a global least-loaded scan, without its herding: every
+ * Power of two choices: of two distinct random candidates, the one with fewer short requests in
+ * flight per unit of weight. Nearly as good as a global least-loaded scan, without its herding: every
  * event loop sees slightly stale counters, and two random picks keep them from all choosing the
  * same "least loaded" backend at once.
  */
@@ -44,9 +44,10 @@ public final class LeastInFlightBalancer implements Balancer {
     }
     BackendEntry a = c.get(i);
     BackendEntry b = c.get(j);
-    // compare inFlight(a)/weight(a) with inFlight(b)/weight(b) without division
-    long la = (long) a.stats().inFlight() * b.backend().weight();
-    long lb = (long) b.stats().inFlight() * a.backend().weight();
+    // compare load(a)/weight(a) with load(b)/weight(b) without division; open watches are not
+    // counted: a backend holding many of them is not busier for a short request
+    long la = (long) a.stats().shortInFlight() * b.backend().weight();
+    long lb = (long) b.stats().shortInFlight() * a.backend().weight();
     return Optional.of(la <= lb ? a : b);
   }
 }

@@ -7,9 +7,11 @@ import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.BackendSnapshot;
 import io.apilb.backend.HealthFlag;
+import io.apilb.backend.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.backend.pool.PoolSettings;
 import io.apilb.balancing.ClassAwareBalancer;
+import io.apilb.balancing.WatchRebalancer;
 import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
@@ -64,6 +66,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final BackendPools pools;
   private final FrontendServer frontend;
   private final HealthChecker health;
+  private final WatchRebalancer rebalancer;
   private final ReadyzProbe probe;
   private final AdminServer admin;
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -96,8 +99,12 @@ public final class ApilbRuntime implements AutoCloseable {
         transport.socketChannelClass(), transport.newResolverGroup());
     registry.gauge(MetricNames.BALANCING_PANIC, () -> () -> backends.snapshot().panic() ? 1 : 0);
     OutlierDetector outliers = new OutlierDetector(config.outlier(), backends, control, metrics);
+    WatchRegistry watches = new WatchRegistry();
+    this.rebalancer = new WatchRebalancer(config.balancing(), backends, watches, control, metrics);
     ProxyContext px = new ProxyContext(backends, ClassAwareBalancer.of(config.balancing(), clock), pools, metrics,
-        config.proxy(), outliers);
+        config.proxy(), outliers, watches);
+    backends.snapshot().entries().forEach(e -> registry.gauge(
+        MetricRegistry.name(MetricNames.BACKEND_WATCHES, e.name()), () -> () -> watches.count(e.name())));
     this.frontend = new FrontendServer(config.listener(), px, serverContext::get, transport, boss, workers);
     this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
@@ -133,6 +140,7 @@ public final class ApilbRuntime implements AutoCloseable {
     Material material = validateMaterial(config);
     ApilbRuntime rt = new ApilbRuntime(config, material);
     try {
+      rt.rebalancer.start();
       rt.health.start();
       rt.frontend.start().sync();
       rt.admin.start();

@@ -52,6 +52,11 @@ public final class ApilbMetrics {
     registry.counter(name(MetricNames.BACKEND_RETRIES, backend, reason)).inc();
   }
 
+  /** A watch on {@code backend} was ended to move it elsewhere. */
+  public void rebalancedWatch(String backend) {
+    registry.counter(name(MetricNames.BACKEND_REBALANCED, backend)).inc();
+  }
+
   public void ejection(String backend) {
     registry.counter(name(MetricNames.BACKEND_EJECTIONS, backend)).inc();
   }

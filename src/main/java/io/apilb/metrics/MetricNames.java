@@ -14,6 +14,8 @@ package io.apilb.metrics;
  * apilb.backend.probes.BACKEND.RESULT         counter  -> apilb_backend_probes_total{backend,result}
  * apilb.backend.retries.BACKEND.REASON        counter  -> apilb_backend_retries_total{backend,reason}
  * apilb.backend.connect_failures.BACKEND      counter  -> apilb_backend_connect_failures_total{backend}
+ * apilb.backend.rebalanced_watches.BACKEND    counter  -> apilb_backend_rebalanced_watches_total{backend}
+ * apilb.backend.watches.BACKEND               gauge    -> apilb_backend_watches{backend}
  * apilb.backend.ejections.BACKEND             counter  -> apilb_backend_ejections_total{backend}
  * apilb.backend.transitions.BACKEND.STATE     counter  -> apilb_backend_transitions_total{backend,state}
  * apilb.backend.flag.BACKEND.FLAG             gauge    -> apilb_backend_flag{backend,flag}
@@ -34,6 +36,8 @@ public final class MetricNames {
   public static final String BACKEND_PROBES = "apilb.backend.probes";
   public static final String BACKEND_RETRIES = "apilb.backend.retries";
   public static final String BACKEND_CONNECT_FAILURES = "apilb.backend.connect_failures";
+  public static final String BACKEND_REBALANCED = "apilb.backend.rebalanced_watches";
+  public static final String BACKEND_WATCHES = "apilb.backend.watches";
   public static final String BACKEND_EJECTIONS = "apilb.backend.ejections";
   public static final String BACKEND_TRANSITIONS = "apilb.backend.transitions";
   public static final String BACKEND_FLAG = "apilb.backend.flag";

@@ -2,6 +2,7 @@ package io.apilb.proxy;
 
 import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSnapshot;
+import io.apilb.backend.WatchRegistry;
 import io.apilb.backend.pool.BackendConnectException;
 import io.apilb.backend.pool.BackendPool;
 import io.apilb.backend.pool.BackendRelayHandler;
@@ -98,6 +99,11 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
    * channelReadComplete, and the demand must then be renewed or the connection stalls.
    */
   private boolean clientReadWanted;
+  /** Set while this exchange is an open JSON watch the rebalancer may end. */
+  private WatchRegistry.Handle watchHandle;
+  private boolean endWatchAtBoundary;
+  /** The last event byte forwarded ended an event (a newline), or nothing was forwarded yet. */
+  private boolean atEventBoundary;
 
   public ClientExchangeHandler(ProxyContext px, boolean http2) {
     this.px = px;
@@ -371,6 +377,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       responseStatus = code;
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
       ctx.write(HeaderRules.clientResponse(resp, method, http2, clientKeepAlive));
+      registerIfJsonWatch(resp);
       ReferenceCountUtil.release(msg);
       if (resp instanceof LastHttpContent) {
         ctx.flush();
@@ -391,9 +398,15 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         return;
       }
       boolean last = content instanceof LastHttpContent;
+      if (watchHandle != null && content.content().isReadable()) {
+        ByteBuf b = content.content();
+        atEventBoundary = b.getByte(b.writerIndex() - 1) == '\n';
+      }
       ctx.writeAndFlush(content);
       if (last) {
         finishExchange();
+      } else if (endWatchAtBoundary && atEventBoundary) {
+        endWatchNow();
       } else {
         readBackendIfClientWritable();
       }
@@ -479,6 +492,49 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     readClient(); // the next request on this HTTP/1.1 connection
+  }
+
+  // ---------------------------------------------------------------- watch rebalancing
+
+  private void registerIfJsonWatch(HttpResponse resp) {
+    String type = resp.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+    // JSON watch events end with a newline, so an event boundary is visible; protobuf streams
+    // are length-framed and are not moved.
+    if (resp.status().code() == 200 && requestClass == RequestClass.LONG_RUNNING
+        && type.startsWith("application/json") && RequestClassifier.isWatch(backendHead.uri())) {
+      long id = exchangeId;
+      atEventBoundary = true;
+      watchHandle = () -> ctx.executor().execute(() -> {
+        if (id == exchangeId && state == State.FORWARDING && watchHandle != null) {
+          endWatchAtBoundary = true;
+          if (atEventBoundary) {
+            endWatchNow();
+          }
+        }
+      });
+      px.watches().opened(backend.name(), watchHandle);
+    }
+  }
+
+  /** Ends the client's watch cleanly (a clean end of stream, not an error) and drops the backend stream. */
+  private void endWatchNow() {
+    log.debug("exchange {}: ending watch on {} to rebalance", exchangeId, backend.name());
+    cancelTimeout();
+    recordCompletion(responseStatus);
+    Channel b = backendChannel;
+    detachBackend();
+    b.close();
+    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    state = State.IDLE;
+    if (http2) {
+      return;
+    }
+    if (clientKeepAlive && requestComplete) {
+      readClient();
+    } else {
+      state = State.CLOSED;
+      Channels.closeOnFlush(ctx.channel());
+    }
   }
 
   // ---------------------------------------------------------------- upgrades
@@ -689,6 +745,10 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     if (relay != null) {
       relay.detach();
     }
+    if (watchHandle != null) {
+      px.watches().closed(backend.name(), watchHandle);
+      watchHandle = null;
+    }
     if (counted) {
       backend.stats().requestEnded(requestClass.longRunning());
       counted = false;
@@ -712,6 +772,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     pool = null;
     responseStarted = false;
     skipInformationalEnd = false;
+    endWatchAtBoundary = false;
     responseStatus = 0;
     backendKeepAlive = false;
   }

@@ -2,6 +2,7 @@ package io.apilb.proxy;
 
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.PassiveHealth;
+import io.apilb.backend.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.balancing.Balancer;
 import io.apilb.config.ProxyConfig;
@@ -15,7 +16,8 @@ public record ProxyContext(
     BackendPools pools,
     ApilbMetrics metrics,
     ProxyConfig config,
-    PassiveHealth passiveHealth) {
+    PassiveHealth passiveHealth,
+    WatchRegistry watches) {
   public ProxyContext {
     Objects.requireNonNull(backends, "backends");
     Objects.requireNonNull(balancer, "balancer");
@@ -23,5 +25,6 @@ public record ProxyContext(
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(passiveHealth, "passiveHealth");
+    Objects.requireNonNull(watches, "watches");
   }
 }

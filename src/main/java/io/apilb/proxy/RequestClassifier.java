@@ -52,6 +52,21 @@ public final class RequestClassifier {
     return RequestClass.SHORT;
   }
 
+  /** A watch (not a followed log or a proxy stream): the kind of stream the rebalancer may move. */
+  public static boolean isWatch(String uri) {
+    QueryStringDecoder q = new QueryStringDecoder(uri);
+    if (truthy(q.parameters().get("watch"))) {
+      return true;
+    }
+    String[] seg = q.path().split("/");
+    for (int i = 3; i < seg.length && i < 5; i++) {
+      if (seg[i].equals("watch") && (seg[1].equals("api") || seg[1].equals("apis"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The server's rule: "upgrade" anywhere in a Connection value. */
   public static boolean isUpgrade(HttpHeaders headers) {
     for (String v : headers.getAll(HttpHeaderNames.CONNECTION)) {

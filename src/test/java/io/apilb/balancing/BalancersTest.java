@@ -57,6 +57,18 @@ class BalancersTest {
   }
 
   @Test
+  void openWatchesDoNotCountAsShortRequestLoad() {
+    BackendEntry a = ready("a");
+    BackendEntry b = ready("b");
+    load(a, 30, 30); // 30 watches, no short request
+    load(b, 1, 0);   // one short request
+    BackendSnapshot snap = BackendSnapshot.of(1, List.of(a, b));
+    Random r = new Random(9);
+    LeastInFlightBalancer lb = new LeastInFlightBalancer(() -> r);
+    assertThat(lb.select(snap, SelectionContext.first(RequestClass.SHORT))).contains(a);
+  }
+
+  @Test
   void leastInFlightSpreadsEvenlyWhenIdleAndRespectsWeights() {
     BackendEntry a = entry("a", 1, Set.of(), T0, "ok");
     BackendEntry b = entry("bb", 1, Set.of(), T0, "ok");

@@ -1,0 +1,45 @@
+package io.apilb.backend;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The watches open through apilb, by backend: what the rebalancer may move. Exchanges register
+ * from event loops; the control thread reads.
+ */
+public final class WatchRegistry {
+  /** One open watch stream. */
+  public interface Handle {
+    /**
+     * Ends the client's stream cleanly at the next event boundary (at once if it is at one), so
+     * the client re-watches from its last resourceVersion. Safe to call from any thread.
+     */
+    void endGracefully();
+  }
+
+  private final Map<String, Set<Handle>> byBackend = new ConcurrentHashMap<>();
+
+  public void opened(String backend, Handle h) {
+    byBackend.computeIfAbsent(backend, b -> ConcurrentHashMap.newKeySet()).add(h);
+  }
+
+  public void closed(String backend, Handle h) {
+    Set<Handle> s = byBackend.get(backend);
+    if (s != null) {
+      s.remove(h);
+    }
+  }
+
+  public int count(String backend) {
+    Set<Handle> s = byBackend.get(backend);
+    return s == null ? 0 : s.size();
+  }
+
+  /** A copy of the handles open on {@code backend}. */
+  public List<Handle> handles(String backend) {
+    Set<Handle> s = byBackend.get(backend);
+    return s == null ? List.of() : List.copyOf(s);
+  }
+}
