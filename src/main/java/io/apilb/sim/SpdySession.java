@@ -116,7 +116,10 @@ final class SpdySession extends ChannelInboundHandlerAdapter {
       return;
     }
     streams.put(id, type);
-    ctx.writeAndFlush(new DefaultSpdySynReplyFrame(id));
+    // Go's framer reads a compressed header block in every SYN_REPLY, so it must not be empty.
+    DefaultSpdySynReplyFrame reply = new DefaultSpdySynReplyFrame(id);
+    reply.headers().set(":status", "200").set(":version", "HTTP/1.1");
+    ctx.writeAndFlush(reply);
     if (command == null) {
       String requestId = header(syn, "requestid");
       if (type.equals("error")) {
