@@ -44,7 +44,7 @@ final class ApiRoutes {
     return new Response(HttpResponseStatus.valueOf(e.code), JSON, KubeJson.bytes(KubeJson.status(e)), headers);
   }
 
-  /** Returns a {@link Response} or a {@link WatchSpec}. */
+  /** Returns a {@link Response}, a {@link WatchSpec} or a {@link PodStream} (pod subresources). */
   Object route(String method, QueryStringDecoder q, HttpHeaders headers, byte[] body) {
     String path = q.path();
     if (path.length() > 1 && path.endsWith("/")) {
@@ -119,6 +119,9 @@ final class ApiRoutes {
       ArrayNode shorts = r.putArray("shortNames");
       k.shortNames.forEach(shorts::add);
       r.put("storageVersionHash", k.storageVersionHash);
+      if (k == ResourceKind.PODS) {
+        PodRoutes.addDiscovery(resources);
+      }
     }
     return l;
   }
@@ -138,6 +141,9 @@ final class ApiRoutes {
     ResourceKind kind;
     String ns = null;
     String name = null;
+    if (!watchPath && seg.size() == 5 && seg.get(0).equals("namespaces") && seg.get(2).equals("pods")) {
+      return PodRoutes.subresource(server, method, seg.get(1), seg.get(3), seg.get(4), q, headers);
+    }
     if (seg.size() >= 3 && seg.get(0).equals("namespaces")) {
       kind = ResourceKind.byPlural(seg.get(2));
       if (kind == null || !kind.namespaced || seg.size() > 4) {

@@ -240,6 +240,15 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     if (result instanceof ApiRoutes.Response res) {
       respond(ctx, res, keepAlive, head);
+    } else if (result instanceof PodStream stream) {
+      HttpHeaders common = new DefaultHttpHeaders();
+      addCommonHeaders(common, false);
+      stream.start(ctx, r, common, () -> {
+        busy = false;
+        if (!keepAlive) {
+          ctx.close();
+        }
+      });
     } else {
       if (r.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
         startWebSocketWatch(ctx, r, (ApiRoutes.WatchSpec) result);

@@ -57,6 +57,9 @@ final class OpenApi {
     cp.putObject("binaryData").put("type", "object").putObject("additionalProperties").put("type", "string")
         .put("format", "byte");
     cp.putObject("immutable").put("type", "boolean");
+    ObjectNode pod = resource(schemas, ResourceKind.PODS);
+    object(((ObjectNode) pod.get("properties")).putObject("spec"));
+    object(((ObjectNode) pod.get("properties")).putObject("status"));
     ObjectNode ns = resource(schemas, ResourceKind.NAMESPACES);
     ObjectNode np = (ObjectNode) ns.get("properties");
     ObjectNode spec = object(np.putObject("spec"));

@@ -5,7 +5,8 @@ import java.util.List;
 /** The core/v1 resources the simulator stores. */
 enum ResourceKind {
   CONFIGMAPS("configmaps", "configmap", "ConfigMap", true, List.of("cm"), "qFsyl6wFWjQ="),
-  NAMESPACES("namespaces", "namespace", "Namespace", false, List.of("ns"), "Q3oi5N2YM8M=");
+  NAMESPACES("namespaces", "namespace", "Namespace", false, List.of("ns"), "Q3oi5N2YM8M="),
+  PODS("pods", "pod", "Pod", true, List.of("po"), "xPOwRZ+Yhw8=");
 
   final String plural;
   final String singular;

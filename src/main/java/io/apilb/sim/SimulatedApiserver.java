@@ -104,6 +104,8 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
+  private volatile boolean rejectWebSocketStreams;
+  private final List<StreamSession> streamSessions = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Object lifecycle = new Object();
 
   private volatile int port;
@@ -527,7 +529,20 @@ public final class SimulatedApiserver implements AutoCloseable {
   }
 
   /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
+  /**
+   * Fault: answer WebSocket exec, attach and port-forward upgrades with 400 (as an apiserver
+   * without the WebSocket feature gates would), so clients must fall back to SPDY/3.1.
+   */
+  public void rejectWebSocketStreams(boolean reject) {
+    rejectWebSocketStreams = reject;
+  }
+
+  boolean rejectingWebSocketStreams() {
+    return rejectWebSocketStreams;
+  }
+
   public void resetFaults() {
+    rejectWebSocketStreams = false;
     delay = Duration.ZERO;
     failStatus = 0;
     closeAfterBody = false;
@@ -582,6 +597,20 @@ public final class SimulatedApiserver implements AutoCloseable {
   }
 
   /** Every request received since the last {@link #clearRequests()}, in arrival order. */
+  /**
+   * The exec, attach and port-forward sessions this apiserver has served (upgraded connections),
+   * oldest first, as the simulated container saw them.
+   */
+  public List<StreamSession> streamSessions() {
+    return List.copyOf(streamSessions);
+  }
+
+  StreamSession newStreamSession(String subresource, String transport, String protocol, List<String> command) {
+    StreamSession s = new StreamSession(subresource, transport, protocol, command);
+    streamSessions.add(s);
+    return s;
+  }
+
   public List<RecordedRequest> requests() {
     List<RecordedRequest> out = new ArrayList<>();
     for (AtomicReference<RecordedRequest> r : recorded) {

@@ -78,6 +78,7 @@ public final class SimulatedCluster {
     for (String ns : List.of("default", "kube-node-lease", "kube-public", "kube-system")) {
       createNamespace(ns);
     }
+    createPod("default", "demo-pod", "main");
   }
 
   // ---- public convenience API ---------------------------------------------------------------------
@@ -103,6 +104,44 @@ public final class SimulatedCluster {
     ObjectNode d = cm.putObject("data");
     data.forEach(d::put);
     return wrap(() -> create(ResourceKind.CONFIGMAPS, namespace, cm));
+  }
+
+  /**
+   * Creates a Running pod with the given containers (the first is the default for exec, attach
+   * and logs); fails with IllegalStateException if it exists. Returns a copy. The pod
+   * {@code default/demo-pod} with the container {@code main} exists from the start.
+   */
+  public ObjectNode createPod(String namespace, String name, String... containers) {
+    if (containers.length == 0) {
+      throw new IllegalArgumentException("a pod needs at least one container");
+    }
+    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    ObjectNode pod = KubeJson.F.objectNode();
+    pod.putObject("metadata").put("name", name).putObject("labels").put("app", name);
+    ObjectNode spec = pod.putObject("spec");
+    spec.put("nodeName", "node-1").put("restartPolicy", "Always");
+    var specContainers = spec.putArray("containers");
+    ObjectNode status = pod.putObject("status");
+    status.put("phase", "Running").put("hostIP", "10.0.0.11").put("podIP", "10.244.1.7").put("startTime", now);
+    var conditions = status.putArray("conditions");
+    for (String c : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
+      conditions.addObject().put("type", c).put("status", "True").put("lastTransitionTime", now);
+    }
+    var statuses = status.putArray("containerStatuses");
+    for (String c : containers) {
+      specContainers.addObject().put("name", c).put("image", "registry.k8s.io/busybox:1.36")
+          .put("imagePullPolicy", "IfNotPresent");
+      ObjectNode cs = statuses.addObject().put("name", c).put("ready", true).put("started", true)
+          .put("restartCount", 0).put("image", "registry.k8s.io/busybox:1.36").put("imageID", "")
+          .put("containerID", "containerd://" + UUID.randomUUID().toString().replace("-", ""));
+      cs.putObject("state").putObject("running").put("startedAt", now);
+    }
+    return wrap(() -> create(ResourceKind.PODS, namespace, pod));
+  }
+
+  /** A copy of the pod, if it exists. */
+  public Optional<ObjectNode> pod(String namespace, String name) {
+    return get(ResourceKind.PODS, namespace, name);
   }
 
   /** A copy of the ConfigMap, if it exists. */
