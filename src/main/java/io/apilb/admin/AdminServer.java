@@ -81,6 +81,7 @@ public final class AdminServer implements AutoCloseable {
   private final ObjectMapper json = new ObjectMapper();
   private final ChannelGroup channels = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
   private volatile Channel server;
+  private volatile boolean shuttingDown;
 
   public AdminServer(
       AdminConfig config,
@@ -220,7 +221,15 @@ public final class AdminServer implements AutoCloseable {
     return new Reply(r.status(), r.contentType(), r.body(), Map.of(HttpHeaderNames.ALLOW.toString(), allow));
   }
 
+  /** From now on /readyz answers 503: apilb is shutting down and outer balancers should move away. */
+  public void markShuttingDown() {
+    shuttingDown = true;
+  }
+
   private Reply readyz() {
+    if (shuttingDown) {
+      return Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
+    }
     BackendSnapshot snap = backends.snapshot();
     if (!snap.ready().isEmpty()) {
       return Reply.text(HttpResponseStatus.OK, "ok");

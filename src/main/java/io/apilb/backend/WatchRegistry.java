@@ -37,6 +37,15 @@ public final class WatchRegistry {
     return s == null ? 0 : s.size();
   }
 
+  /** Every open watch, on every backend. */
+  public List<Handle> all() {
+    return byBackend.values().stream().flatMap(java.util.Set::stream).toList();
+  }
+
+  public int total() {
+    return byBackend.values().stream().mapToInt(java.util.Set::size).sum();
+  }
+
   /** A copy of the handles open on {@code backend}. */
   public List<Handle> handles(String backend) {
     Set<Handle> s = byBackend.get(backend);

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class WatchRebalancer {
   private static final Logger log = LoggerFactory.getLogger(WatchRebalancer.class);
 
-  private final BalancingConfig config;
+  private volatile BalancingConfig config;
   private final BackendSet backends;
   private final WatchRegistry watches;
   private final ScheduledExecutorService control;
@@ -44,6 +44,11 @@ public final class WatchRebalancer {
     this.watches = watches;
     this.control = control;
     this.metrics = metrics;
+  }
+
+  /** New settings apply from the next episode (reload). */
+  public void reconfigure(BalancingConfig next) {
+    this.config = next;
   }
 
   /** Follows the backend set, and checks for imbalance every 10 s; call once, before traffic. */

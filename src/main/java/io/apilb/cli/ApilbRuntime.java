@@ -15,6 +15,8 @@ import io.apilb.balancing.WatchRebalancer;
 import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
+import io.apilb.config.ConfigLoader;
+import io.apilb.config.ShutdownConfig;
 import io.apilb.frontend.FrontendServer;
 import io.apilb.health.HealthChecker;
 import io.apilb.health.OutlierDetector;
@@ -56,7 +58,7 @@ public final class ApilbRuntime implements AutoCloseable {
   /** TLS material read from the configured files. */
   record Material(KeyMaterial serving, List<X509Certificate> backendCa) {}
 
-  private final ApilbConfig config;
+  private volatile ApilbConfig config;
   private final Transport transport;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -65,9 +67,15 @@ public final class ApilbRuntime implements AutoCloseable {
   private final ApilbMetrics metrics;
   private final BackendPools pools;
   private final FrontendServer frontend;
-  private final HealthChecker health;
+  private volatile HealthChecker health;
   private final WatchRebalancer rebalancer;
-  private final ReadyzProbe probe;
+  private final WatchRegistry watches;
+  private volatile ReadyzProbe probe;
+  private final SslContext backendContext;
+  private final Clock clock = Clock.systemUTC();
+  private final AtomicReference<ProxyContext> proxyContext = new AtomicReference<>();
+  /** Control thread only: the config file's last seen modification time and size. */
+  private String configFileStamp = "";
   private final AdminServer admin;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final java.util.Map<String, String> lastStates = new java.util.concurrent.ConcurrentHashMap<>();
@@ -85,35 +93,39 @@ public final class ApilbRuntime implements AutoCloseable {
     });
     List<Backend> members = config.backends().stream()
         .map(b -> Backend.of(b, config.backendTls().serverName())).toList();
-    Clock clock = Clock.systemUTC();
     this.backends = new BackendSet(members, clock);
+    this.watches = new WatchRegistry();
     backends.setPanicThreshold(config.balancing().panicThreshold());
     MetricRegistry registry = new MetricRegistry();
     this.metrics = new ApilbMetrics(registry);
-    backends.snapshot().entries().forEach(e -> registerBackendMetrics(e.name()));
+    for (BackendEntry e : backends.snapshot().entries()) {
+      registerBackendMetrics(e.name());
+    }
     backends.addListener(this::countTransitions);
 
     AtomicReference<SslContext> serverContext = new AtomicReference<>(TlsContexts.server(material.serving()));
-    SslContext backendContext = TlsContexts.backendClient(material.backendCa(), Optional.empty());
+    this.backendContext = TlsContexts.backendClient(material.backendCa(), Optional.empty());
     this.pools = new BackendPools(backendContext, PoolSettings.of(config.proxy()),
         transport.socketChannelClass(), transport.newResolverGroup());
     registry.gauge(MetricNames.BALANCING_PANIC, () -> () -> backends.snapshot().panic() ? 1 : 0);
-    OutlierDetector outliers = new OutlierDetector(config.outlier(), backends, control, metrics);
-    WatchRegistry watches = new WatchRegistry();
     this.rebalancer = new WatchRebalancer(config.balancing(), backends, watches, control, metrics);
-    ProxyContext px = new ProxyContext(backends, ClassAwareBalancer.of(config.balancing(), clock), pools, metrics,
-        config.proxy(), outliers, watches);
-    backends.snapshot().entries().forEach(e -> registry.gauge(
-        MetricRegistry.name(MetricNames.BACKEND_WATCHES, e.name()), () -> () -> watches.count(e.name())));
-    this.frontend = new FrontendServer(config.listener(), px, serverContext::get, transport, boss, workers);
+    proxyContext.set(proxyContextFor(config));
+    this.frontend = new FrontendServer(config.listener(), proxyContext::get, serverContext::get, transport, boss, workers);
     this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
         boss, workers, transport.serverChannelClass());
   }
 
+  /** Everything exchanges need, for one configuration; replaced whole on reload. */
+  private ProxyContext proxyContextFor(ApilbConfig c) {
+    return new ProxyContext(backends, ClassAwareBalancer.of(c.balancing(), clock), pools, metrics, c.proxy(),
+        new OutlierDetector(c.outlier(), backends, control, metrics), watches);
+  }
+
   /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
   private void registerBackendMetrics(String name) {
+    metrics.registry().gauge(MetricRegistry.name(MetricNames.BACKEND_WATCHES, name), () -> () -> watches.count(name));
     metrics.registerBackend(name,
         () -> backends.snapshot().byName(name).map(x -> x.stats().inFlight()).orElse(0),
         () -> backends.snapshot().byName(name).map(x -> x.stats().activeLongRunning()).orElse(0),
@@ -141,6 +153,10 @@ public final class ApilbRuntime implements AutoCloseable {
     ApilbRuntime rt = new ApilbRuntime(config, material);
     try {
       rt.rebalancer.start();
+      rt.config.source().ifPresent(f -> {
+        rt.configFileStamp = stamp(f);
+        rt.control.scheduleWithFixedDelay(rt::watchConfigFile, 2, 2, TimeUnit.SECONDS);
+      });
       rt.health.start();
       rt.frontend.start().sync();
       rt.admin.start();
@@ -198,6 +214,136 @@ public final class ApilbRuntime implements AutoCloseable {
 
   public ApilbConfig config() {
     return config;
+  }
+
+  /**
+   * Reloads the configuration file (SIGHUP, or the file changed) on the control thread: backends
+   * added and removed (a removed backend takes no new request; what it serves finishes), health,
+   * timeouts, balancing and outlier settings. An invalid file is rejected with the same messages
+   * as {@code check-config} and the running configuration stays. Listener and admin addresses
+   * need a restart.
+   */
+  public void reload(String cause) {
+    control.execute(() -> doReload(cause));
+  }
+
+  private void doReload(String cause) {
+    Path file = config.source().orElse(null);
+    if (file == null || closed) {
+      return;
+    }
+    configFileStamp = stamp(file);
+    ApilbConfig next;
+    try {
+      next = ConfigLoader.load(file);
+      validateMaterial(next);
+    } catch (ConfigException e) {
+      metrics.reloadFailed();
+      log.error("reload ({}) rejected, the running configuration stays:\n  {}", cause,
+          String.join("\n  ", e.errors().stream().map(ConfigError::render).toList()));
+      return;
+    }
+    ApilbConfig before = config;
+    if (!next.listener().equals(before.listener()) || !next.admin().equals(before.admin())) {
+      log.warn("reload ({}): listener and admin settings changed; they apply after a restart", cause);
+    }
+    List<Backend> members = next.backends().stream().map(b -> Backend.of(b, next.backendTls().serverName())).toList();
+    java.util.Set<String> oldNames = new java.util.HashSet<>(backends.snapshot().entries().stream().map(BackendEntry::name).toList());
+    backends.replaceMembers(members);
+    pools.retain(java.util.Set.copyOf(members));
+    for (Backend b : members) {
+      if (!oldNames.remove(b.name())) {
+        registerBackendMetrics(b.name());
+      }
+    }
+    oldNames.forEach(metrics::unregisterBackend);
+    backends.setPanicThreshold(next.balancing().panicThreshold());
+    rebalancer.reconfigure(next.balancing());
+    pools.updateSettings(PoolSettings.of(next.proxy()));
+    if (!next.health().equals(before.health())) {
+      HealthChecker oldHealth = health;
+      ReadyzProbe oldProbe = probe;
+      probe = new ReadyzProbe(next.health(), workers, transport.socketChannelClass(), backendContext);
+      health = new HealthChecker(next.health(), backends, probe, metrics, control);
+      oldHealth.close();
+      oldProbe.close();
+      health.start();
+    }
+    config = next;
+    proxyContext.set(proxyContextFor(next));
+    metrics.reloaded();
+    log.info("reload ({}) applied: {} backends: {}", cause, members.size(),
+        String.join(", ", next.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
+  }
+
+  /** Control thread: reloads when the configuration file's time or size changed. */
+  private void watchConfigFile() {
+    Path file = config.source().orElse(null);
+    if (file == null || closed) {
+      return;
+    }
+    String now = stamp(file);
+    if (!now.equals(configFileStamp)) {
+      doReload("configuration file changed");
+    }
+  }
+
+  private static String stamp(Path file) {
+    try {
+      return java.nio.file.Files.getLastModifiedTime(file).toMillis() + ":" + java.nio.file.Files.size(file);
+    } catch (java.io.IOException e) {
+      return "missing";
+    }
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): the admin /readyz fails at once; the listener keeps accepting
+   * for {@code apilb.shutdown.delay}; then it closes, HTTP/2 clients get GOAWAY and HTTP/1.1
+   * connections close after their current response; short requests finish within
+   * {@code drain-timeout}; open watches are then ended cleanly and remaining streams and tunnels
+   * closed. Blocking: call it from a signal or shutdown thread, never an event loop.
+   */
+  public void shutdownGracefully() {
+    if (closed) {
+      return;
+    }
+    ShutdownConfig sc = config.shutdown();
+    log.info("shutting down: admin /readyz is now 503; accepting connections for another {} ms", sc.delay().toMillis());
+    admin.markShuttingDown();
+    sleep(sc.delay().toMillis());
+    frontend.stopAccepting().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    frontend.drainConnections();
+    long deadline = System.nanoTime() + sc.drainTimeout().toNanos();
+    while (System.nanoTime() < deadline && shortInFlight() > 0) {
+      sleep(50);
+    }
+    int watchCount = watches.total();
+    log.info("short requests drained ({} still in flight); ending {} watches and closing {} connections",
+        shortInFlight(), watchCount, frontend.openConnections());
+    watches.all().forEach(WatchRegistry.Handle::endGracefully);
+    long watchDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (System.nanoTime() < watchDeadline && watches.total() > 0) {
+      sleep(20);
+    }
+    sleep(100); // let the last writes reach the sockets
+    frontend.closeConnections().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    close();
+  }
+
+  private int shortInFlight() {
+    int n = 0;
+    for (BackendEntry e : backends.snapshot().entries()) {
+      n += e.stats().shortInFlight();
+    }
+    return n;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   public void awaitTermination() throws InterruptedException {

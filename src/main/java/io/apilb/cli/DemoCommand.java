@@ -74,6 +74,7 @@ final class DemoCommand implements Callable<Integer> {
           backend-tls.ca-file = "ca.crt"
           health { interval = 1s, timeout = 500ms, rise = 2, fall = 2 }
           admin { address = "127.0.0.1", port = %d }
+          shutdown { delay = 0s, drain-timeout = 5s }
         }
         """.formatted(port, backends, adminPort), StandardCharsets.UTF_8);
 
@@ -82,7 +83,8 @@ final class DemoCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       rt.close();
       sims.forEach(SimulatedApiserver::close);
-    }, "apilb-demo-shutdown"));
+    }, "apilb-demo-exit"));
+    Signals.install(rt);
 
     int boundPort = rt.listenerAddress().getPort();
     Path kubeconfig = abs.resolve("kubeconfig");

@@ -34,7 +34,8 @@ final class RunCommand implements Callable<Integer> {
     }
     try {
       ApilbRuntime runtime = ApilbRuntime.start(cfg);
-      java.lang.Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "apilb-shutdown"));
+      java.lang.Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "apilb-exit"));
+      Signals.install(runtime);
       runtime.awaitTermination();
       return 0;
     } catch (Exception e) {

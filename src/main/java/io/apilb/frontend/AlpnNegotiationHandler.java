@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,10 +28,10 @@ import org.slf4j.LoggerFactory;
 final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler {
   private static final Logger log = LoggerFactory.getLogger(AlpnNegotiationHandler.class);
 
-  private final ProxyContext px;
+  private final Supplier<ProxyContext> px;
   private final ListenerConfig listener;
 
-  AlpnNegotiationHandler(ProxyContext px, ListenerConfig listener) {
+  AlpnNegotiationHandler(Supplier<ProxyContext> px, ListenerConfig listener) {
     super(ApplicationProtocolNames.HTTP_1_1);
     this.px = px;
     this.listener = listener;
@@ -38,7 +39,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
 
   @Override
   protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-    ApilbMetrics metrics = px.metrics();
+    ApilbMetrics metrics = px.get().metrics();
     if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
       metrics.connectionAccepted("h2");
       addHttp2Handlers(ctx.pipeline());
@@ -51,7 +52,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
   }
 
   private void addHttp1Handlers(ChannelPipeline p) {
-    ProxyConfig proxy = px.config();
+    ProxyConfig proxy = px.get().config();
     // Auto-read stays off: the exchange reads the next message only when it can forward it.
     p.addLast(HandlerNames.HTTP1_CODEC, new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(proxy.maxInitialLineLength())
@@ -68,19 +69,20 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
     Http2Settings settings = Http2Settings.defaultSettings()
         .maxConcurrentStreams(listener.maxConcurrentStreams())
         .initialWindowSize(1 << 20)
-        .maxHeaderListSize(px.config().maxHeaderSize());
+        .maxHeaderListSize(px.get().config().maxHeaderSize());
     p.addLast(HandlerNames.HTTP2_FRAME_CODEC, Http2FrameCodecBuilder.forServer()
             .initialSettings(settings)
             .autoAckPingFrame(true)
             .validateHeaders(true)
             .build())
+        .addLast(HandlerNames.HTTP2_GOAWAY_ON_DRAIN, new Http2GoAwayOnDrainHandler())
         .addLast(HandlerNames.HTTP2_MULTIPLEXER, new Http2MultiplexHandler(new Http2StreamInitializer(px)));
     p.channel().config().setAutoRead(true);
   }
 
   @Override
   protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-    px.metrics().tlsHandshakeFailure();
+    px.get().metrics().tlsHandshakeFailure();
     log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
     ctx.close();
   }

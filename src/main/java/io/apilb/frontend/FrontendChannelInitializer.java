@@ -6,6 +6,7 @@ import io.apilb.support.HandlerNames;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.util.function.Supplier;
@@ -16,19 +17,23 @@ import java.util.function.Supplier;
  * connections while open ones keep theirs.
  */
 public final class FrontendChannelInitializer extends ChannelInitializer<SocketChannel> {
-  private final ProxyContext px;
+  private final Supplier<ProxyContext> px;
   private final ListenerConfig listener;
   private final Supplier<SslContext> sslContext;
+  private final ChannelGroup connections;
 
-  public FrontendChannelInitializer(ProxyContext px, ListenerConfig listener, Supplier<SslContext> sslContext) {
+  public FrontendChannelInitializer(Supplier<ProxyContext> px, ListenerConfig listener, Supplier<SslContext> sslContext,
+      ChannelGroup connections) {
     this.px = px;
     this.listener = listener;
     this.sslContext = sslContext;
+    this.connections = connections;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    var active = px.metrics().activeConnections();
+    connections.add(ch);
+    var active = px.get().metrics().activeConnections();
     ch.pipeline()
         .addLast(HandlerNames.CONNECTION_METRICS, new ChannelInboundHandlerAdapter() {
           @Override

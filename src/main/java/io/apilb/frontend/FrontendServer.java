@@ -8,21 +8,28 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.apilb.support.DrainEvent;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 
 /** The client-facing TLS listener. */
 public final class FrontendServer implements AutoCloseable {
   private final ListenerConfig config;
-  private final ProxyContext px;
+  private final Supplier<ProxyContext> px;
   private final Supplier<SslContext> sslContext;
   private final Transport transport;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private Channel serverChannel;
+  /** Every open client connection, for draining at shutdown. */
+  private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
-  public FrontendServer(ListenerConfig config, ProxyContext px, Supplier<SslContext> sslContext,
+  public FrontendServer(ListenerConfig config, Supplier<ProxyContext> px, Supplier<SslContext> sslContext,
       Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
     this.config = config;
     this.px = px;
@@ -45,7 +52,7 @@ public final class FrontendServer implements AutoCloseable {
         // driven by the exchange, and HTTP/2 connections switch it on (see AlpnNegotiationHandler).
         // Turning it off later, inside the handshake's read loop, loses the read demand on epoll.
         .childOption(ChannelOption.AUTO_READ, false)
-        .childHandler(new FrontendChannelInitializer(px, config, sslContext));
+        .childHandler(new FrontendChannelInitializer(px, config, sslContext, connections));
     ChannelFuture f = b.bind(config.address(), config.port());
     serverChannel = f.channel();
     return f;
@@ -58,6 +65,23 @@ public final class FrontendServer implements AutoCloseable {
   /** Stops accepting new connections; open ones continue. */
   public ChannelFuture stopAccepting() {
     return serverChannel.close();
+  }
+
+  /** Asks every open connection to drain (see {@link DrainEvent}). */
+  public void drainConnections() {
+    for (Channel ch : connections) {
+      ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE));
+    }
+  }
+
+  /** Open client connections. */
+  public int openConnections() {
+    return connections.size();
+  }
+
+  /** Closes every client connection at once (after the drain deadline). */
+  public ChannelGroupFuture closeConnections() {
+    return connections.close();
   }
 
   @Override

@@ -7,15 +7,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flow.FlowControlHandler;
+import java.util.function.Supplier;
 
 /**
  * One HTTP/2 stream's child pipeline: frames become the same HTTP/1 objects the HTTP/1.1 path
  * sees, so the proxy core has a single code path.
  */
 final class Http2StreamInitializer extends ChannelInitializer<Channel> {
-  private final ProxyContext px;
+  private final Supplier<ProxyContext> px;
 
-  Http2StreamInitializer(ProxyContext px) {
+  Http2StreamInitializer(Supplier<ProxyContext> px) {
     this.px = px;
   }
 

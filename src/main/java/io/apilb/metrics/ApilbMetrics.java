@@ -38,9 +38,8 @@ public final class ApilbMetrics {
 
   /** Forgets a removed backend's gauges. */
   public void unregisterBackend(String backend) {
-    registry.removeMatching((n, m) -> n.startsWith(MetricNames.BACKEND_INFLIGHT + "." + backend)
-        || n.startsWith(MetricNames.BACKEND_LONGRUNNING + "." + backend)
-        || n.startsWith(MetricNames.BACKEND_READY + "." + backend));
+    registry.removeMatching((n, m) -> m instanceof Gauge<?> && n.startsWith(MetricNames.PREFIX + ".backend.")
+        && n.contains("." + backend + ".") || n.endsWith("." + backend) && m instanceof Gauge<?>);
   }
 
   /** A probe result: "ok" or a failure kind (status, timeout, connect, tls, protocol). */
@@ -55,6 +54,14 @@ public final class ApilbMetrics {
   /** A watch on {@code backend} was ended to move it elsewhere. */
   public void rebalancedWatch(String backend) {
     registry.counter(name(MetricNames.BACKEND_REBALANCED, backend)).inc();
+  }
+
+  public void reloaded() {
+    registry.counter(MetricNames.RELOADS_OK).inc();
+  }
+
+  public void reloadFailed() {
+    registry.counter(MetricNames.RELOADS_FAILED).inc();
   }
 
   public void ejection(String backend) {

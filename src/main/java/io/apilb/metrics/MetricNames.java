@@ -19,6 +19,8 @@ package io.apilb.metrics;
  * apilb.backend.ejections.BACKEND             counter  -> apilb_backend_ejections_total{backend}
  * apilb.backend.transitions.BACKEND.STATE     counter  -> apilb_backend_transitions_total{backend,state}
  * apilb.backend.flag.BACKEND.FLAG             gauge    -> apilb_backend_flag{backend,flag}
+ * apilb.config.reloads                        counter  -> apilb_config_reloads_total
+ * apilb.config.reload_failures                counter  -> apilb_config_reload_failures_total
  * apilb.balancing.panic                       gauge    -> apilb_balancing_panic
  * apilb.listener.connections.PROTOCOL         counter  -> apilb_listener_connections_total{protocol}
  * apilb.listener.connections.active           counter  -> apilb_listener_active_connections
@@ -42,6 +44,8 @@ public final class MetricNames {
   public static final String BACKEND_TRANSITIONS = "apilb.backend.transitions";
   public static final String BACKEND_FLAG = "apilb.backend.flag";
   public static final String BALANCING_PANIC = "apilb.balancing.panic";
+  public static final String RELOADS_OK = "apilb.config.reloads";
+  public static final String RELOADS_FAILED = "apilb.config.reload_failures";
   public static final String LISTENER_CONNECTIONS = "apilb.listener.connections";
   public static final String LISTENER_ACTIVE = "apilb.listener.connections.active";
   public static final String LISTENER_TLS_FAILURES = "apilb.listener.tls_handshake_failures";

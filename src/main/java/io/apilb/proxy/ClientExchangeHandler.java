@@ -9,6 +9,7 @@ import io.apilb.backend.pool.BackendRelayHandler;
 import io.apilb.balancing.RequestClass;
 import io.apilb.balancing.SelectionContext;
 import io.apilb.support.Channels;
+import io.apilb.support.DrainEvent;
 import io.apilb.support.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -43,6 +44,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +64,9 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   private enum State { IDLE, CONNECTING, FORWARDING, TUNNEL, CLOSED }
 
-  private final ProxyContext px;
+  /** The current context; re-read at the start of each exchange so reloads apply to open connections. */
+  private final Supplier<ProxyContext> contexts;
+  private ProxyContext px;
   private final boolean http2;
   private ChannelHandlerContext ctx;
   private State state = State.IDLE;
@@ -104,9 +108,12 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private boolean endWatchAtBoundary;
   /** The last event byte forwarded ended an event (a newline), or nothing was forwarded yet. */
   private boolean atEventBoundary;
+  /** apilb is shutting down: no keep-alive after the current exchange. */
+  private boolean draining;
 
-  public ClientExchangeHandler(ProxyContext px, boolean http2) {
-    this.px = px;
+  public ClientExchangeHandler(Supplier<ProxyContext> contexts, boolean http2) {
+    this.contexts = contexts;
+    this.px = contexts.get();
     this.http2 = http2;
   }
 
@@ -160,6 +167,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   private void onRequestHead(HttpRequest req) {
     resetExchange();
+    px = contexts.get();
     startNanos = System.nanoTime();
     method = req.method();
     DecoderResult dr = req.decoderResult();
@@ -171,7 +179,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
           tooLarge ? "request headers too large" : "malformed HTTP request: " + rootMessage(dr.cause()), 0);
       return;
     }
-    clientKeepAlive = http2 || HttpUtil.isKeepAlive(req);
+    clientKeepAlive = http2 || (HttpUtil.isKeepAlive(req) && !draining);
     requestClass = RequestClassifier.classify(req.uri(), req.headers());
     boolean full = req instanceof FullHttpRequest;
     if (method.equals(HttpMethod.CONNECT) || (http2 && requestClass == RequestClass.UPGRADE)) {
@@ -257,6 +265,25 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       }
     }
     ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof DrainEvent) {
+      draining = true;
+      if (!http2) {
+        if (state == State.IDLE) {
+          state = State.CLOSED;
+          ctx.close(); // nothing in progress on this HTTP/1.1 connection
+        } else if (!responseStarted) {
+          clientKeepAlive = false; // the response will carry Connection: close
+        } else {
+          clientKeepAlive = false; // close after this response
+        }
+      }
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
   }
 
   @Override

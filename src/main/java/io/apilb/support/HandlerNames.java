@@ -10,7 +10,7 @@ package io.apilb.support;
  *   tls → http1-codec → http1-expect-continue → flow-control → exchange
  *   after 101 Switching Protocols: tls → exchange (raw bytes both ways; codecs removed)
  * HTTP/2 connection (after ALPN "h2"):
- *   tls → http2-frame-codec → http2-multiplexer
+ *   tls → http2-frame-codec → http2-goaway-on-drain → http2-multiplexer
  * HTTP/2 stream (child channel, one per request):
  *   http2-to-http1 → flow-control → exchange
  * backend connection (BackendChannelInitializer):
@@ -27,6 +27,7 @@ public final class HandlerNames {
   public static final String FLOW_CONTROL = "flow-control";
   public static final String EXCHANGE = "exchange";
   public static final String HTTP2_FRAME_CODEC = "http2-frame-codec";
+  public static final String HTTP2_GOAWAY_ON_DRAIN = "http2-goaway-on-drain";
   public static final String HTTP2_MULTIPLEXER = "http2-multiplexer";
   public static final String HTTP2_TO_HTTP1 = "http2-to-http1";
 

@@ -17,6 +17,7 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Keep-alive HTTP/1.1 connections to one backend, owned by one event loop: no locks, no
@@ -27,18 +28,18 @@ import java.util.concurrent.TimeUnit;
 public final class BackendPool {
   private final EventLoop loop;
   private final Backend backend;
-  private final PoolSettings settings;
+  private final Supplier<PoolSettings> settingsSource;
   private final SslContext sslContext;
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
   private final ArrayDeque<Channel> idle = new ArrayDeque<>();
   private boolean closed;
 
-  BackendPool(EventLoop loop, Backend backend, PoolSettings settings, SslContext sslContext,
+  BackendPool(EventLoop loop, Backend backend, Supplier<PoolSettings> settings, SslContext sslContext,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
     this.loop = loop;
     this.backend = backend;
-    this.settings = settings;
+    this.settingsSource = settings;
     this.sslContext = sslContext;
     this.channelClass = channelClass;
     this.resolver = resolver;
@@ -74,6 +75,7 @@ public final class BackendPool {
 
   /** Returns a connection whose exchange completed cleanly. Event loop only. */
   public void release(Channel ch) {
+    PoolSettings settings = settingsSource.get();
     BackendRelayHandler relay = ch.pipeline().get(BackendRelayHandler.class);
     if (relay != null) {
       relay.detach();
@@ -102,6 +104,7 @@ public final class BackendPool {
   }
 
   private Future<Channel> connect() {
+    PoolSettings settings = settingsSource.get();
     Promise<Channel> promise = loop.newPromise();
     int timeoutMillis = (int) Math.max(1, settings.connectTimeout().toMillis());
     Bootstrap b = new Bootstrap()

@@ -19,14 +19,14 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class BackendPools {
   private final ConcurrentHashMap<EventLoop, Map<Backend, BackendPool>> byLoop = new ConcurrentHashMap<>();
   private final AtomicReference<SslContext> sslContext;
-  private final PoolSettings settings;
+  private final AtomicReference<PoolSettings> settings;
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
 
   public BackendPools(SslContext sslContext, PoolSettings settings,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
     this.sslContext = new AtomicReference<>(sslContext);
-    this.settings = settings;
+    this.settings = new AtomicReference<>(settings);
     this.channelClass = channelClass;
     this.resolver = resolver;
   }
@@ -35,7 +35,12 @@ public final class BackendPools {
   public BackendPool pool(EventLoop loop, Backend backend) {
     Map<Backend, BackendPool> pools = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
     return pools.computeIfAbsent(backend,
-        b -> new BackendPool(loop, b, settings, sslContext.get(), channelClass, resolver));
+        b -> new BackendPool(loop, b, settings::get, sslContext.get(), channelClass, resolver));
+  }
+
+  /** New connections and releases use {@code next} (reload). */
+  public void updateSettings(PoolSettings next) {
+    settings.set(next);
   }
 
   /** New connections use {@code next}; pooled ones are retired so they reconnect with it. */
