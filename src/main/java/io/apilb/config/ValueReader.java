@@ -132,9 +132,47 @@ final class ValueReader {
   /** A required file path, resolved against the directory of the file that set it. */
   Path file(String path) {
     ConfigValue value = required(path);
+    return value == null ? null : file(path, value);
+  }
+
+  /** An optional file path; empty when unset, or (with an error recorded) when invalid. */
+  Optional<Path> optionalFile(String path) {
+    ConfigValue value = value(path);
+    return value == null ? Optional.empty() : Optional.ofNullable(file(path, value));
+  }
+
+  Boolean bool(String path) {
+    ConfigValue value = required(path);
     if (value == null) {
       return null;
     }
+    if (isScalar(value)) {
+      try {
+        return value.atKey("v").getBoolean("v");
+      } catch (com.typesafe.config.ConfigException e) {
+        // reported below
+      }
+    }
+    report(path, value, "must be true or false (got " + show(value) + ")");
+    return null;
+  }
+
+  /** One of {@code allowed} (case-insensitive); returns the allowed spelling. */
+  String oneOf(String path, List<String> allowed) {
+    String text = string(path);
+    if (text == null) {
+      return null;
+    }
+    for (String a : allowed) {
+      if (a.equalsIgnoreCase(text.trim())) {
+        return a;
+      }
+    }
+    report(path, value(path), "must be one of " + String.join(", ", allowed) + " (got \"" + text + "\")");
+    return null;
+  }
+
+  private Path file(String path, ConfigValue value) {
     String text = nonBlankString(path, value);
     if (text == null) {
       return null;
