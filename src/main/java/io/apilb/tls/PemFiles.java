@@ -58,7 +58,7 @@ public final class PemFiles {
         }
       }
     } catch (IOException | CertificateException e) {
-      throw new TlsMaterialException("cannot read certificates from " + file + ": " + e.getMessage(), e);
+      throw new TlsMaterialException("cannot read certificates from " + file + ": " + describe(e), e);
     }
     if (out.isEmpty()) {
       throw new TlsMaterialException("no PEM certificate found in " + file);
@@ -98,9 +98,37 @@ public final class PemFiles {
     } catch (PEMException | PKCSException | OperatorCreationException e) {
       throw new TlsMaterialException("cannot decode private key in " + file + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new TlsMaterialException("cannot read private key " + file + ": " + e.getMessage(), e);
+      throw new TlsMaterialException("cannot read private key " + file + ": " + describe(e), e);
     }
     throw new TlsMaterialException("no PEM private key found in " + file);
+  }
+
+  /** The passphrase in {@code file}: its first line, without the line end. */
+  public static char[] readPassphrase(Path file) throws TlsMaterialException {
+    try {
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      int end = text.indexOf('\n');
+      String line = end < 0 ? text : text.substring(0, end);
+      if (line.endsWith("\r")) {
+        line = line.substring(0, line.length() - 1);
+      }
+      if (line.isEmpty()) {
+        throw new TlsMaterialException("passphrase file " + file + " is empty");
+      }
+      return line.toCharArray();
+    } catch (IOException e) {
+      throw new TlsMaterialException("cannot read passphrase file " + file + ": " + describe(e), e);
+    }
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage();
   }
 
   /** PEM text of certificates or keys (PKCS#8 for keys). */
