@@ -5,36 +5,32 @@ import io.apilb.admin.AdminServer;
 import io.apilb.backend.Backend;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.pool.BackendPools;
+import io.apilb.backend.pool.ConnectionKind;
 import io.apilb.backend.pool.PoolSettings;
 import io.apilb.balancing.RoundRobinBalancer;
 import io.apilb.config.ApilbConfig;
-import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
 import io.apilb.frontend.FrontendServer;
 import io.apilb.health.HealthChecker;
 import io.apilb.health.ReadyzProbe;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.PrometheusExporter;
+import io.apilb.proxy.IdentityHeaders;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.Transport;
-import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts;
-import io.apilb.tls.TlsContexts.KeyMaterial;
-import io.apilb.tls.TlsMaterialException;
+import io.apilb.tls.TlsMaterial;
+import io.apilb.tls.TlsState;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,9 +42,6 @@ import org.slf4j.LoggerFactory;
 public final class ApilbRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApilbRuntime.class);
 
-  /** TLS material read from the configured files. */
-  record Material(KeyMaterial serving, List<X509Certificate> backendCa) {}
-
   private final ApilbConfig config;
   private final Transport transport;
   private final EventLoopGroup boss;
@@ -57,6 +50,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final BackendSet backends;
   private final ApilbMetrics metrics;
   private final BackendPools pools;
+  private final TlsState tls;
   private final FrontendServer frontend;
   private final HealthChecker health;
   private final ReadyzProbe probe;
@@ -64,7 +58,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean closed;
 
-  private ApilbRuntime(ApilbConfig config, Material material) throws SSLException {
+  private ApilbRuntime(ApilbConfig config, TlsMaterial material) throws SSLException {
     this.config = config;
     this.transport = Transport.detect(true);
     this.boss = transport.newGroup(1, "apilb-accept");
@@ -83,12 +77,13 @@ public final class ApilbRuntime implements AutoCloseable {
         () -> e.stats().inFlight(), () -> e.stats().activeLongRunning(),
         () -> backends.snapshot().byName(e.name()).map(x -> x.ready() ? 1 : 0).orElse(0)));
 
-    AtomicReference<SslContext> serverContext = new AtomicReference<>(TlsContexts.server(material.serving()));
-    SslContext backendContext = TlsContexts.backendClient(material.backendCa(), Optional.empty());
-    this.pools = new BackendPools(backendContext, PoolSettings.of(config.proxy()),
+    this.tls = new TlsState(config, material, control, metrics::certificateReload);
+    SslContext backendContext = tls.backendContext();
+    this.pools = new BackendPools(backendContext, tls.frontProxyContext().orElse(null), PoolSettings.of(config.proxy()),
         transport.socketChannelClass(), transport.newResolverGroup());
-    ProxyContext px = new ProxyContext(backends, new RoundRobinBalancer(), pools, metrics, config.proxy());
-    this.frontend = new FrontendServer(config.listener(), px, serverContext::get, transport, boss, workers);
+    ProxyContext px = new ProxyContext(backends, new RoundRobinBalancer(), pools, metrics, config.proxy(),
+        new IdentityHeaders(config.identity()), tls.verifier());
+    this.frontend = new FrontendServer(config.listener(), px, tls::serverContext, transport, boss, workers);
     this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
@@ -97,9 +92,10 @@ public final class ApilbRuntime implements AutoCloseable {
 
   /** Loads TLS material and starts everything; blocks until the listeners are bound. */
   public static ApilbRuntime start(ApilbConfig config) throws ConfigException, InterruptedException, SSLException {
-    Material material = validateMaterial(config);
+    TlsMaterial material = validateMaterial(config);
     ApilbRuntime rt = new ApilbRuntime(config, material);
     try {
+      rt.tls.start(next -> rt.pools.rotateSslContext(ConnectionKind.FRONT_PROXY, next));
       rt.health.start();
       rt.frontend.start().sync();
       rt.admin.start();
@@ -107,8 +103,9 @@ public final class ApilbRuntime implements AutoCloseable {
       rt.close();
       throw e;
     }
-    log.info("apilb listening on {} ({} TLS, {} transport), admin on {}, {} backends: {}",
-        rt.listenerAddress(), TlsContexts.provider(), rt.transport.name(), rt.adminAddress(),
+    log.info("apilb listening on {} ({} TLS, {} transport, client certificates {}), admin on {}, {} backends: {}",
+        rt.listenerAddress(), TlsContexts.provider(), rt.transport.name(),
+        material.clientCertificates() ? "on" : "off", rt.adminAddress(),
         config.backends().size(),
         String.join(", ", config.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
     return rt;
@@ -118,25 +115,16 @@ public final class ApilbRuntime implements AutoCloseable {
    * Reads every configured key and CA file, reporting problems as configuration errors that name
    * the key and the file.
    */
-  public static Material validateMaterial(ApilbConfig config) throws ConfigException {
-    List<ConfigError> errors = new ArrayList<>();
-    String source = config.source().map(Path::toString).orElse("<config>");
-    KeyMaterial serving = null;
-    try {
-      serving = KeyMaterial.load(config.listener().certFile(), config.listener().keyFile());
-    } catch (TlsMaterialException e) {
-      errors.add(new ConfigError("apilb.listener.tls", source, -1, e.getMessage()));
-    }
-    List<X509Certificate> ca = null;
-    try {
-      ca = PemFiles.readCertificates(config.backendTls().caFile());
-    } catch (TlsMaterialException e) {
-      errors.add(new ConfigError("apilb.backend-tls.ca-file", source, -1, e.getMessage()));
-    }
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors);
-    }
-    return new Material(serving, ca);
+  public static TlsMaterial validateMaterial(ApilbConfig config) throws ConfigException {
+    return TlsMaterial.load(config);
+  }
+
+  /**
+   * Reloads the serving certificate, the client CA bundle and the front-proxy client certificate
+   * now (SIGHUP). Open connections and watches continue; a failed reload keeps the old material.
+   */
+  public CompletableFuture<Void> reloadCertificates() {
+    return tls.reload();
   }
 
   public InetSocketAddress listenerAddress() {
@@ -170,6 +158,7 @@ public final class ApilbRuntime implements AutoCloseable {
     }
     closed = true;
     log.info("apilb stopping");
+    tls.close();
     frontend.close();
     admin.close();
     health.close();

@@ -3,18 +3,35 @@ package io.apilb.proxy;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.balancing.Balancer;
+import io.apilb.config.IdentityConfig;
 import io.apilb.config.ProxyConfig;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.tls.ClientCertificateVerifier;
 import java.util.Objects;
+import java.util.Optional;
 
-/** What every exchange needs, shared by all connections. Immutable; its parts are thread-safe. */
+/**
+ * What every exchange needs, shared by all connections. Immutable; its parts are thread-safe.
+ *
+ * @param identityHeaders strips client-supplied identity headers and asserts certificate identities
+ * @param certificateVerifier present when the listener accepts client certificates
+ */
 public record ProxyContext(
-    BackendSet backends, Balancer balancer, BackendPools pools, ApilbMetrics metrics, ProxyConfig config) {
+    BackendSet backends, Balancer balancer, BackendPools pools, ApilbMetrics metrics, ProxyConfig config,
+    IdentityHeaders identityHeaders, Optional<ClientCertificateVerifier> certificateVerifier) {
   public ProxyContext {
     Objects.requireNonNull(backends, "backends");
     Objects.requireNonNull(balancer, "balancer");
     Objects.requireNonNull(pools, "pools");
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(identityHeaders, "identityHeaders");
+    Objects.requireNonNull(certificateVerifier, "certificateVerifier");
+  }
+
+  /** Without client certificates; client-supplied identity headers (kubeadm names) are still stripped. */
+  public ProxyContext(
+      BackendSet backends, Balancer balancer, BackendPools pools, ApilbMetrics metrics, ProxyConfig config) {
+    this(backends, balancer, pools, metrics, config, new IdentityHeaders(IdentityConfig.KUBEADM), Optional.empty());
   }
 }

@@ -78,14 +78,14 @@ public final class TlsState implements AutoCloseable {
     ListenerConfig listener = config.listener();
     List<Path> servingFiles = new ArrayList<>(List.of(listener.certFile(), listener.keyFile()));
     listener.keyPassphraseFile().ifPresent(servingFiles::add);
-    reloader.watch("serving certificate", servingFiles, () -> {
+    reloader.watch("serving", servingFiles, () -> {
       KeyMaterial next = KeyMaterial.load(listener.certFile(), listener.keyFile(), listener.keyPassphraseFile());
       server.set(TlsContexts.server(next, clientCas));
       serving = next;
     });
     if (verifier.isPresent()) {
       ClientCertificateVerifier v = verifier.get();
-      reloader.watch("client CA bundle", List.of(listener.clientCaFile()), () -> {
+      reloader.watch("client_ca", List.of(listener.clientCaFile()), () -> {
         List<X509Certificate> next = PemFiles.readCertificates(listener.clientCaFile());
         server.set(TlsContexts.server(serving, next));
         v.updateAuthorities(next);
@@ -94,7 +94,7 @@ public final class TlsState implements AutoCloseable {
       BackendTlsConfig b = config.backendTls();
       List<Path> proxyFiles = new ArrayList<>(List.of(b.proxyClientCertFile(), b.proxyClientKeyFile()));
       b.proxyClientKeyPassphraseFile().ifPresent(proxyFiles::add);
-      reloader.watch("front-proxy client certificate", proxyFiles, () -> {
+      reloader.watch("front_proxy_client", proxyFiles, () -> {
         KeyMaterial next = KeyMaterial.load(b.proxyClientCertFile(), b.proxyClientKeyFile(),
             b.proxyClientKeyPassphraseFile());
         frontProxyRotation.accept(TlsContexts.backendClient(backendCa, Optional.of(next)));
