@@ -16,10 +16,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * certificate becomes a 401 Status, or falls back to a bearer token, instead of a handshake
  * failure.
  */
-final class AdvertisingTrustManager extends X509ExtendedTrustManager {
+public final class AdvertisingTrustManager extends X509ExtendedTrustManager {
   private final X509Certificate[] issuers;
 
-  AdvertisingTrustManager(List<X509Certificate> issuers) {
+  public AdvertisingTrustManager(List<X509Certificate> issuers) {
     this.issuers = issuers.toArray(new X509Certificate[0]);
   }
 
