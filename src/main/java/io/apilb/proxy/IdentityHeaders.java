@@ -52,7 +52,7 @@ public final class IdentityHeaders {
     names.add(lower(config.groupHeader()));
     names.add(lower(config.uidHeader()));
     this.strippedNames = Set.copyOf(names);
-    this.strippedPrefixes = Set.of(STANDARD_EXTRA_PREFIX, lower(config.extraHeaderPrefix()));
+    this.strippedPrefixes = Set.copyOf(List.of(STANDARD_EXTRA_PREFIX, lower(config.extraHeaderPrefix())));
   }
 
   /** What to do with one request. */

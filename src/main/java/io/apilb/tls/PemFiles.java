@@ -148,6 +148,44 @@ public final class PemFiles {
     return sw.toString();
   }
 
+  /**
+   * PEM text of a key in the traditional OpenSSL form kubeadm writes: PKCS#1
+   * ({@code RSA PRIVATE KEY}) for RSA, SEC1 ({@code EC PRIVATE KEY}) for EC.
+   */
+  public static String toTraditionalPem(PrivateKey key) {
+    StringWriter sw = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
+      if (key.getAlgorithm().startsWith("EC")) {
+        // SEC1 with the curve named inside, as OpenSSL and kubeadm write it
+        PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+        org.bouncycastle.asn1.sec.ECPrivateKey inner =
+            org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey());
+        int bits = ((java.security.interfaces.ECPrivateKey) key).getParams().getOrder().bitLength();
+        org.bouncycastle.asn1.sec.ECPrivateKey sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(
+            bits, inner.getKey(), inner.getPublicKey(), info.getPrivateKeyAlgorithm().getParameters());
+        w.writeObject(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1.getEncoded()));
+      } else {
+        w.writeObject(key);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return sw.toString();
+  }
+
+  /** PEM text of a key as encrypted PKCS#8 ({@code ENCRYPTED PRIVATE KEY}, AES-256-CBC). */
+  public static String toEncryptedPem(PrivateKey key, char[] passphrase) {
+    StringWriter sw = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
+      w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key,
+          new org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder(
+              org.bouncycastle.openssl.PKCS8Generator.AES_256_CBC).setPassword(passphrase).build()));
+    } catch (IOException | OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+    return sw.toString();
+  }
+
   /** Writes certificates to {@code file} (mode 0644 where POSIX). */
   public static void writeCertificates(Path file, X509Certificate... certs) throws IOException {
     Files.writeString(file, toPem((Object[]) certs), StandardCharsets.US_ASCII);
