@@ -79,13 +79,18 @@ public final class TlsContexts {
    * {@link ClientCertificateVerifier}'s, so failures become 401 Status responses.
    */
   public static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas) throws SSLException {
+    return server(serving, clientCas, provider());
+  }
+
+  static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas, SslProvider provider)
+      throws SSLException {
     SslContextBuilder b = SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]));
     if (clientCas.isEmpty()) {
       b.clientAuth(ClientAuth.NONE);
     } else {
       b.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(clientCas));
     }
-    return b.sslProvider(provider())
+    return b.sslProvider(provider)
         .protocols(PROTOCOLS)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
