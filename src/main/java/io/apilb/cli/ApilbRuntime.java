@@ -9,11 +9,11 @@ import io.apilb.backend.BackendSnapshot;
 import io.apilb.backend.HealthFlag;
 import io.apilb.backend.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
+import io.apilb.backend.pool.ConnectionKind;
 import io.apilb.backend.pool.PoolSettings;
 import io.apilb.balancing.ClassAwareBalancer;
 import io.apilb.balancing.WatchRebalancer;
 import io.apilb.config.ApilbConfig;
-import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
 import io.apilb.config.ConfigLoader;
 import io.apilb.config.ShutdownConfig;
@@ -24,27 +24,26 @@ import io.apilb.health.ReadyzProbe;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.MetricNames;
 import io.apilb.metrics.PrometheusExporter;
+import io.apilb.proxy.IdentityHeaders;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.Transport;
-import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts;
-import io.apilb.tls.TlsContexts.KeyMaterial;
-import io.apilb.tls.TlsMaterialException;
+import io.apilb.tls.TlsMaterial;
+import io.apilb.tls.TlsState;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.nio.file.Path;
+import io.apilb.config.ConfigError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,9 +54,6 @@ import org.slf4j.LoggerFactory;
 public final class ApilbRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApilbRuntime.class);
 
-  /** TLS material read from the configured files. */
-  record Material(KeyMaterial serving, List<X509Certificate> backendCa) {}
-
   private volatile ApilbConfig config;
   private final Transport transport;
   private final EventLoopGroup boss;
@@ -66,6 +62,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final BackendSet backends;
   private final ApilbMetrics metrics;
   private final BackendPools pools;
+  private final TlsState tls;
   private final FrontendServer frontend;
   private volatile HealthChecker health;
   private final WatchRebalancer rebalancer;
@@ -81,7 +78,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final java.util.Map<String, String> lastStates = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  private ApilbRuntime(ApilbConfig config, Material material) throws SSLException {
+  private ApilbRuntime(ApilbConfig config, TlsMaterial material) throws SSLException {
     this.config = config;
     this.transport = Transport.detect(true);
     this.boss = transport.newGroup(1, "apilb-accept");
@@ -103,14 +100,14 @@ public final class ApilbRuntime implements AutoCloseable {
     }
     backends.addListener(this::countTransitions);
 
-    AtomicReference<SslContext> serverContext = new AtomicReference<>(TlsContexts.server(material.serving()));
-    this.backendContext = TlsContexts.backendClient(material.backendCa(), Optional.empty());
-    this.pools = new BackendPools(backendContext, PoolSettings.of(config.proxy()),
+    this.tls = new TlsState(config, material, control, metrics::certificateReload);
+    this.backendContext = tls.backendContext();
+    this.pools = new BackendPools(backendContext, tls.frontProxyContext().orElse(null), PoolSettings.of(config.proxy()),
         transport.socketChannelClass(), transport.newResolverGroup());
     registry.gauge(MetricNames.BALANCING_PANIC, () -> () -> backends.snapshot().panic() ? 1 : 0);
     this.rebalancer = new WatchRebalancer(config.balancing(), backends, watches, control, metrics);
     proxyContext.set(proxyContextFor(config));
-    this.frontend = new FrontendServer(config.listener(), proxyContext::get, serverContext::get, transport, boss, workers);
+    this.frontend = new FrontendServer(config.listener(), proxyContext::get, tls::serverContext, transport, boss, workers);
     this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
@@ -120,7 +117,8 @@ public final class ApilbRuntime implements AutoCloseable {
   /** Everything exchanges need, for one configuration; replaced whole on reload. */
   private ProxyContext proxyContextFor(ApilbConfig c) {
     return new ProxyContext(backends, ClassAwareBalancer.of(c.balancing(), clock), pools, metrics, c.proxy(),
-        new OutlierDetector(c.outlier(), backends, control, metrics), watches);
+        new OutlierDetector(c.outlier(), backends, control, metrics), watches, new IdentityHeaders(c.identity()),
+        tls.verifier());
   }
 
   /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
@@ -149,7 +147,7 @@ public final class ApilbRuntime implements AutoCloseable {
 
   /** Loads TLS material and starts everything; blocks until the listeners are bound. */
   public static ApilbRuntime start(ApilbConfig config) throws ConfigException, InterruptedException, SSLException {
-    Material material = validateMaterial(config);
+    TlsMaterial material = validateMaterial(config);
     ApilbRuntime rt = new ApilbRuntime(config, material);
     try {
       rt.rebalancer.start();
@@ -157,6 +155,7 @@ public final class ApilbRuntime implements AutoCloseable {
         rt.configFileStamp = stamp(f);
         rt.control.scheduleWithFixedDelay(rt::watchConfigFile, 2, 2, TimeUnit.SECONDS);
       });
+      rt.tls.start(next -> rt.pools.rotateSslContext(ConnectionKind.FRONT_PROXY, next));
       rt.health.start();
       rt.frontend.start().sync();
       rt.admin.start();
@@ -164,8 +163,9 @@ public final class ApilbRuntime implements AutoCloseable {
       rt.close();
       throw e;
     }
-    log.info("apilb listening on {} ({} TLS, {} transport), admin on {}, {} backends: {}",
-        rt.listenerAddress(), TlsContexts.provider(), rt.transport.name(), rt.adminAddress(),
+    log.info("apilb listening on {} ({} TLS, {} transport, client certificates {}), admin on {}, {} backends: {}",
+        rt.listenerAddress(), TlsContexts.provider(), rt.transport.name(),
+        material.clientCertificates() ? "on" : "off", rt.adminAddress(),
         config.backends().size(),
         String.join(", ", config.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
     return rt;
@@ -175,25 +175,16 @@ public final class ApilbRuntime implements AutoCloseable {
    * Reads every configured key and CA file, reporting problems as configuration errors that name
    * the key and the file.
    */
-  public static Material validateMaterial(ApilbConfig config) throws ConfigException {
-    List<ConfigError> errors = new ArrayList<>();
-    String source = config.source().map(Path::toString).orElse("<config>");
-    KeyMaterial serving = null;
-    try {
-      serving = KeyMaterial.load(config.listener().certFile(), config.listener().keyFile());
-    } catch (TlsMaterialException e) {
-      errors.add(new ConfigError("apilb.listener.tls", source, -1, e.getMessage()));
-    }
-    List<X509Certificate> ca = null;
-    try {
-      ca = PemFiles.readCertificates(config.backendTls().caFile());
-    } catch (TlsMaterialException e) {
-      errors.add(new ConfigError("apilb.backend-tls.ca-file", source, -1, e.getMessage()));
-    }
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors);
-    }
-    return new Material(serving, ca);
+  public static TlsMaterial validateMaterial(ApilbConfig config) throws ConfigException {
+    return TlsMaterial.load(config);
+  }
+
+  /**
+   * Reloads the serving certificate, the client CA bundle and the front-proxy client certificate
+   * now (SIGHUP). Open connections and watches continue; a failed reload keeps the old material.
+   */
+  public CompletableFuture<Void> reloadCertificates() {
+    return tls.reload();
   }
 
   public InetSocketAddress listenerAddress() {
@@ -244,6 +235,7 @@ public final class ApilbRuntime implements AutoCloseable {
       return;
     }
     ApilbConfig before = config;
+    reloadCertificates();
     if (!next.listener().equals(before.listener()) || !next.admin().equals(before.admin())) {
       log.warn("reload ({}): listener and admin settings changed; they apply after a restart", cause);
     }
@@ -357,6 +349,7 @@ public final class ApilbRuntime implements AutoCloseable {
     }
     closed = true;
     log.info("apilb stopping");
+    tls.close();
     frontend.close();
     admin.close();
     health.close();

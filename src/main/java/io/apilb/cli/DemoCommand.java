@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
     Files.writeString(conf, """
         # Written by `apilb demo`: apilb in front of simulated kube-apiservers on loopback.
         apilb {
-          listener { address = "127.0.0.1", port = %d, tls { cert-file = "apilb.crt", key-file = "apilb.key" } }
+          listener { address = "127.0.0.1", port = %d, tls { cert-file = "apilb.crt", key-file = "apilb.key", client-auth = none } }
           backends = [
         %s  ]
           backend-tls.ca-file = "ca.crt"

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         CheckConfigCommand.class,
         DemoCommand.class,
         StatusCommand.class,
+        CertsCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class
     })

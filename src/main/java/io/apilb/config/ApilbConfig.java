@@ -1,6 +1,7 @@
 package io.apilb.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -10,6 +11,10 @@ import java.util.Optional;
  * Immutable: a reload builds a new instance and the control thread swaps it in.
  *
  * @param source the file this configuration came from, if any (for messages)
+ * @param identity the authenticating-proxy headers that carry a client certificate identity
+ * @param pkiDir kubeadm-layout certificate directory every unset certificate path is derived from
+ * @param certificateReloadInterval how often certificate files are checked for changes; 0: only
+ *     on SIGHUP
  */
 public record ApilbConfig(
     Optional<Path> source,
@@ -22,7 +27,10 @@ public record ApilbConfig(
     BalancingConfig balancing,
     OutlierConfig outlier,
     ShutdownConfig shutdown,
-    AccessLogConfig accessLog) {
+    AccessLogConfig accessLog,
+    IdentityConfig identity,
+    Path pkiDir,
+    Duration certificateReloadInterval) {
 
   public ApilbConfig {
     Objects.requireNonNull(source, "source");
@@ -36,5 +44,8 @@ public record ApilbConfig(
     Objects.requireNonNull(outlier, "outlier");
     Objects.requireNonNull(shutdown, "shutdown");
     Objects.requireNonNull(accessLog, "accessLog");
+    Objects.requireNonNull(identity, "identity");
+    Objects.requireNonNull(pkiDir, "pkiDir");
+    Objects.requireNonNull(certificateReloadInterval, "certificateReloadInterval");
   }
 }

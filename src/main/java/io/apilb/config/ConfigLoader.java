@@ -33,6 +33,8 @@ public final class ConfigLoader {
 
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final Set<String> BACKEND_KEYS = Set.of("name", "address", "weight");
+  /** An HTTP header name (RFC 9110 token). */
+  private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
   private ConfigLoader() {}
 
@@ -89,9 +91,11 @@ public final class ConfigLoader {
       return null;
     }
     new KeyChecker(referenceRoot()).check(rootObject, reader);
-    ListenerConfig listener = listener(reader);
+    Path pkiDir = reader.file("apilb.pki-dir");
+    Duration reloadInterval = reader.duration("apilb.certificate-reload-interval", true);
+    ListenerConfig listener = listener(reader, pkiDir);
     List<BackendConfig> backends = backends(reader);
-    BackendTlsConfig backendTls = backendTls(reader);
+    BackendTlsConfig backendTls = backendTls(reader, pkiDir);
     HealthConfig health = health(reader);
     AdminConfig admin = admin(reader);
     ProxyConfig proxy = proxy(reader);
@@ -99,11 +103,12 @@ public final class ConfigLoader {
     OutlierConfig outlier = outlier(reader);
     ShutdownConfig shutdown = shutdown(reader);
     AccessLogConfig accessLog = accessLog(reader);
+    IdentityConfig identity = identity(reader);
     if (reader.errorCount() > 0) {
       return null;
     }
     return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy,
-        balancing, outlier, shutdown, accessLog);
+        balancing, outlier, shutdown, accessLog, identity, pkiDir, reloadInterval);
   }
 
   private static BalancingConfig balancing(ValueReader r) {
@@ -159,21 +164,69 @@ public final class ConfigLoader {
     return v;
   }
 
-  private static ListenerConfig listener(ValueReader r) {
+  private static ListenerConfig listener(ValueReader r, Path pkiDir) {
     int before = r.errorCount();
     String address = r.string("apilb.listener.address");
     Integer port = r.integer("apilb.listener.port", 0, 65535);
     Path cert = r.file("apilb.listener.tls.cert-file");
     Path key = r.file("apilb.listener.tls.key-file");
+    Optional<Path> passphrase = r.optionalFile("apilb.listener.tls.key-passphrase-file");
     Integer streams = r.integer("apilb.listener.max-concurrent-streams", 100, Integer.MAX_VALUE);
-    return r.errorCount() > before ? null : new ListenerConfig(address, port, cert, key, streams);
+    String mode = r.oneOf("apilb.listener.tls.client-auth", List.of("auto", "optional", "none"));
+    Optional<Path> clientCa = r.optionalFile("apilb.listener.tls.client-ca-file");
+    if (r.errorCount() > before || pkiDir == null) {
+      return null;
+    }
+    ClientAuthMode clientAuth = ClientAuthMode.valueOf(mode.toUpperCase(Locale.ROOT));
+    if (clientAuth == ClientAuthMode.AUTO && clientCa.isPresent()) {
+      clientAuth = ClientAuthMode.OPTIONAL; // an explicit CA means the operator wants client certificates
+    }
+    return new ListenerConfig(address, port, cert, key, streams, clientAuth,
+        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase);
   }
 
-  private static BackendTlsConfig backendTls(ValueReader r) {
+  private static BackendTlsConfig backendTls(ValueReader r, Path pkiDir) {
     int before = r.errorCount();
-    Path ca = r.file("apilb.backend-tls.ca-file");
+    Optional<Path> ca = r.optionalFile("apilb.backend-tls.ca-file");
     Optional<String> serverName = r.optionalString("apilb.backend-tls.server-name");
-    return r.errorCount() > before ? null : new BackendTlsConfig(ca, serverName);
+    Optional<Path> proxyCert = r.optionalFile("apilb.backend-tls.proxy-client-cert-file");
+    Optional<Path> proxyKey = r.optionalFile("apilb.backend-tls.proxy-client-key-file");
+    Optional<Path> passphrase = r.optionalFile("apilb.backend-tls.proxy-client-key-passphrase-file");
+    if (proxyCert.isPresent() != proxyKey.isPresent()) {
+      String missing = proxyCert.isPresent() ? "proxy-client-key-file" : "proxy-client-cert-file";
+      String given = proxyCert.isPresent() ? "proxy-client-cert-file" : "proxy-client-key-file";
+      r.report("apilb.backend-tls." + missing, r.value("apilb.backend-tls." + given),
+          "must be set together with apilb.backend-tls." + given);
+    }
+    if (r.errorCount() > before || pkiDir == null) {
+      return null;
+    }
+    return new BackendTlsConfig(ca.orElse(pkiDir.resolve("ca.crt")), serverName,
+        proxyCert.orElse(pkiDir.resolve("front-proxy-client.crt")),
+        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase);
+  }
+
+  private static IdentityConfig identity(ValueReader r) {
+    int before = r.errorCount();
+    String user = headerName(r, "apilb.identity.user-header");
+    String group = headerName(r, "apilb.identity.group-header");
+    String uid = headerName(r, "apilb.identity.uid-header");
+    String extra = headerName(r, "apilb.identity.extra-header-prefix");
+    Boolean sendUid = r.bool("apilb.identity.send-uid");
+    Boolean sendCredentialId = r.bool("apilb.identity.send-credential-id");
+    return r.errorCount() > before
+        ? null
+        : new IdentityConfig(user, group, uid, extra, sendUid, sendCredentialId);
+  }
+
+  private static String headerName(ValueReader r, String path) {
+    String name = r.string(path);
+    if (name != null && !HEADER_NAME.matcher(name).matches()) {
+      r.report(path, r.value(path), "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-; got \""
+          + name + "\")");
+      return null;
+    }
+    return name;
   }
 
   private static HealthConfig health(ValueReader r) {

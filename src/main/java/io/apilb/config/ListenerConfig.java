@@ -2,19 +2,34 @@ package io.apilb.config;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The client-facing TLS listener ({@code apilb.listener.*}).
  *
  * @param maxConcurrentStreams advertised SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2 clients (>= 100)
+ * @param clientAuth whether clients are asked for a certificate
+ * @param clientCaFile CA bundle client certificates are verified against (explicit, or
+ *     {@code <pki-dir>/ca.crt})
+ * @param keyPassphraseFile file holding the passphrase of an encrypted PKCS#8 {@code keyFile}
  */
 public record ListenerConfig(
-    String address, int port, Path certFile, Path keyFile, int maxConcurrentStreams) {
+    String address,
+    int port,
+    Path certFile,
+    Path keyFile,
+    int maxConcurrentStreams,
+    ClientAuthMode clientAuth,
+    Path clientCaFile,
+    Optional<Path> keyPassphraseFile) {
 
   public ListenerConfig {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(certFile, "certFile");
     Objects.requireNonNull(keyFile, "keyFile");
+    Objects.requireNonNull(clientAuth, "clientAuth");
+    Objects.requireNonNull(clientCaFile, "clientCaFile");
+    Objects.requireNonNull(keyPassphraseFile, "keyPassphraseFile");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }

@@ -108,23 +108,6 @@ final class ValueReader {
     return value == null ? Optional.empty() : Optional.ofNullable(nonBlankString(path, value));
   }
 
-  /** A required boolean ({@code true}/{@code false}, or the strings "true"/"false"). */
-  Boolean bool(String path) {
-    ConfigValue value = required(path);
-    if (value == null) {
-      return null;
-    }
-    Object raw = value.unwrapped();
-    if (raw instanceof Boolean b) {
-      return b;
-    }
-    if (raw instanceof String s && (s.equals("true") || s.equals("false"))) {
-      return Boolean.valueOf(s);
-    }
-    report(path, value, "must be true or false (got " + show(value) + ")");
-    return null;
-  }
-
   Integer integer(String path, long min, long max) {
     ConfigValue value = required(path);
     return value == null ? null : integer(path, value, min, max);
@@ -149,9 +132,47 @@ final class ValueReader {
   /** A required file path, resolved against the directory of the file that set it. */
   Path file(String path) {
     ConfigValue value = required(path);
+    return value == null ? null : file(path, value);
+  }
+
+  /** An optional file path; empty when unset, or (with an error recorded) when invalid. */
+  Optional<Path> optionalFile(String path) {
+    ConfigValue value = value(path);
+    return value == null ? Optional.empty() : Optional.ofNullable(file(path, value));
+  }
+
+  Boolean bool(String path) {
+    ConfigValue value = required(path);
     if (value == null) {
       return null;
     }
+    if (isScalar(value)) {
+      try {
+        return value.atKey("v").getBoolean("v");
+      } catch (com.typesafe.config.ConfigException e) {
+        // reported below
+      }
+    }
+    report(path, value, "must be true or false (got " + show(value) + ")");
+    return null;
+  }
+
+  /** One of {@code allowed} (case-insensitive); returns the allowed spelling. */
+  String oneOf(String path, List<String> allowed) {
+    String text = string(path);
+    if (text == null) {
+      return null;
+    }
+    for (String a : allowed) {
+      if (a.equalsIgnoreCase(text.trim())) {
+        return a;
+      }
+    }
+    report(path, value(path), "must be one of " + String.join(", ", allowed) + " (got \"" + text + "\")");
+    return null;
+  }
+
+  private Path file(String path, ConfigValue value) {
     String text = nonBlankString(path, value);
     if (text == null) {
       return null;

@@ -6,6 +6,8 @@ import io.apilb.metrics.ApilbMetrics;
 import io.apilb.proxy.ClientExchangeHandler;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.HandlerNames;
+import io.apilb.tls.ClientCertificateResult;
+import io.apilb.tls.ClientCertificateVerifier;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -18,6 +20,7 @@ import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import java.util.function.Supplier;
+import io.netty.handler.ssl.SslHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +43,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
   @Override
   protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
     ApilbMetrics metrics = px.get().metrics();
+    px.get().certificateVerifier().ifPresent(v -> checkClientCertificate(ctx, v));
     if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
       metrics.connectionAccepted("h2");
       addHttp2Handlers(ctx.pipeline());
@@ -48,6 +52,22 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
       addHttp1Handlers(ctx.pipeline());
     } else {
       throw new IllegalStateException("unexpected ALPN protocol: " + protocol);
+    }
+  }
+
+  /**
+   * Verifies the client certificate once per connection, before any request is read; exchanges
+   * (and HTTP/2 streams, through their parent) read the result from the channel attribute.
+   */
+  private void checkClientCertificate(ChannelHandlerContext ctx, ClientCertificateVerifier verifier) {
+    SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+    ClientCertificateResult result = verifier.verify(ssl.engine().getSession());
+    ctx.channel().attr(ClientCertificateResult.ATTRIBUTE).set(result);
+    if (result.identity().isPresent()) {
+      px.get().metrics().clientCertificate("verified");
+    } else if (result.rejection().isPresent()) {
+      px.get().metrics().clientCertificate("rejected");
+      log.debug("client certificate from {} rejected: {}", ctx.channel().remoteAddress(), result.rejection().get());
     }
   }
 

@@ -89,6 +89,21 @@ public final class ApilbMetrics {
     registry.counter(MetricNames.LISTENER_TLS_FAILURES).inc();
   }
 
+  /** A client certificate checked after a handshake: "verified", "rejected" or "no_identity". */
+  public void clientCertificate(String result) {
+    registry.counter(name(MetricNames.LISTENER_CLIENT_CERTIFICATES, result)).inc();
+  }
+
+  /** A certificate reload of {@code material} (serving, client_ca, front_proxy_client). */
+  public void certificateReload(String material, boolean ok) {
+    registry.counter(name(MetricNames.TLS_RELOADS, material, ok ? "ok" : "failed")).inc();
+  }
+
+  /** Failed reloads of {@code material} so far (the old material stays in use). */
+  public long certificateReloadFailures(String material) {
+    return registry.counter(name(MetricNames.TLS_RELOADS, material, "failed")).getCount();
+  }
+
   public void proxyFailure(String failure) {
     registry.counter(name(MetricNames.PROXY_FAILURES, failure)).inc();
   }

@@ -26,6 +26,8 @@ package io.apilb.metrics;
  * apilb.listener.connections.active           counter  -> apilb_listener_active_connections
  * apilb.listener.tls_handshake_failures       counter  -> apilb_listener_tls_handshake_failures_total
  * apilb.proxy.failures.FAILURE                counter  -> apilb_proxy_failures_total{failure}
+ * apilb.listener.client_certificates.RESULT   counter  -> apilb_listener_client_certificates_total{result}
+ * apilb.tls.reloads.MATERIAL.RESULT           counter  -> apilb_tls_reloads_total{material,result}
  * </pre>
  */
 public final class MetricNames {
@@ -50,6 +52,8 @@ public final class MetricNames {
   public static final String LISTENER_ACTIVE = "apilb.listener.connections.active";
   public static final String LISTENER_TLS_FAILURES = "apilb.listener.tls_handshake_failures";
   public static final String PROXY_FAILURES = "apilb.proxy.failures";
+  public static final String LISTENER_CLIENT_CERTIFICATES = "apilb.listener.client_certificates";
+  public static final String TLS_RELOADS = "apilb.tls.reloads";
 
   private MetricNames() {}
 }

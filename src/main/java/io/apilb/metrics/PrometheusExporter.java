@@ -83,7 +83,10 @@ public final class PrometheusExporter {
       new Mapping(MetricNames.BACKEND_TRANSITIONS + ".*.*", "apilb_backend_transitions", List.of("backend", "state")),
       new Mapping(MetricNames.BACKEND_FLAG + ".*.*", "apilb_backend_flag", List.of("backend", "flag")),
       new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol")),
-      new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure")));
+      new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure")),
+      new Mapping(MetricNames.LISTENER_CLIENT_CERTIFICATES + ".*", "apilb_listener_client_certificates",
+          List.of("result")),
+      new Mapping(MetricNames.TLS_RELOADS + ".*.*", "apilb_tls_reloads", List.of("material", "result")));
 
   /** Families exported as gauges although Dropwizard holds them in a {@code Counter}. */
   private static final Set<String> GAUGE_COUNTERS = Set.of("apilb_listener_active_connections");

@@ -74,6 +74,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   // the current exchange
   private long exchangeId;
   private HttpRequest backendHead;
+  private IdentityHeaders.Decision identity = IdentityHeaders.Decision.UNCHANGED;
   private HttpMethod method = HttpMethod.GET;
   private RequestClass requestClass = RequestClass.SHORT;
   private boolean clientKeepAlive = true;
@@ -180,6 +181,13 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     clientKeepAlive = http2 || (HttpUtil.isKeepAlive(req) && !draining);
+    identity = px.identityHeaders().forRequest(req.headers(), IdentityHeaders.certificateOf(ctx.channel()));
+    if (identity.refusal().isPresent()) {
+      requestComplete = req instanceof FullHttpRequest;
+      ReferenceCountUtil.release(req);
+      fail(ProxyFailure.UNAUTHORIZED, identity.refusal().get(), 0);
+      return;
+    }
     requestClass = RequestClassifier.classify(req.uri(), req.headers());
     boolean full = req instanceof FullHttpRequest;
     if (method.equals(HttpMethod.CONNECT) || (http2 && requestClass == RequestClass.UPGRADE)) {
@@ -192,6 +200,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     boolean bodyFollows = full ? ((FullHttpRequest) req).content().isReadable()
         : (http2 || HeaderRules.requestHasBody(req));
     backendHead = HeaderRules.backendRequest(req, requestClass == RequestClass.UPGRADE, bodyFollows, clientAddress());
+    identity.applyTo(backendHead.headers());
     if (full) {
       ByteBuf body = ((FullHttpRequest) req).content();
       if (body.isReadable() && !backendHead.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
@@ -306,7 +315,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     backend = choice.get();
     tried.add(backend.name());
-    pool = px.pools().pool(ctx.channel().eventLoop(), backend.backend());
+    pool = px.pools().pool(ctx.channel().eventLoop(), backend.backend(), identity.kind());
     long id = exchangeId;
     Future<Channel> f = requestClass == RequestClass.UPGRADE ? pool.connectDedicated() : pool.acquire();
     f.addListener(done -> onBackendAcquired(id, f));

@@ -5,11 +5,19 @@ import io.apilb.backend.PassiveHealth;
 import io.apilb.backend.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.balancing.Balancer;
+import io.apilb.config.IdentityConfig;
 import io.apilb.config.ProxyConfig;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.tls.ClientCertificateVerifier;
 import java.util.Objects;
+import java.util.Optional;
 
-/** What every exchange needs, shared by all connections. Immutable; its parts are thread-safe. */
+/**
+ * What every exchange needs, shared by all connections. Immutable; its parts are thread-safe.
+ *
+ * @param identityHeaders strips client-supplied identity headers and asserts certificate identities
+ * @param certificateVerifier present when the listener accepts client certificates
+ */
 public record ProxyContext(
     BackendSet backends,
     Balancer balancer,
@@ -17,7 +25,9 @@ public record ProxyContext(
     ApilbMetrics metrics,
     ProxyConfig config,
     PassiveHealth passiveHealth,
-    WatchRegistry watches) {
+    WatchRegistry watches,
+    IdentityHeaders identityHeaders,
+    Optional<ClientCertificateVerifier> certificateVerifier) {
   public ProxyContext {
     Objects.requireNonNull(backends, "backends");
     Objects.requireNonNull(balancer, "balancer");
@@ -26,5 +36,7 @@ public record ProxyContext(
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(passiveHealth, "passiveHealth");
     Objects.requireNonNull(watches, "watches");
+    Objects.requireNonNull(identityHeaders, "identityHeaders");
+    Objects.requireNonNull(certificateVerifier, "certificateVerifier");
   }
 }

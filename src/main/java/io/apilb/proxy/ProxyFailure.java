@@ -19,7 +19,9 @@ public enum ProxyFailure {
   BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "BadRequest", "bad_request", true),
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "BadRequest", "headers_too_large", true),
   UPGRADE_NOT_SUPPORTED(HttpResponseStatus.BAD_REQUEST, "BadRequest", "upgrade_over_http2", true),
-  CLIENT_CLOSED(HttpResponseStatus.valueOf(499), "ClientClosed", "client_closed", false);
+  CLIENT_CLOSED(HttpResponseStatus.valueOf(499), "ClientClosed", "client_closed", false),
+  /** A client certificate failed verification and no token came with it. */
+  UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, "Unauthorized", "client_certificate_rejected", true);
 
   private final HttpResponseStatus status;
   private final String reason;

@@ -68,6 +68,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private ByteArrayOutputStream body;
   private AtomicReference<RecordedRequest> record;
   private String auditId;
+  private FrontProxyAuth.Result auth;
   private boolean discarding;
   private boolean busy;
   private WatchStream watch;
@@ -142,8 +143,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     if (auditId == null || auditId.isBlank()) {
       auditId = UUID.randomUUID().toString();
     }
+    auth = server.authenticate(r.headers(), peerCertificate(ctx));
     record = server.record(new RecordedRequest(r.method().name(), r.uri(), headers, peerCertificate(ctx),
-        connectionId, (int) Math.min(Integer.MAX_VALUE, declared), Instant.now()));
+        connectionId, (int) Math.min(Integer.MAX_VALUE, declared), Instant.now(),
+        auth == null ? Optional.empty() : auth.user()));
     if (declared > MAX_BODY) {
       tooLarge(ctx);
       return;
@@ -208,6 +211,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     boolean keepAlive = HttpUtil.isKeepAlive(r);
     QueryStringDecoder q = new QueryStringDecoder(r.uri());
     boolean head = r.method().name().equals("HEAD");
+    if (auth != null && auth.unauthorized()) {
+      respond(ctx, ApiRoutes.error(new ApiException(401, "Unauthorized", "Unauthorized", null, null)), keepAlive, head);
+      return;
+    }
     if (health) {
       respond(ctx, server.health(q), keepAlive, head);
       return;

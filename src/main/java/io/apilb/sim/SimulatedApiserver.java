@@ -1,5 +1,6 @@
 package io.apilb.sim;
 
+import io.apilb.tls.AdvertisingTrustManager;
 import io.apilb.tls.TlsContexts;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -97,6 +98,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final SimulatedCluster cluster;
   private final String bindAddress;
   private final SslContext sslContext;
+  private final FrontProxyAuth auth;
   private final Duration bookmarkInterval;
   private final ApiRoutes routes;
   private final EventLoopGroup group;
@@ -137,7 +139,12 @@ public final class SimulatedApiserver implements AutoCloseable {
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1));
-    if (b.clientCas.isEmpty()) {
+    this.auth = b.auth;
+    if (b.auth != null) {
+      // like kube-apiserver: request any certificate, advertise the client and request-header CAs,
+      // and let the authenticators decide per request
+      ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(b.auth.advertisedAuthorities()));
+    } else if (b.clientCas.isEmpty()) {
       ssl.clientAuth(ClientAuth.NONE);
     } else {
       ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(b.clientCas.toArray(new X509Certificate[0]));
@@ -160,6 +167,7 @@ public final class SimulatedApiserver implements AutoCloseable {
     private int port;
     private String bindAddress = "127.0.0.1";
     private List<X509Certificate> clientCas = List.of();
+    private FrontProxyAuth auth;
     private Duration bookmarkInterval = Duration.ofSeconds(60);
     private int threads = 2;
 
@@ -189,6 +197,15 @@ public final class SimulatedApiserver implements AutoCloseable {
     /** CAs whose client certificates are accepted (ClientAuth.OPTIONAL); none: no client auth. */
     public Builder clientCertificateAuthorities(List<X509Certificate> cas) {
       this.clientCas = List.copyOf(cas);
+      return this;
+    }
+
+    /**
+     * Authenticates every request as kube-apiserver does (request-header, x509, token,
+     * anonymous; see {@link FrontProxyAuth}); replaces {@link #clientCertificateAuthorities}.
+     */
+    public Builder authentication(FrontProxyAuth auth) {
+      this.auth = auth;
       return this;
     }
 
@@ -574,6 +591,12 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   Duration bookmarkInterval() {
     return bookmarkInterval;
+  }
+
+  /** The authentication result of a request, or null when this apiserver does not authenticate. */
+  FrontProxyAuth.Result authenticate(io.netty.handler.codec.http.HttpHeaders headers,
+      java.util.Optional<X509Certificate> peer) {
+    return auth == null ? null : auth.authenticate(headers, peer);
   }
 
   ApiRoutes routes() {

@@ -208,7 +208,7 @@ public final class CertificateIssuer {
 
   private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer)
       throws GeneralSecurityException {
-    String alg = signer.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+    String alg = signer.getAlgorithm().startsWith("EC") ? "SHA256withECDSA" : "SHA256withRSA";
     try {
       ContentSigner cs = new JcaContentSignerBuilder(alg).build(signer);
       return new JcaX509CertificateConverter().getCertificate(b.build(cs));

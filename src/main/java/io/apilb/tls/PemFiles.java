@@ -58,7 +58,7 @@ public final class PemFiles {
         }
       }
     } catch (IOException | CertificateException e) {
-      throw new TlsMaterialException("cannot read certificates from " + file + ": " + e.getMessage(), e);
+      throw new TlsMaterialException("cannot read certificates from " + file + ": " + describe(e), e);
     }
     if (out.isEmpty()) {
       throw new TlsMaterialException("no PEM certificate found in " + file);
@@ -98,9 +98,37 @@ public final class PemFiles {
     } catch (PEMException | PKCSException | OperatorCreationException e) {
       throw new TlsMaterialException("cannot decode private key in " + file + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new TlsMaterialException("cannot read private key " + file + ": " + e.getMessage(), e);
+      throw new TlsMaterialException("cannot read private key " + file + ": " + describe(e), e);
     }
     throw new TlsMaterialException("no PEM private key found in " + file);
+  }
+
+  /** The passphrase in {@code file}: its first line, without the line end. */
+  public static char[] readPassphrase(Path file) throws TlsMaterialException {
+    try {
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      int end = text.indexOf('\n');
+      String line = end < 0 ? text : text.substring(0, end);
+      if (line.endsWith("\r")) {
+        line = line.substring(0, line.length() - 1);
+      }
+      if (line.isEmpty()) {
+        throw new TlsMaterialException("passphrase file " + file + " is empty");
+      }
+      return line.toCharArray();
+    } catch (IOException e) {
+      throw new TlsMaterialException("cannot read passphrase file " + file + ": " + describe(e), e);
+    }
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage();
   }
 
   /** PEM text of certificates or keys (PKCS#8 for keys). */
@@ -115,6 +143,44 @@ public final class PemFiles {
         }
       }
     } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return sw.toString();
+  }
+
+  /**
+   * PEM text of a key in the traditional OpenSSL form kubeadm writes: PKCS#1
+   * ({@code RSA PRIVATE KEY}) for RSA, SEC1 ({@code EC PRIVATE KEY}) for EC.
+   */
+  public static String toTraditionalPem(PrivateKey key) {
+    StringWriter sw = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
+      if (key.getAlgorithm().startsWith("EC")) {
+        // SEC1 with the curve named inside, as OpenSSL and kubeadm write it
+        PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+        org.bouncycastle.asn1.sec.ECPrivateKey inner =
+            org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey());
+        int bits = ((java.security.interfaces.ECPrivateKey) key).getParams().getOrder().bitLength();
+        org.bouncycastle.asn1.sec.ECPrivateKey sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(
+            bits, inner.getKey(), inner.getPublicKey(), info.getPrivateKeyAlgorithm().getParameters());
+        w.writeObject(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1.getEncoded()));
+      } else {
+        w.writeObject(key);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return sw.toString();
+  }
+
+  /** PEM text of a key as encrypted PKCS#8 ({@code ENCRYPTED PRIVATE KEY}, AES-256-CBC). */
+  public static String toEncryptedPem(PrivateKey key, char[] passphrase) {
+    StringWriter sw = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
+      w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key,
+          new org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder(
+              org.bouncycastle.openssl.PKCS8Generator.AES_256_CBC).setPassword(passphrase).build()));
+    } catch (IOException | OperatorCreationException e) {
       throw new IllegalStateException(e);
     }
     return sw.toString();

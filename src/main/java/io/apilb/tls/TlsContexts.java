@@ -31,8 +31,19 @@ public final class TlsContexts {
     }
 
     public static KeyMaterial load(Path certFile, Path keyFile) throws TlsMaterialException {
+      return load(certFile, keyFile, Optional.empty());
+    }
+
+    /**
+     * Reads a chain and its key; an encrypted PKCS#8 key is decrypted with the passphrase in
+     * {@code passphraseFile}. A key that does not match the chain's leaf is an error naming both files.
+     */
+    public static KeyMaterial load(Path certFile, Path keyFile, Optional<Path> passphraseFile)
+        throws TlsMaterialException {
       List<X509Certificate> chain = PemFiles.readCertificates(certFile);
-      PrivateKey key = PemFiles.readPrivateKey(keyFile, Optional.empty());
+      Optional<char[]> passphrase = passphraseFile.isEmpty()
+          ? Optional.empty() : Optional.of(PemFiles.readPassphrase(passphraseFile.get()));
+      PrivateKey key = PemFiles.readPrivateKey(keyFile, passphrase);
       if (!KeyMatch.matches(chain.get(0).getPublicKey(), key)) {
         throw new TlsMaterialException(
             "private key " + keyFile + " does not match the certificate in " + certFile);
@@ -59,10 +70,28 @@ public final class TlsContexts {
    * gets HTTP/1.1 (the ALPN handler falls back).
    */
   public static SslContext server(KeyMaterial serving) throws SSLException {
-    return SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]))
-        .sslProvider(provider())
+    return server(serving, List.of());
+  }
+
+  /**
+   * The listener's context; with {@code clientCas}, clients are asked for an optional certificate
+   * and the CertificateRequest lists those CAs. Any chain passes the handshake: verification is
+   * {@link ClientCertificateVerifier}'s, so failures become 401 Status responses.
+   */
+  public static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas) throws SSLException {
+    return server(serving, clientCas, provider());
+  }
+
+  static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas, SslProvider provider)
+      throws SSLException {
+    SslContextBuilder b = SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]));
+    if (clientCas.isEmpty()) {
+      b.clientAuth(ClientAuth.NONE);
+    } else {
+      b.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(clientCas));
+    }
+    return b.sslProvider(provider)
         .protocols(PROTOCOLS)
-        .clientAuth(ClientAuth.NONE)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,

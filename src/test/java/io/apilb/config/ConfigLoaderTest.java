@@ -35,10 +35,16 @@ class ConfigLoaderTest {
     assertThat(config.source()).isEmpty();
     assertThat(config.listener())
         .isEqualTo(new ListenerConfig("0.0.0.0", 6443, Path.of("/etc/apilb/apilb.crt"),
-            Path.of("/etc/apilb/apilb.key"), 250));
+            Path.of("/etc/apilb/apilb.key"), 250, ClientAuthMode.AUTO, Path.of("/etc/kubernetes/pki/ca.crt"),
+            Optional.empty()));
     assertThat(config.backends()).containsExactly(new BackendConfig("cp1", "10.0.0.11", 6443, 1));
     assertThat(config.backendTls())
-        .isEqualTo(new BackendTlsConfig(Path.of("/etc/kubernetes/pki/ca.crt"), Optional.empty()));
+        .isEqualTo(new BackendTlsConfig(Path.of("/etc/kubernetes/pki/ca.crt"), Optional.empty(),
+            Path.of("/etc/kubernetes/pki/front-proxy-client.crt"), Path.of("/etc/kubernetes/pki/front-proxy-client.key"),
+            Optional.empty()));
+    assertThat(config.identity()).isEqualTo(IdentityConfig.KUBEADM);
+    assertThat(config.pkiDir()).isEqualTo(Path.of("/etc/kubernetes/pki"));
+    assertThat(config.certificateReloadInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.health())
         .isEqualTo(new HealthConfig("/readyz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 2, 0.1));
     assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9445));
@@ -55,14 +61,27 @@ class ConfigLoaderTest {
             address = "::"
             port = 7443
             max-concurrent-streams = 500
-            tls { cert-file = "/pki/lb.crt", key-file = "/pki/lb.key" }
+            tls {
+              cert-file = "/pki/lb.crt", key-file = "/pki/lb.key", key-passphrase-file = "/pki/lb.pass"
+              client-auth = none, client-ca-file = "/pki/clients.crt"
+            }
           }
+          pki-dir = "/nowhere"
+          certificate-reload-interval = 0
           backends = [
             { name = "cp1", address = "10.0.0.11:6443" }
             { name = "cp-2", address = "[fd00::12]:6444", weight = 3 }
             { name = "cp3", address = "cp3.example.internal:443" }
           ]
-          backend-tls { ca-file = "/pki/ca.crt", server-name = "kubernetes.default.svc" }
+          backend-tls {
+            ca-file = "/pki/ca.crt", server-name = "kubernetes.default.svc"
+            proxy-client-cert-file = "/pki/lb-proxy.crt", proxy-client-key-file = "/pki/lb-proxy.key"
+            proxy-client-key-passphrase-file = "/pki/lb-proxy.pass"
+          }
+          identity {
+            user-header = "X-User", group-header = "X-Group", uid-header = "X-Uid"
+            extra-header-prefix = "X-Extra-", send-uid = true, send-credential-id = yes
+          }
           health { path = "/livez", interval = 5s, timeout = 1500ms, rise = 3, fall = 4, jitter = 0.25 }
           admin { address = "0.0.0.0", port = 0 }
           proxy {
@@ -81,14 +100,20 @@ class ConfigLoaderTest {
 
     assertThat(config.source()).contains(file);
     assertThat(config.listener())
-        .isEqualTo(new ListenerConfig("::", 7443, Path.of("/pki/lb.crt"), Path.of("/pki/lb.key"), 500));
+        .isEqualTo(new ListenerConfig("::", 7443, Path.of("/pki/lb.crt"), Path.of("/pki/lb.key"), 500,
+            ClientAuthMode.NONE, Path.of("/pki/clients.crt"), Optional.of(Path.of("/pki/lb.pass"))));
     assertThat(config.backends()).containsExactly(
         new BackendConfig("cp1", "10.0.0.11", 6443, 1),
         new BackendConfig("cp-2", "fd00::12", 6444, 3),
         new BackendConfig("cp3", "cp3.example.internal", 443, 1));
     assertThat(config.backends().get(1).address()).isEqualTo("[fd00::12]:6444");
     assertThat(config.backendTls())
-        .isEqualTo(new BackendTlsConfig(Path.of("/pki/ca.crt"), Optional.of("kubernetes.default.svc")));
+        .isEqualTo(new BackendTlsConfig(Path.of("/pki/ca.crt"), Optional.of("kubernetes.default.svc"),
+            Path.of("/pki/lb-proxy.crt"), Path.of("/pki/lb-proxy.key"), Optional.of(Path.of("/pki/lb-proxy.pass"))));
+    assertThat(config.identity())
+        .isEqualTo(new IdentityConfig("X-User", "X-Group", "X-Uid", "X-Extra-", true, true));
+    assertThat(config.pkiDir()).isEqualTo(Path.of("/nowhere"));
+    assertThat(config.certificateReloadInterval()).isEqualTo(Duration.ZERO);
     assertThat(config.health())
         .isEqualTo(new HealthConfig("/livez", Duration.ofSeconds(5), Duration.ofMillis(1500), 3, 4, 0.25));
     assertThat(config.admin()).isEqualTo(new AdminConfig("0.0.0.0", 0));
@@ -120,7 +145,6 @@ class ConfigLoaderTest {
         name + ":2: apilb.listener.port: must be an integer (got \"abc\")",
         name + ": apilb.listener.tls.cert-file: is required",
         name + ": apilb.listener.tls.key-file: is required",
-        name + ": apilb.backend-tls.ca-file: is required",
         name + ":5: apilb.health.rise: must be >= 1 (got 0)",
         name + ":6: apilb.health.jitter: must be between 0.0 and 0.5 (got 0.7)",
         name + ":7: apilb.health.interval: must be positive (got \"-1s\")",
@@ -222,6 +246,53 @@ class ConfigLoaderTest {
 
     assertThat(errors).extracting(ConfigError::path, ConfigError::message)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("apilb.backends", "needs at least one backend"));
+  }
+
+  @Test
+  void derivesEveryUnsetCertificatePathFromThePkiDirectory() throws Exception {
+    Path file = write("kubeadm.conf", """
+        apilb {
+          pki-dir = "pki"
+          listener.tls { cert-file = "/etc/apilb/apilb.crt", key-file = "/etc/apilb/apilb.key" }
+          backends = [ { name = "cp1", address = "10.0.0.11:6443" } ]
+        }
+        """);
+
+    ApilbConfig config = ConfigLoader.load(file);
+
+    Path pki = dir.toAbsolutePath().resolve("pki");
+    assertThat(config.pkiDir()).isEqualTo(pki);
+    assertThat(config.listener().clientCaFile()).isEqualTo(pki.resolve("ca.crt"));
+    assertThat(config.listener().clientAuth()).isEqualTo(ClientAuthMode.AUTO);
+    assertThat(config.backendTls().caFile()).isEqualTo(pki.resolve("ca.crt"));
+    assertThat(config.backendTls().proxyClientCertFile()).isEqualTo(pki.resolve("front-proxy-client.crt"));
+    assertThat(config.backendTls().proxyClientKeyFile()).isEqualTo(pki.resolve("front-proxy-client.key"));
+  }
+
+  @Test
+  void anExplicitClientCaTurnsAutoIntoOptional() throws Exception {
+    ApilbConfig config = ConfigLoader.parse(MINIMAL + "apilb.listener.tls.client-ca-file = \"/x/ca.crt\"\n", "t");
+
+    assertThat(config.listener().clientAuth()).isEqualTo(ClientAuthMode.OPTIONAL);
+    assertThat(config.listener().clientCaFile()).isEqualTo(Path.of("/x/ca.crt"));
+  }
+
+  @Test
+  void rejectsBadIdentityHeadersClientAuthModesAndAHalfProxyCertificate() {
+    List<ConfigError> errors = errorsOf(() -> ConfigLoader.parse(MINIMAL + """
+        apilb.identity.user-header = "X Remote User"
+        apilb.identity.send-uid = maybe
+        apilb.listener.tls.client-auth = required
+        apilb.backend-tls.proxy-client-cert-file = "/x/p.crt"
+        """, "t"));
+
+    assertThat(errors).extracting(ConfigError::render).containsExactlyInAnyOrder(
+        "t:6: apilb.identity.user-header: must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-; "
+            + "got \"X Remote User\")",
+        "t:7: apilb.identity.send-uid: must be true or false (got \"maybe\")",
+        "t:8: apilb.listener.tls.client-auth: must be one of auto, optional, none (got \"required\")",
+        "t:9: apilb.backend-tls.proxy-client-key-file: must be set together with "
+            + "apilb.backend-tls.proxy-client-cert-file");
   }
 
   @Test

@@ -6,36 +6,63 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
 import java.net.InetSocketAddress;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One {@link BackendPool} per event loop per backend. The per-loop maps are touched only by
- * their own loop; the TLS context is swapped atomically on certificate rotation and used by new
- * connections only, so open connections and watches are never dropped by a rotation.
+ * One {@link BackendPool} per event loop per backend per {@link ConnectionKind}. The per-loop
+ * maps are touched only by their own loop; each kind's TLS context is swapped atomically on
+ * certificate rotation and used by new connections only, so open connections and watches are
+ * never dropped by a rotation.
  */
 public final class BackendPools {
-  private final ConcurrentHashMap<EventLoop, Map<Backend, BackendPool>> byLoop = new ConcurrentHashMap<>();
-  private final AtomicReference<SslContext> sslContext;
+  private record Key(Backend backend, ConnectionKind kind) {}
+
+  private final ConcurrentHashMap<EventLoop, Map<Key, BackendPool>> byLoop = new ConcurrentHashMap<>();
+  private final Map<ConnectionKind, AtomicReference<SslContext>> sslContexts = new EnumMap<>(ConnectionKind.class);
   private final AtomicReference<PoolSettings> settings;
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
 
+  /** Pools without front-proxy connections (client certificates off). */
   public BackendPools(SslContext sslContext, PoolSettings settings,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
-    this.sslContext = new AtomicReference<>(sslContext);
+    this(sslContext, null, settings, channelClass, resolver);
+  }
+
+  /**
+   * @param plain context of connections without a client certificate
+   * @param frontProxy context presenting the front-proxy certificate; {@code null} when client
+   *     certificates are off
+   */
+  public BackendPools(SslContext plain, SslContext frontProxy, PoolSettings settings,
+      Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
+    sslContexts.put(ConnectionKind.NO_CLIENT_CERT, new AtomicReference<>(Objects.requireNonNull(plain)));
+    sslContexts.put(ConnectionKind.FRONT_PROXY, new AtomicReference<>(frontProxy));
     this.settings = new AtomicReference<>(settings);
     this.channelClass = channelClass;
     this.resolver = resolver;
   }
 
-  /** The pool of {@code backend} on {@code loop}; call on {@code loop}. */
+  /** The pool of {@code backend} on {@code loop} for connections without a client certificate. */
   public BackendPool pool(EventLoop loop, Backend backend) {
-    Map<Backend, BackendPool> pools = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
-    return pools.computeIfAbsent(backend,
-        b -> new BackendPool(loop, b, settings::get, sslContext.get(), channelClass, resolver));
+    return pool(loop, backend, ConnectionKind.NO_CLIENT_CERT);
+  }
+
+  /** The pool of {@code backend} on {@code loop} for {@code kind}; call on {@code loop}. */
+  public BackendPool pool(EventLoop loop, Backend backend, ConnectionKind kind) {
+    Map<Key, BackendPool> pools = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
+    return pools.computeIfAbsent(new Key(backend, kind), k -> {
+      SslContext ctx = sslContexts.get(kind).get();
+      if (ctx == null) {
+        throw new IllegalStateException("no TLS context for " + kind + " backend connections");
+      }
+      return new BackendPool(loop, backend, settings::get, ctx, channelClass, resolver);
+    });
   }
 
   /** New connections and releases use {@code next} (reload). */
@@ -43,19 +70,27 @@ public final class BackendPools {
     settings.set(next);
   }
 
-  /** New connections use {@code next}; pooled ones are retired so they reconnect with it. */
+  /** New connections without a client certificate use {@code next}. */
   public void rotateSslContext(SslContext next) {
-    sslContext.set(next);
-    byLoop.forEach((loop, pools) -> loop.execute(() -> {
-      pools.values().forEach(BackendPool::close);
-      pools.clear();
-    }));
+    rotateSslContext(ConnectionKind.NO_CLIENT_CERT, next);
+  }
+
+  /** New {@code kind} connections use {@code next}; pooled idle ones are retired so they reconnect with it. */
+  public void rotateSslContext(ConnectionKind kind, SslContext next) {
+    sslContexts.get(kind).set(Objects.requireNonNull(next));
+    byLoop.forEach((loop, pools) -> loop.execute(() -> pools.entrySet().removeIf(e -> {
+      if (e.getKey().kind() == kind) {
+        e.getValue().close();
+        return true;
+      }
+      return false;
+    })));
   }
 
   /** Closes the idle connections of backends no longer configured. */
   public void retain(java.util.Set<Backend> current) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.entrySet().removeIf(e -> {
-      if (!current.contains(e.getKey())) {
+      if (!current.contains(e.getKey().backend())) {
         e.getValue().close();
         return true;
       }
