@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         RunCommand.class,
         CheckConfigCommand.class,
         DemoCommand.class,
+        SimCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class
     })
