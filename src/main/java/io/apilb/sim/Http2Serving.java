@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
@@ -56,6 +57,12 @@ final class Http2Serving {
             stream.pipeline().addLast("api", server.newConnectionHandler());
           }
         }));
+        ctx.pipeline().addLast("h2-errors", new ChannelInboundHandlerAdapter() {
+          @Override
+          public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+            c.close(); // e.g. the client reset the connection: nothing to report
+          }
+        });
       }
     };
   }
