@@ -345,11 +345,20 @@ public final class FailoverLoad {
     }
   }
 
+  /** One raw exception per kind, for the log (the kinds are guesses from the JDK's messages). */
+  static final Map<String, String> EXAMPLES = new ConcurrentHashMap<>();
+
   static String kind(Throwable t) {
     while ((t instanceof java.util.concurrent.CompletionException
         || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }
+    String k = classify(t);
+    EXAMPLES.putIfAbsent(k, t.toString() + (t.getCause() == null ? "" : " <- " + t.getCause()));
+    return k;
+  }
+
+  static String classify(Throwable t) {
     if (t instanceof HttpConnectTimeoutException) {
       return "connect timeout";
     }
@@ -358,6 +367,13 @@ public final class FailoverLoad {
     }
     if (t instanceof ConnectException) {
       return "connect refused";
+    }
+    StringBuilder chain = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      chain.append(c.getMessage()).append(" | ");
+    }
+    if (chain.toString().contains("RST_STREAM")) {
+      return "stream reset"; // the stream failed, the connection is fine
     }
     String m = String.valueOf(t.getMessage()).toLowerCase();
     if (m.contains("broken pipe")) {
@@ -371,9 +387,6 @@ public final class FailoverLoad {
     }
     if (m.contains("eof") || m.contains("closed") || m.contains("shutdown")) {
       return "connection closed";
-    }
-    if (m.contains("rst_stream") || m.contains("stream")) {
-      return "stream reset";
     }
     String s = t.getClass().getSimpleName() + ": " + t.getMessage();
     return s.length() > 60 ? s.substring(0, 60) : s;
@@ -532,6 +545,7 @@ public final class FailoverLoad {
         .append(simStats).append("`\n\n");
     md.append("Timeline: ").append(String.join("; ", timeline)).append(".\n\n");
     System.out.print(md);
+    EXAMPLES.forEach((k, v) -> System.err.println("[failover-load] " + proxy + ": kind '" + k + "' e.g. " + v));
     if (opt.containsKey("md")) {
       Files.writeString(Path.of(opt.get("md")), md, StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
