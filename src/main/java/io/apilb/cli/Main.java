@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         StatusCommand.class,
         CertsCommand.class,
+        SimCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class
     })

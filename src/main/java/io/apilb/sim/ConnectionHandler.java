@@ -283,6 +283,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private void addCommonHeaders(HttpHeaders h, boolean health) {
     h.set("Audit-Id", auditId);
+    h.set("X-Sim-Backend", server.name());
     h.set(HttpHeaderNames.CACHE_CONTROL, "no-cache, private");
     h.set(HttpHeaderNames.DATE, HTTP_DATE.format(Instant.now()));
     h.set("X-Kubernetes-PF-FlowSchema-UID", health ? PROBES_FLOW_SCHEMA_UID : FLOW_SCHEMA_UID);

@@ -103,6 +103,8 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final ApiRoutes routes;
   private final EventLoopGroup group;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup streams = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final boolean http2;
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
@@ -130,6 +132,7 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.bindAddress = b.bindAddress;
     this.port = b.port;
     this.bookmarkInterval = b.bookmarkInterval;
+    this.http2 = b.http2;
     SslContextBuilder ssl = SslContextBuilder
         .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
         .sslProvider(TlsContexts.provider())
@@ -138,7 +141,8 @@ public final class SimulatedApiserver implements AutoCloseable {
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_1_1));
+            b.http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                : List.of(ApplicationProtocolNames.HTTP_1_1)));
     this.auth = b.auth;
     if (b.auth != null) {
       // like kube-apiserver: request any certificate, advertise the client and request-header CAs,
@@ -170,6 +174,7 @@ public final class SimulatedApiserver implements AutoCloseable {
     private FrontProxyAuth auth;
     private Duration bookmarkInterval = Duration.ofSeconds(60);
     private int threads = 2;
+    private boolean http2;
 
     private Builder(String name, SimulatedCluster cluster) {
       this.name = Objects.requireNonNull(name, "name");
@@ -224,6 +229,12 @@ public final class SimulatedApiserver implements AutoCloseable {
       return this;
     }
 
+    /** {@code true}: offer ALPN {@code h2} before {@code http/1.1} (default: HTTP/1.1 only). */
+    public Builder http2(boolean enabled) {
+      this.http2 = enabled;
+      return this;
+    }
+
     /** Builds a stopped apiserver; call {@link SimulatedApiserver#start()}. */
     public SimulatedApiserver build() {
       Objects.requireNonNull(keyMaterial, "keyMaterial is required");
@@ -266,9 +277,12 @@ public final class SimulatedApiserver implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
             ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
-            ch.pipeline().addLast("http", new HttpServerCodec(16384, 65536, 65536));
-            ch.pipeline().addLast("api", new ConnectionHandler(SimulatedApiserver.this,
-                connectionIds.incrementAndGet()));
+            if (http2) {
+              ch.pipeline().addLast("alpn", Http2Serving.negotiator(SimulatedApiserver.this,
+                  SimulatedApiserver.this::addHttp1Handlers));
+            } else {
+              addHttp1Handlers(ch);
+            }
           }
         });
     try {
@@ -280,6 +294,19 @@ public final class SimulatedApiserver implements AutoCloseable {
       throw new IllegalStateException("cannot bind " + name + " to " + bindAddress + ":" + port + ": " + e, e);
     }
     port = ((java.net.InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  private void addHttp1Handlers(Channel ch) {
+    ch.pipeline().addLast("http", new HttpServerCodec(16384, 65536, 65536));
+    ch.pipeline().addLast("api", newConnectionHandler());
+  }
+
+  ConnectionHandler newConnectionHandler() {
+    return new ConnectionHandler(this, connectionIds.incrementAndGet());
+  }
+
+  void streamOpened(Channel stream) {
+    streams.add(stream);
   }
 
   private void unbind() {
@@ -304,6 +331,14 @@ public final class SimulatedApiserver implements AutoCloseable {
     synchronized (lifecycle) {
       shuttingDown = true;
       unbind();
+      for (Channel ch : streams) {
+        ch.eventLoop().execute(() -> {
+          ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
+          if (h != null) {
+            h.closeWhenIdle(ch.pipeline().context(h));
+          }
+        });
+      }
       for (Channel ch : connections) {
         ch.eventLoop().execute(() -> {
           ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
@@ -328,6 +363,10 @@ public final class SimulatedApiserver implements AutoCloseable {
       unbind();
       List<io.netty.util.concurrent.Future<?>> closes = new ArrayList<>();
       for (Channel ch : connections) {
+        if (Http2Serving.isHttp2(ch)) {
+          closes.add(Http2Serving.reset(ch));
+          continue;
+        }
         try {
           ch.config().setOption(ChannelOption.SO_LINGER, 0);
         } catch (RuntimeException ignored) {

@@ -12,6 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * connection's event loop and read by tests.
  */
 public final class StreamSession {
+  private static final AtomicLong SEQUENCE = new AtomicLong();
+
+  /** Order of creation across every simulated apiserver in this JVM. */
+  private final long sequence = SEQUENCE.incrementAndGet();
   private final String subresource;
   private final String transport;
   private final String protocol;
@@ -32,6 +36,11 @@ public final class StreamSession {
   }
 
   /** {@code exec}, {@code attach} or {@code portforward}. */
+  /** Creation order across all simulated apiservers: a larger number is a later session. */
+  public long sequence() {
+    return sequence;
+  }
+
   public String subresource() {
     return subresource;
   }

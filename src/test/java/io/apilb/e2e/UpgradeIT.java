@@ -100,6 +100,7 @@ class UpgradeIT {
   static List<StreamSession> sessions() {
     List<StreamSession> all = new ArrayList<>();
     cp.backends.forEach(b -> all.addAll(b.streamSessions()));
+    all.sort(java.util.Comparator.comparingLong(StreamSession::sequence)); // sessions spread over backends
     return all;
   }
 

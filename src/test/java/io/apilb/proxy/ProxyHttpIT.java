@@ -123,14 +123,15 @@ class ProxyHttpIT {
   @Test
   void noReadyBackendGives503StatusJson() throws Exception {
     // unreachable, not merely unready: panic mode would still use backends that answer probes
-    cp.backends.forEach(b -> b.refuseConnections(true));
+    // (stopAbruptly also cuts the probes' keep-alive connections)
+    cp.backends.forEach(SimulatedApiserver::stopAbruptly);
     await().atMost(Duration.ofSeconds(10)).until(() -> cp.apilb.backends().snapshot().routable().isEmpty());
     HttpResponse<String> r = cp.get(cp.httpClient(HttpClient.Version.HTTP_2), "/api/v1/namespaces/default/configmaps");
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
     assertThat(r.body()).contains("\"kind\":\"Status\"", "\"status\":\"Failure\"", "\"reason\":\"ServiceUnavailable\"",
         "\"code\":503", "no ready kube-apiserver backend", "cp1");
-    cp.backends.forEach(b -> b.refuseConnections(false));
+    cp.backends.forEach(SimulatedApiserver::start);
   }
 
   @Test

@@ -1,0 +1,91 @@
+package io.apilb.sim;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import java.util.function.Consumer;
+
+/**
+ * Optional HTTP/2 serving for {@link SimulatedApiserver} (ALPN {@code h2} preferred, like a real
+ * kube-apiserver): each stream gets its own child channel with the same {@link ConnectionHandler}
+ * as an HTTP/1.1 connection, behind Netty's HTTP/2-to-HTTP/1 object codec. A graceful stop sends
+ * GOAWAY and lets open streams finish; an abrupt stop resets the TCP connection without GOAWAY.
+ */
+final class Http2Serving {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS, Go's net/http2 default used by kube-apiserver. */
+  static final int MAX_CONCURRENT_STREAMS = 250;
+  /** How long a graceful close (GOAWAY) waits for open streams. */
+  static final long GRACEFUL_CLOSE_MILLIS = 5_000;
+
+  private Http2Serving() {}
+
+  /**
+   * The handler to put after TLS: on {@code h2}, the HTTP/2 pipeline; otherwise {@code http1}
+   * configures the HTTP/1.1 pipeline on the channel.
+   */
+  static ChannelHandler negotiator(SimulatedApiserver server, Consumer<Channel> http1) {
+    return new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+      @Override
+      protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+        if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+          http1.accept(ctx.channel());
+          return;
+        }
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+            .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
+            .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
+            .build();
+        ctx.pipeline().addLast("h2", codec);
+        ctx.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+          @Override
+          protected void initChannel(Http2StreamChannel stream) {
+            server.streamOpened(stream);
+            stream.pipeline().addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
+            stream.pipeline().addLast("api", server.newConnectionHandler());
+          }
+        }));
+        ctx.pipeline().addLast("h2-errors", new ChannelInboundHandlerAdapter() {
+          @Override
+          public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+            c.close(); // e.g. the client reset the connection: nothing to report
+          }
+        });
+      }
+    };
+  }
+
+  /** Whether {@code ch} is a connection that negotiated HTTP/2. */
+  static boolean isHttp2(Channel ch) {
+    return ch.pipeline().get(Http2FrameCodec.class) != null;
+  }
+
+  /**
+   * Closes the socket with SO_LINGER 0 without going through the pipeline (no GOAWAY, no TLS
+   * close_notify): the peer sees a TCP RST, as when the process dies.
+   */
+  static ChannelFuture reset(Channel ch) {
+    ChannelPromise done = ch.newPromise();
+    ch.eventLoop().execute(() -> {
+      try {
+        ch.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException ignored) {
+        // already closed
+      }
+      ch.unsafe().close(done);
+    });
+    return done;
+  }
+}
