@@ -24,6 +24,8 @@ import io.apilb.health.ReadyzProbe;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.MetricNames;
 import io.apilb.metrics.PrometheusExporter;
+import io.apilb.proxy.AccessLog;
+import io.apilb.proxy.AsyncAccessLog;
 import io.apilb.proxy.IdentityHeaders;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.Transport;
@@ -118,7 +120,27 @@ public final class ApilbRuntime implements AutoCloseable {
   private ProxyContext proxyContextFor(ApilbConfig c) {
     return new ProxyContext(backends, ClassAwareBalancer.of(c.balancing(), clock), pools, metrics, c.proxy(),
         new OutlierDetector(c.outlier(), backends, control, metrics), watches, new IdentityHeaders(c.identity()),
-        tls.verifier());
+        tls.verifier(), accessLogFor(c));
+  }
+
+  /** The access log of {@code c}: kept across reloads unless its settings changed. */
+  private AccessLog accessLogFor(ApilbConfig c) {
+    ProxyContext current = proxyContext.get();
+    if (current != null && c.accessLog().equals(config.accessLog())) {
+      return current.accessLog();
+    }
+    if (current != null && current.accessLog() instanceof AsyncAccessLog old) {
+      control.schedule(old::close, 5, TimeUnit.SECONDS); // let in-flight exchanges finish logging
+    }
+    if (!c.accessLog().enabled()) {
+      return AccessLog.OFF;
+    }
+    try {
+      return new AsyncAccessLog(c.accessLog());
+    } catch (java.io.IOException e) {
+      log.error("cannot open access log {}: {}; access logging is off", c.accessLog().file(), e.getMessage());
+      return AccessLog.OFF;
+    }
   }
 
   /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
@@ -261,8 +283,9 @@ public final class ApilbRuntime implements AutoCloseable {
       oldProbe.close();
       health.start();
     }
+    ProxyContext nextContext = proxyContextFor(next); // compares with the running config first
     config = next;
-    proxyContext.set(proxyContextFor(next));
+    proxyContext.set(nextContext);
     metrics.reloaded();
     log.info("reload ({}) applied: {} backends: {}", cause, members.size(),
         String.join(", ", next.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
@@ -355,6 +378,9 @@ public final class ApilbRuntime implements AutoCloseable {
     health.close();
     probe.close();
     pools.close();
+    if (proxyContext.get() != null && proxyContext.get().accessLog() instanceof AsyncAccessLog a) {
+      a.close();
+    }
     control.shutdownNow();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();

@@ -109,6 +109,13 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private boolean endWatchAtBoundary;
   /** The last event byte forwarded ended an event (a newline), or nothing was forwarded yet. */
   private boolean atEventBoundary;
+  // access log
+  private java.time.Instant startedAt;
+  private String requestUri = "";
+  private String identityLabel = "anonymous";
+  private long responseBytes;
+  private String auditId = "";
+  private boolean accessRecorded;
   /** apilb is shutting down: no keep-alive after the current exchange. */
   private boolean draining;
 
@@ -171,6 +178,11 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     px = contexts.get();
     startNanos = System.nanoTime();
     method = req.method();
+    if (px.accessLog().enabled()) {
+      startedAt = java.time.Instant.now();
+      requestUri = req.uri();
+      identityLabel = credentialKind(req);
+    }
     DecoderResult dr = req.decoderResult();
     if (dr.isFailure()) {
       ReferenceCountUtil.release(req);
@@ -255,6 +267,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   public void channelInactive(ChannelHandlerContext ctx) {
     if (state == State.CONNECTING || state == State.FORWARDING) {
       px.metrics().proxyFailure(ProxyFailure.CLIENT_CLOSED.metricTag());
+      recordAccess(responseStarted ? responseStatus : 499);
       if (backend != null && responseStarted) {
         recordCompletion(responseStatus);
       }
@@ -409,6 +422,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       } else {
         px.passiveHealth().onSuccess(backend);
       }
+      auditId = resp.headers().get("Audit-Id", "");
       responseStarted = true;
       responseStatus = code;
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
@@ -434,6 +448,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         return;
       }
       boolean last = content instanceof LastHttpContent;
+      responseBytes += content.content().readableBytes();
       if (watchHandle != null && content.content().isReadable()) {
         ByteBuf b = content.content();
         atEventBoundary = b.getByte(b.writerIndex() - 1) == '\n';
@@ -488,6 +503,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     // Mid-response: the status line is gone; the only honest signal is to break the stream.
     recordCompletion(responseStatus);
+    recordAccess(responseStatus);
     px.metrics().proxyFailure(ProxyFailure.BACKEND_RESET_MID_RESPONSE.metricTag());
     cancelTimeout();
     state = State.CLOSED;
@@ -502,6 +518,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   private void finishExchange() {
     releaseRetryBody();
+    recordAccess(responseStatus);
     log.debug("exchange {}: complete, request complete={}, backend keep-alive={}", exchangeId, requestComplete,
         backendKeepAlive);
     cancelTimeout();
@@ -555,6 +572,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** Ends the client's watch cleanly (a clean end of stream, not an error) and drops the backend stream. */
   private void endWatchNow() {
     log.debug("exchange {}: ending watch on {} to rebalance", exchangeId, backend.name());
+    recordAccess(responseStatus);
     cancelTimeout();
     recordCompletion(responseStatus);
     Channel b = backendChannel;
@@ -597,6 +615,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     ChannelPipeline bp = backendChannel.pipeline();
     removeIfPresent(bp, "backend-http-codec");
     recordCompletion(101);
+    recordAccess(101);
     readClient();
     backendChannel.read();
   }
@@ -733,6 +752,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       b.close();
     }
     px.metrics().proxyFailure(failure.metricTag());
+    recordAccess(responseStarted ? responseStatus : failure.status().code());
     if (state == State.CLOSED || !ctx.channel().isActive()) {
       state = State.CLOSED;
       return;
@@ -771,6 +791,31 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     };
   }
 
+  /** One access-log line per exchange (the log decides about sampling). */
+  private void recordAccess(int status) {
+    if (accessRecorded || !px.accessLog().enabled() || startedAt == null) {
+      return;
+    }
+    accessRecorded = true;
+    if (identity.identity().isPresent()) {
+      identityLabel = identity.identity().get().user();
+    }
+    int q = requestUri.indexOf('?');
+    px.accessLog().record(new AccessLogEntry(startedAt, clientAddress(), http2 ? "h2" : "http1", identityLabel,
+        method.name(), q < 0 ? requestUri : requestUri.substring(0, q), RequestInfo.parse(method.name(), requestUri),
+        requestClass.label(), backend == null ? "" : backend.name(), status, responseBytes,
+        (System.nanoTime() - startNanos) / 1000, Math.max(0, tried.size() - 1), auditId));
+  }
+
+  /** "token" when the request carries a bearer credential (header or WebSocket subprotocol), else "anonymous". */
+  private static String credentialKind(HttpRequest req) {
+    if (req.headers().contains(HttpHeaderNames.AUTHORIZATION)) {
+      return "token";
+    }
+    String protocols = req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "");
+    return protocols.contains("base64url.bearer.authorization.k8s.io.") ? "token" : "anonymous";
+  }
+
   private void recordCompletion(int status) {
     if (backend != null) {
       px.metrics().requestCompleted(backend.name(), requestClass.label(), status, System.nanoTime() - startNanos);
@@ -807,6 +852,9 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     backend = null;
     pool = null;
     responseStarted = false;
+    accessRecorded = false;
+    responseBytes = 0;
+    auditId = "";
     skipInformationalEnd = false;
     endWatchAtBoundary = false;
     responseStatus = 0;

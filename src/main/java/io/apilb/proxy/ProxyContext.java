@@ -27,7 +27,8 @@ public record ProxyContext(
     PassiveHealth passiveHealth,
     WatchRegistry watches,
     IdentityHeaders identityHeaders,
-    Optional<ClientCertificateVerifier> certificateVerifier) {
+    Optional<ClientCertificateVerifier> certificateVerifier,
+    AccessLog accessLog) {
   public ProxyContext {
     Objects.requireNonNull(backends, "backends");
     Objects.requireNonNull(balancer, "balancer");
@@ -38,5 +39,6 @@ public record ProxyContext(
     Objects.requireNonNull(watches, "watches");
     Objects.requireNonNull(identityHeaders, "identityHeaders");
     Objects.requireNonNull(certificateVerifier, "certificateVerifier");
+    Objects.requireNonNull(accessLog, "accessLog");
   }
 }

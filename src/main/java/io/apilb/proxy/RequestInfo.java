@@ -1,0 +1,88 @@
+package io.apilb.proxy;
+
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What kube-apiserver's request-info resolver would make of a request, for access logs: verb,
+ * API group and version, resource, subresource, namespace and name. Pure.
+ *
+ * @param verb Kubernetes verb (get, list, watch, create, update, patch, delete, deletecollection,
+ *     connect), or the lower-case HTTP method for non-resource paths
+ */
+public record RequestInfo(
+    String verb, String apiGroup, String apiVersion, String resource, String subresource, String namespace, String name) {
+
+  private static final RequestInfo NONE = new RequestInfo("", "", "", "", "", "", "");
+
+  public boolean resourceRequest() {
+    return !resource.isEmpty();
+  }
+
+  public static RequestInfo parse(String method, String uri) {
+    QueryStringDecoder q = new QueryStringDecoder(uri);
+    String[] all = q.path().split("/");
+    List<String> seg = List.of(all).subList(Math.min(1, all.length), all.length);
+    String httpVerb = method.toLowerCase(Locale.ROOT);
+    int i;
+    String group;
+    String version;
+    if (seg.size() >= 2 && seg.get(0).equals("api")) {
+      group = "";
+      version = seg.get(1);
+      i = 2;
+    } else if (seg.size() >= 3 && seg.get(0).equals("apis")) {
+      group = seg.get(1);
+      version = seg.get(2);
+      i = 3;
+    } else {
+      return new RequestInfo(httpVerb, "", "", "", "", "", "");
+    }
+    boolean watchPath = false;
+    if (i < seg.size() && seg.get(i).equals("watch")) {
+      watchPath = true;
+      i++;
+    }
+    String namespace = "";
+    if (i + 1 < seg.size() && seg.get(i).equals("namespaces") && i + 2 < seg.size()) {
+      namespace = seg.get(i + 1);
+      i += 2;
+    }
+    List<String> rest = seg.subList(Math.min(i, seg.size()), seg.size());
+    if (rest.isEmpty()) {
+      return new RequestInfo(httpVerb, group, version, "", "", namespace, "");
+    }
+    String resource = rest.get(0);
+    String name = rest.size() > 1 ? rest.get(1) : "";
+    String subresource = rest.size() > 2 ? rest.get(2) : "";
+    if (namespace.isEmpty() && resource.equals("namespaces") && !name.isEmpty()) {
+      namespace = name;
+    }
+    List<String> watch = q.parameters().get("watch");
+    boolean watchParam = watch != null && !watch.isEmpty() && !watch.get(0).equals("false") && !watch.get(0).equals("0");
+    String verb = switch (httpVerb) {
+      case "get", "head" -> watchPath || watchParam ? "watch" : name.isEmpty() ? "list" : "get";
+      case "post" -> subresource.isEmpty() ? "create" : "connect".equals(connectVerb(subresource)) ? "connect" : "create";
+      case "put" -> "update";
+      case "patch" -> "patch";
+      case "delete" -> name.isEmpty() ? "deletecollection" : "delete";
+      default -> httpVerb;
+    };
+    if (!subresource.isEmpty() && connectVerb(subresource) != null) {
+      verb = "connect";
+    }
+    return new RequestInfo(verb, group, version, resource, subresource, namespace, name);
+  }
+
+  private static String connectVerb(String subresource) {
+    return switch (subresource) {
+      case "exec", "attach", "portforward", "proxy" -> "connect";
+      default -> null;
+    };
+  }
+
+  static RequestInfo none() {
+    return NONE;
+  }
+}
