@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * opened, so after a restart one apiserver would hold none for up to an hour. When a backend
  * becomes ready, this ends a bounded, rate-limited share of the watches on the most loaded
  * backends, cleanly at an event boundary; their clients re-watch from their resourceVersion, and
- * the long-running balancer places them, increasingly on the newcomer as its slow start ramps.
+ * the long-running balancer places them on the newcomer once its slow-start window has passed.
  * Nothing but watches is interrupted. Runs on the control thread.
  */
 public final class WatchRebalancer {
@@ -111,7 +111,10 @@ public final class WatchRebalancer {
         newcomers, budget, total,
         config.rebalancePerSecond());
     if (episode == null || episode.isDone()) {
-      episode = control.scheduleAtFixedRate(this::round, 1, 1, TimeUnit.SECONDS);
+      // Moved watches are placed by the long-running balancer, which ramps a newcomer's weight
+      // over the slow-start window: moving them earlier would send most of them back.
+      long startMillis = Math.max(1000, config.slowStart().toMillis());
+      episode = control.scheduleAtFixedRate(this::round, startMillis, 1000, TimeUnit.MILLISECONDS);
     }
   }
 

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import java.util.function.Supplier;
@@ -90,6 +91,8 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
         .maxConcurrentStreams(listener.maxConcurrentStreams())
         .initialWindowSize(1 << 20)
         .maxHeaderListSize(px.get().config().maxHeaderSize());
+    // Many streams' flushes become one TLS write per event-loop pass instead of one per stream.
+    p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
     p.addLast(HandlerNames.HTTP2_FRAME_CODEC, Http2FrameCodecBuilder.forServer()
             .initialSettings(settings)
             .autoAckPingFrame(true)

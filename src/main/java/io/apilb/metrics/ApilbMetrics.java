@@ -4,7 +4,10 @@ import static com.codahale.metrics.MetricRegistry.name;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -23,10 +26,42 @@ public final class ApilbMetrics {
     return registry;
   }
 
+  /**
+   * Per-request meters, looked up once: building metric names and Dropwizard's default (locking)
+   * reservoir per request cost more than the rest of the exchange.
+   */
+  private final ConcurrentHashMap<String, BackendMeters> meters = new ConcurrentHashMap<>();
+
+  private final class BackendMeters {
+    final Timer latency;
+    final ConcurrentHashMap<Integer, Counter> byClassAndStatus = new ConcurrentHashMap<>();
+    final String backend;
+
+    BackendMeters(String backend) {
+      this.backend = backend;
+      this.latency = registry.timer(name(MetricNames.BACKEND_LATENCY, backend),
+          () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+    }
+
+    Counter requests(String requestClass, int status) {
+      int key = requestClass.hashCode() * 1000 + status;
+      Counter c = byClassAndStatus.get(key);
+      if (c == null) {
+        c = byClassAndStatus.computeIfAbsent(key, k ->
+            registry.counter(name(MetricNames.BACKEND_REQUESTS, backend, requestClass, Integer.toString(status))));
+      }
+      return c;
+    }
+  }
+
   /** One finished exchange on {@code backend}. */
   public void requestCompleted(String backend, String requestClass, int status, long nanos) {
-    registry.counter(name(MetricNames.BACKEND_REQUESTS, backend, requestClass, Integer.toString(status))).inc();
-    registry.timer(name(MetricNames.BACKEND_LATENCY, backend)).update(nanos, TimeUnit.NANOSECONDS);
+    BackendMeters m = meters.get(backend);
+    if (m == null) {
+      m = meters.computeIfAbsent(backend, BackendMeters::new);
+    }
+    m.requests(requestClass, status).inc();
+    m.latency.update(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Registers the live gauges of one backend (idempotent). */
@@ -38,6 +73,7 @@ public final class ApilbMetrics {
 
   /** Forgets a removed backend's gauges. */
   public void unregisterBackend(String backend) {
+    meters.remove(backend);
     registry.removeMatching((n, m) -> m instanceof Gauge<?> && n.startsWith(MetricNames.PREFIX + ".backend.")
         && n.contains("." + backend + ".") || n.endsWith("." + backend) && m instanceof Gauge<?>);
   }

@@ -350,8 +350,10 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     Channel ch = f.getNow();
-    log.debug("exchange {} {} {}: backend {} on {}", id, method, backendHead == null ? "" : backendHead.uri(),
-        backend.name(), ch);
+    if (log.isDebugEnabled()) {
+      log.debug("exchange {} {} {}: backend {} on {}", id, method, backendHead == null ? "" : backendHead.uri(),
+          backend.name(), ch);
+    }
     if (id != exchangeId || state != State.CONNECTING) {
       pool.release(ch); // the client left or timed out meanwhile; the connection is clean
       return;
@@ -406,7 +408,9 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         backendChannel.read();
         return;
       }
-      log.debug("exchange {}: backend {} answered {}", exchangeId, backend.name(), code);
+      if (log.isDebugEnabled()) {
+        log.debug("exchange {}: backend {} answered {}", exchangeId, backend.name(), code);
+      }
       String rejected = RetryPolicy.rejectedBeforeExecution(resp);
       if (rejected != null) {
         px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected + ")");
@@ -434,7 +438,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         finishExchange();
         return;
       }
-      ctx.flush();
+      // flushed when this backend read completes (onBackendReadComplete): one flush per read
       readBackendIfClientWritable();
       return;
     }
@@ -453,17 +457,26 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         ByteBuf b = content.content();
         atEventBoundary = b.getByte(b.writerIndex() - 1) == '\n';
       }
-      ctx.writeAndFlush(content);
       if (last) {
+        ctx.writeAndFlush(content);
         finishExchange();
       } else if (endWatchAtBoundary && atEventBoundary) {
+        ctx.write(content);
         endWatchNow();
       } else {
+        ctx.write(content);
         readBackendIfClientWritable();
       }
       return;
     }
     ReferenceCountUtil.release(msg);
+  }
+
+  @Override
+  public void onBackendReadComplete() {
+    if (state == State.FORWARDING) {
+      ctx.flush();
+    }
   }
 
   @Override
@@ -519,8 +532,10 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private void finishExchange() {
     releaseRetryBody();
     recordAccess(responseStatus);
-    log.debug("exchange {}: complete, request complete={}, backend keep-alive={}", exchangeId, requestComplete,
-        backendKeepAlive);
+    if (log.isDebugEnabled()) {
+      log.debug("exchange {}: complete, request complete={}, backend keep-alive={}", exchangeId, requestComplete,
+          backendKeepAlive);
+    }
     cancelTimeout();
     recordCompletion(responseStatus);
     Channel b = backendChannel;

@@ -79,6 +79,8 @@ class RebalanceIT {
   void afterABackendRestartsItServesItsShareOfRequestsAndWatchesWithinAMinute() throws Exception {
     cp = ControlPlaneFixture.start(3, """
         apilb.balancing { slow-start = 5s, rebalance { max-share = 0.34, per-second = 10 } }
+        # the abrupt stop ejects cp1 (connect failures) before its probes fail; keep that short here
+        apilb.outlier-detection.base-ejection-time = 2s
         """);
     List<HttpClient> clients = new ArrayList<>();
     for (int i = 0; i < 6; i++) {

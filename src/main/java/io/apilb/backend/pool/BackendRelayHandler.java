@@ -24,6 +24,9 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
     void onBackendInactive();
 
     void onBackendWritabilityChanged(boolean writable);
+
+    /** A read from the backend is complete: flush what was relayed, once per read. */
+    void onBackendReadComplete();
   }
 
   private Listener listener;
@@ -46,6 +49,15 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     l.onBackendMessage(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Listener l = listener;
+    if (l != null) {
+      l.onBackendReadComplete();
+    }
+    ctx.fireChannelReadComplete();
   }
 
   @Override
