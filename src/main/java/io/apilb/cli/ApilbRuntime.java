@@ -84,7 +84,8 @@ public final class ApilbRuntime implements AutoCloseable {
     this.config = config;
     this.transport = Transport.detect(true);
     this.boss = transport.newGroup(1, "apilb-accept");
-    this.workers = transport.newGroup(0, "apilb-io");
+    // one I/O event loop per core: more only adds context switches on a busy balancer
+    this.workers = transport.newGroup(java.lang.Runtime.getRuntime().availableProcessors(), "apilb-io");
     this.control = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "apilb-control");
       t.setDaemon(true);

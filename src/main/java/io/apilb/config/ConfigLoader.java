@@ -279,9 +279,11 @@ public final class ConfigLoader {
     Duration idle = r.duration("apilb.proxy.backend-idle-timeout", false);
     Integer maxIdle = r.integer("apilb.proxy.max-idle-per-backend", 0, Integer.MAX_VALUE);
     Integer retryBuffer = r.bytes("apilb.proxy.retry-buffer-bytes", 0, Integer.MAX_VALUE);
+    Duration deadBackend = r.duration("apilb.proxy.dead-backend-detection", true);
+    Duration tunnelIdle = r.duration("apilb.proxy.tunnel-idle-timeout", true);
     return r.errorCount() > before
         ? null
-        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer);
+        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer, deadBackend, tunnelIdle);
   }
 
   private static List<BackendConfig> backends(ValueReader r) {

@@ -14,6 +14,10 @@ import java.util.Objects;
  *     apiserver's own 90 s so that we, not the backend, close idle connections
  * @param maxIdlePerBackend idle connections kept per backend per event loop
  * @param retryBufferBytes request bodies up to this size are held for a retry
+ * @param deadBackendDetection a backend that vanished silently under an idle watch or tunnel is
+ *     detected within this time (TCP keepalive and user timeout); 0 keeps the system defaults
+ * @param tunnelIdleTimeout exec, attach and port-forward tunnels with no byte either way for this
+ *     long are closed; 0 disables
  */
 public record ProxyConfig(
     Duration connectTimeout,
@@ -22,11 +26,15 @@ public record ProxyConfig(
     int maxHeaderSize,
     Duration backendIdleTimeout,
     int maxIdlePerBackend,
-    int retryBufferBytes) {
+    int retryBufferBytes,
+    Duration deadBackendDetection,
+    Duration tunnelIdleTimeout) {
 
   public ProxyConfig {
     Objects.requireNonNull(connectTimeout, "connectTimeout");
     Objects.requireNonNull(requestTimeout, "requestTimeout");
     Objects.requireNonNull(backendIdleTimeout, "backendIdleTimeout");
+    Objects.requireNonNull(deadBackendDetection, "deadBackendDetection");
+    Objects.requireNonNull(tunnelIdleTimeout, "tunnelIdleTimeout");
   }
 }

@@ -6,12 +6,12 @@ import io.apilb.support.HandlerNames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.flow.FlowControlHandler;
 import java.util.function.Supplier;
 
 /**
  * One HTTP/2 stream's child pipeline: frames become the same HTTP/1 objects the HTTP/1.1 path
- * sees, so the proxy core has a single code path.
+ * sees, so the proxy core has a single code path. No flow-control handler: a stream carries one
+ * request, and the exchange queues body frames that arrive while it connects.
  */
 final class Http2StreamInitializer extends ChannelInitializer<Channel> {
   private final Supplier<ProxyContext> px;
@@ -25,7 +25,6 @@ final class Http2StreamInitializer extends ChannelInitializer<Channel> {
     ch.config().setAutoRead(false);
     ch.pipeline()
         .addLast(HandlerNames.HTTP2_TO_HTTP1, new Http2StreamFrameToHttpObjectCodec(true, true))
-        .addLast(HandlerNames.FLOW_CONTROL, new FlowControlHandler())
         .addLast(HandlerNames.EXCHANGE, new ClientExchangeHandler(px, true));
   }
 }

@@ -104,6 +104,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
    * channelReadComplete, and the demand must then be renewed or the connection stalls.
    */
   private boolean clientReadWanted;
+  private String clientAddress;
   /** Set while this exchange is an open JSON watch the rebalancer may end. */
   private WatchRegistry.Handle watchHandle;
   private boolean endWatchAtBoundary;
@@ -274,23 +275,18 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     State was = state;
     state = State.CLOSED;
-    cancelTimeout();
-    releasePending();
-    releaseRetryBody();
-    if (backendChannel != null) {
-      Channel b = backendChannel;
-      detachBackend();
-      if (was == State.TUNNEL) {
-        Channels.closeOnFlush(b);
-      } else {
-        b.close(); // the client went away: cancel the backend request now
-      }
-    }
+    // the client went away: cancel the backend request now (a tunnel gets its last bytes first)
+    dropExchangeResources(was == State.TUNNEL);
     ctx.fireChannelInactive();
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof io.netty.handler.timeout.IdleStateEvent && state == State.TUNNEL) {
+      log.debug("exchange {}: tunnel idle for {}, closing", exchangeId, px.config().tunnelIdleTimeout());
+      ctx.close(); // channelInactive closes the backend side
+      return;
+    }
     if (evt instanceof DrainEvent) {
       draining = true;
       if (!http2) {
@@ -498,7 +494,15 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     String name = backend.name();
+    boolean cleanWatchEnd = watchHandle != null && atEventBoundary;
     detachBackend();
+    if (cleanWatchEnd && responseStarted) {
+      // A watch whose backend died between events ends like a server-side watch timeout: the
+      // client re-watches from its last resourceVersion, on another backend.
+      px.passiveHealth().onFailure(backend, "connection closed during a watch");
+      endClientStreamCleanly();
+      return;
+    }
     if (!responseStarted) {
       if (RetryPolicy.mayRetryAfterWrite(method, requestBodyBytes, requestComplete, readRetries)) {
         readRetries++;
@@ -587,12 +591,17 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** Ends the client's watch cleanly (a clean end of stream, not an error) and drops the backend stream. */
   private void endWatchNow() {
     log.debug("exchange {}: ending watch on {} to rebalance", exchangeId, backend.name());
-    recordAccess(responseStatus);
-    cancelTimeout();
-    recordCompletion(responseStatus);
     Channel b = backendChannel;
     detachBackend();
     b.close();
+    endClientStreamCleanly();
+  }
+
+  /** Completes the client's response (the backend side is already detached). */
+  private void endClientStreamCleanly() {
+    recordAccess(responseStatus);
+    cancelTimeout();
+    recordCompletion(responseStatus);
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     state = State.IDLE;
     if (http2) {
@@ -631,6 +640,11 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     removeIfPresent(bp, "backend-http-codec");
     recordCompletion(101);
     recordAccess(101);
+    long idleMillis = px.config().tunnelIdleTimeout().toMillis();
+    if (idleMillis > 0) {
+      cp.addBefore(HandlerNames.EXCHANGE, HandlerNames.TUNNEL_IDLE,
+          new io.netty.handler.timeout.IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+    }
     readClient();
     backendChannel.read();
   }
@@ -758,14 +772,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   /** Answers the client with a Status body (or breaks the stream if a response already began). */
   private void fail(ProxyFailure failure, String message, int retryAfterSeconds) {
-    cancelTimeout();
-    releasePending();
-    releaseRetryBody();
-    if (backendChannel != null) {
-      Channel b = backendChannel;
-      detachBackend();
-      b.close();
-    }
+    dropExchangeResources(false);
     px.metrics().proxyFailure(failure.metricTag());
     recordAccess(responseStarted ? responseStatus : failure.status().code());
     if (state == State.CLOSED || !ctx.channel().isActive()) {
@@ -798,12 +805,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
   }
 
-  private ChannelFutureListener closeBackendOnFailure() {
-    return f -> {
-      if (!f.isSuccess()) {
-        f.channel().close();
-      }
-    };
+  private static ChannelFutureListener closeBackendOnFailure() {
+    return ChannelFutureListener.CLOSE_ON_FAILURE;
   }
 
   /** One access-log line per exchange (the log decides about sampling). */
@@ -834,6 +837,22 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private void recordCompletion(int status) {
     if (backend != null) {
       px.metrics().requestCompleted(backend.name(), requestClass.label(), status, System.nanoTime() - startNanos);
+    }
+  }
+
+  /** Drops what the current exchange holds: its timer, queued and kept body, backend connection. */
+  private void dropExchangeResources(boolean flushBackendFirst) {
+    cancelTimeout();
+    releasePending();
+    releaseRetryBody();
+    if (backendChannel != null) {
+      Channel b = backendChannel;
+      detachBackend();
+      if (flushBackendFirst) {
+        Channels.closeOnFlush(b);
+      } else {
+        b.close();
+      }
     }
   }
 
@@ -890,7 +909,15 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
   }
 
+  /** The client's IP, formatted once per connection or stream. */
   private String clientAddress() {
+    if (clientAddress == null) {
+      clientAddress = formatClientAddress();
+    }
+    return clientAddress;
+  }
+
+  private String formatClientAddress() {
     Channel ch = ctx.channel();
     SocketAddress a = http2 && ch.parent() != null ? ch.parent().remoteAddress() : ch.remoteAddress();
     if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {

@@ -1,6 +1,6 @@
 package io.apilb.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -34,6 +34,13 @@ public final class HeaderRules {
 
   private static final String HTTP2_EXTENSION_PREFIX = "x-http2-";
 
+  /**
+   * Copies of headers Netty's decoders already validated (or that apilb sets itself) are not
+   * validated a second time.
+   */
+  private static final DefaultHttpHeadersFactory UNVALIDATED =
+      DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
   private HeaderRules() {}
 
   /**
@@ -44,7 +51,7 @@ public final class HeaderRules {
    * @param clientAddress the client's IP, appended to X-Forwarded-For
    */
   public static HttpRequest backendRequest(HttpRequest in, boolean upgrade, boolean bodyFollows, String clientAddress) {
-    HttpHeaders out = new DefaultHttpHeaders();
+    HttpHeaders out = UNVALIDATED.newHeaders();
     Set<String> connectionListed = connectionTokens(in.headers());
     String xff = null;
     for (Map.Entry<String, String> h : in.headers()) {
@@ -82,7 +89,7 @@ public final class HeaderRules {
    */
   public static HttpResponse clientResponse(
       HttpResponse in, HttpMethod requestMethod, boolean http2, boolean keepAlive) {
-    HttpHeaders out = new DefaultHttpHeaders();
+    HttpHeaders out = UNVALIDATED.newHeaders();
     Set<String> connectionListed = connectionTokens(in.headers());
     boolean switching = in.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code();
     for (Map.Entry<String, String> h : in.headers()) {

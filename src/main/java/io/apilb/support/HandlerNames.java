@@ -8,13 +8,13 @@ package io.apilb.support;
  *   tls → alpn
  * HTTP/1.1 connection (after ALPN "http/1.1" or none):
  *   tls → http1-codec → http1-expect-continue → flow-control → exchange
- *   after 101 Switching Protocols: tls → exchange (raw bytes both ways; codecs removed)
+ *   after 101 Switching Protocols: tls → [tunnel-idle] → exchange (raw bytes both ways; codecs removed)
  * HTTP/2 connection (after ALPN "h2"):
  *   tls → flush-consolidation → http2-frame-codec → http2-goaway-on-drain → http2-multiplexer
  * HTTP/2 stream (child channel, one per request):
- *   http2-to-http1 → flow-control → exchange
+ *   http2-to-http1 → exchange
  * backend connection (BackendChannelInitializer):
- *   backend-tls → backend-http-codec → [backend-pool-idle, while pooled] → backend-relay
+ *   backend-tls → backend-http-codec → backend-relay
  *   after 101: backend-tls → backend-relay
  * </pre>
  */
@@ -26,6 +26,7 @@ public final class HandlerNames {
   public static final String HTTP1_EXPECT_CONTINUE = "http1-expect-continue";
   public static final String FLOW_CONTROL = "flow-control";
   public static final String EXCHANGE = "exchange";
+  public static final String TUNNEL_IDLE = "tunnel-idle";
   public static final String FLUSH_CONSOLIDATION = "flush-consolidation";
   public static final String HTTP2_FRAME_CODEC = "http2-frame-codec";
   public static final String HTTP2_GOAWAY_ON_DRAIN = "http2-goaway-on-drain";

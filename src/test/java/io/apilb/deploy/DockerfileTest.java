@@ -141,7 +141,7 @@ class DockerfileTest {
     assertThat(runtimeEnv()).containsEntry("APILB_JAR", "/opt/apilb/apilb.jar")
         .containsKey("APILB_JAVA_OPTS");
     String launcher = DeployFiles.read("bin/apilb");
-    assertThat(launcher).contains("${APILB_JAR:-", "${APILB_JAVA_OPTS:-}", "-jar \"$jar\" \"$@\"");
+    assertThat(launcher).contains("${APILB_JAR:-", "${APILB_JAVA_OPTS:-", "-jar \"$jar\" \"$@\"");
   }
 
   @Test

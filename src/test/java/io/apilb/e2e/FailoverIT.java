@@ -48,7 +48,7 @@ class FailoverIT {
     sick.resetFaults();
     await().atMost(Duration.ofSeconds(5)).until(() ->
         cp.apilb.backends().snapshot().byName("cp2").orElseThrow().ready());
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 30; i++) {
       assertThat(cp.get(client, "/api/v1/namespaces/default/configmaps/seed").statusCode()).isEqualTo(200);
     }
     assertThat(sick.requestCount(r -> r.path().contains("/configmaps"))).isGreaterThan(0);

@@ -160,7 +160,7 @@ class LifecycleIT {
   }
 
   @Test
-  void sigtermMakesTheProcessExitZero() throws Exception {
+  void aFileChangeAndSighupReloadTheProcessAndSigtermMakesItExitZero() throws Exception {
     Path jar = Path.of("target/apilb.jar");
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(jar), "target/apilb.jar is built by mvn package");
     cp = ControlPlaneFixture.start(1);
@@ -170,7 +170,13 @@ class LifecycleIT {
     Process p = new ProcessBuilder("java", "-jar", jar.toString(), "run", "--config", cp.dir.resolve("proc.conf").toString())
         .redirectErrorStream(true).redirectOutput(cp.dir.resolve("proc.log").toFile()).start();
     try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(cp.dir.resolve("proc.log")).contains("apilb listening"));
+      Path log = cp.dir.resolve("proc.log");
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("apilb listening"));
+      Files.writeString(cp.dir.resolve("proc.conf"), text + "apilb.health.fall = 3\n");
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("reload (configuration file changed) applied"));
+      new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor();
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("reload (SIGHUP) applied"));
+      assertThat(p.isAlive()).isTrue();
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).as(Files.readString(cp.dir.resolve("proc.log"))).isZero();

@@ -52,21 +52,23 @@ class ProxyHttpIT {
   @Test
   void requestsOfOneHttp2ConnectionReachAllThreeBackends() throws Exception {
     HttpClient client = cp.httpClient(HttpClient.Version.HTTP_2);
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 60; i++) {
       HttpResponse<String> r = cp.get(client, "/api/v1/namespaces/default/configmaps/seed");
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
     }
+    // Sequential requests tie on load, so power of two choices places them at random: about 20
+    // each; 8 is more than 3 standard deviations below that.
     for (SimulatedApiserver b : cp.backends) {
       assertThat(b.requestCount(r -> r.uri().contains("/configmaps/seed")))
-          .as("requests seen by %s", b.name()).isGreaterThanOrEqualTo(5);
+          .as("requests seen by %s", b.name()).isGreaterThanOrEqualTo(8);
     }
   }
 
   @Test
   void http11ClientsAreServedAndSpreadToo() throws Exception {
     HttpClient client = cp.httpClient(HttpClient.Version.HTTP_1_1);
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 30; i++) { // random placement: all three are hit with near certainty
       HttpResponse<String> r = cp.get(client, "/api/v1/namespaces/default/configmaps/seed");
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);

@@ -15,7 +15,6 @@ import io.netty.handler.ssl.SslContext;
 final class BackendChannelInitializer extends ChannelInitializer<Channel> {
   static final String TLS = "backend-tls";
   static final String CODEC = "backend-http-codec";
-  static final String IDLE = "backend-pool-idle";
   static final String RELAY = "backend-relay";
 
   private final SslContext sslContext;

@@ -5,17 +5,16 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -32,7 +31,11 @@ public final class BackendPool {
   private final SslContext sslContext;
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
-  private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+  /** Idle connections, most recently used first, with when each became idle. */
+  private final ArrayDeque<IdleConnection> idle = new ArrayDeque<>();
+  private ScheduledFuture<?> sweeper;
+
+  private record IdleConnection(Channel channel, long idleSinceNanos) {}
   private boolean closed;
 
   BackendPool(EventLoop loop, Backend backend, Supplier<PoolSettings> settings, SslContext sslContext,
@@ -51,15 +54,11 @@ public final class BackendPool {
 
   /** An idle connection if one is alive, else a new one. Event loop only. */
   public Future<Channel> acquire() {
-    Channel ch;
-    while ((ch = idle.pollFirst()) != null) {
-      if (ch.isActive()) {
-        ChannelPipeline p = ch.pipeline();
-        if (p.get(BackendChannelInitializer.IDLE) != null) {
-          p.remove(BackendChannelInitializer.IDLE);
-        }
-        ch.config().setAutoRead(false);
-        return loop.newSucceededFuture(ch);
+    IdleConnection c;
+    while ((c = idle.pollFirst()) != null) {
+      if (c.channel().isActive()) {
+        // its read is still pending from release(): nothing to change in the pipeline
+        return loop.newSucceededFuture(c.channel());
       }
     }
     return connect();
@@ -84,10 +83,27 @@ public final class BackendPool {
       ch.close();
       return;
     }
-    ch.pipeline().addBefore(BackendChannelInitializer.RELAY, BackendChannelInitializer.IDLE,
-        new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-    ch.config().setAutoRead(true);
-    idle.addFirst(ch);
+    // One read stays pending while the connection idles, so a backend's close (or unexpected
+    // bytes, which close it) is seen at once; no pipeline change or auto-read toggle per request.
+    ch.read();
+    idle.addFirst(new IdleConnection(ch, System.nanoTime()));
+    if (sweeper == null) {
+      long every = Math.max(100, settings.idleTimeout().toMillis() / 2);
+      sweeper = loop.scheduleAtFixedRate(this::closeExpired, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Closes connections idle longer than the idle timeout (oldest are at the tail). */
+  private void closeExpired() {
+    long limit = System.nanoTime() - settingsSource.get().idleTimeout().toNanos();
+    IdleConnection c;
+    while ((c = idle.peekLast()) != null && c.idleSinceNanos() < limit) {
+      idle.pollLast();
+      c.channel().close();
+    }
+    if (closed && sweeper != null) {
+      sweeper.cancel(false);
+    }
   }
 
   public int idleCount() {
@@ -97,10 +113,13 @@ public final class BackendPool {
   /** Closes idle connections and refuses to pool more. Event loop only. */
   public void close() {
     closed = true;
-    for (Channel ch : idle) {
-      ch.close();
+    for (IdleConnection c : idle) {
+      c.channel().close();
     }
     idle.clear();
+    if (sweeper != null) {
+      sweeper.cancel(false);
+    }
   }
 
   private Future<Channel> connect() {
@@ -116,6 +135,7 @@ public final class BackendPool {
         .option(ChannelOption.SO_KEEPALIVE, true)
         .option(ChannelOption.AUTO_READ, false)
         .handler(new BackendChannelInitializer(sslContext, backend, settings.maxHeaderSize()));
+    DeadPeerDetection.apply(b, channelClass, settings.deadBackendDetection());
     ChannelFuture cf = b.connect(InetSocketAddress.createUnresolved(backend.host(), backend.port()));
     cf.addListener((ChannelFuture f) -> {
       if (!f.isSuccess()) {
@@ -125,7 +145,7 @@ public final class BackendPool {
         return;
       }
       Channel ch = f.channel();
-      ch.closeFuture().addListener(cl -> idle.remove(ch));
+      ch.closeFuture().addListener(cl -> idle.removeIf(c -> c.channel() == ch));
       SslHandler ssl = ch.pipeline().get(SslHandler.class);
       ssl.setHandshakeTimeoutMillis(timeoutMillis);
       ssl.handshakeFuture().addListener(hs -> {

@@ -20,7 +20,21 @@ import java.util.concurrent.atomic.AtomicReference;
  * never dropped by a rotation.
  */
 public final class BackendPools {
-  private record Key(Backend backend, ConnectionKind kind) {}
+  /**
+   * Backends are compared by identity: snapshots share one {@code Backend} instance per backend
+   * (a reload keeps it when nothing changed), and hashing the record per request was measurable.
+   */
+  private record Key(Backend backend, ConnectionKind kind) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.backend == backend && k.kind == kind;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(backend) * 31 + kind.ordinal();
+    }
+  }
 
   private final ConcurrentHashMap<EventLoop, Map<Key, BackendPool>> byLoop = new ConcurrentHashMap<>();
   private final Map<ConnectionKind, AtomicReference<SslContext>> sslContexts = new EnumMap<>(ConnectionKind.class);
@@ -55,8 +69,16 @@ public final class BackendPools {
 
   /** The pool of {@code backend} on {@code loop} for {@code kind}; call on {@code loop}. */
   public BackendPool pool(EventLoop loop, Backend backend, ConnectionKind kind) {
-    Map<Key, BackendPool> pools = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
-    return pools.computeIfAbsent(new Key(backend, kind), k -> {
+    Map<Key, BackendPool> pools = byLoop.get(loop);
+    if (pools == null) {
+      pools = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
+    }
+    Key key = new Key(backend, kind);
+    BackendPool existing = pools.get(key);
+    if (existing != null) {
+      return existing;
+    }
+    return pools.computeIfAbsent(key, k -> {
       SslContext ctx = sslContexts.get(kind).get();
       if (ctx == null) {
         throw new IllegalStateException("no TLS context for " + kind + " backend connections");

@@ -2,7 +2,6 @@ package io.apilb.backend.pool;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,10 +80,6 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && listener == null) {
-      ctx.close(); // idle too long in the pool
-      return;
-    }
     ReferenceCountUtil.release(evt);
   }
 
