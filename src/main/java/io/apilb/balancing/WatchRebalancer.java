@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WatchRebalancer {
   private static final Logger log = LoggerFactory.getLogger(WatchRebalancer.class);
+  /** A backend holding less than this fraction of the average share of watches is starved. */
+  private static final double STARVED_SHARE = 0.7;
 
   private volatile BalancingConfig config;
   private final BackendSet backends;
@@ -60,7 +62,8 @@ public final class WatchRebalancer {
 
   /**
    * A backend that blipped for less than the probes' fall count never left rotation, yet lost
-   * every watch it held: treat a backend holding under half its share like a newcomer.
+   * every watch it held; and one rebalancing's budget may not have been enough. Treat a backend
+   * holding under 70 % of its share like a newcomer.
    */
   private void checkImbalance() {
     if (!config.rebalance() || (episode != null && !episode.isDone())) {
@@ -80,7 +83,7 @@ public final class WatchRebalancer {
     double average = (double) total / ready.size();
     Set<String> starved = new HashSet<>();
     for (BackendEntry e : ready) {
-      if (watches.count(e.name()) < average / 2) {
+      if (watches.count(e.name()) < average * STARVED_SHARE) {
         starved.add(e.name());
       }
     }
