@@ -38,6 +38,6 @@ public record Backend(String name, String host, int port, Optional<String> serve
   }
 
   public String address() {
-    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    return BackendConfig.address(host, port);
   }
 }

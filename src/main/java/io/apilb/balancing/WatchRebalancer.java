@@ -104,7 +104,7 @@ public final class WatchRebalancer {
   }
 
   private void startEpisode(Set<String> newcomers) {
-    int total = snapshotTotal();
+    int total = watches.total();
     if (total == 0) {
       return;
     }
@@ -163,14 +163,6 @@ public final class WatchRebalancer {
       budget--;
       metrics.rebalancedWatch(busiest.name());
     }
-  }
-
-  private int snapshotTotal() {
-    int total = 0;
-    for (BackendEntry e : backends.snapshot().entries()) {
-      total += watches.count(e.name());
-    }
-    return total;
   }
 
   private static Set<String> names(List<BackendEntry> entries) {

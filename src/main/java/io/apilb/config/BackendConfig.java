@@ -32,6 +32,11 @@ public record BackendConfig(String name, String host, int port, int weight) {
 
   /** {@code host:port}, with IPv6 literals in brackets. */
   public String address() {
+    return address(host, port);
+  }
+
+  /** {@code host:port}, with IPv6 literals in brackets. */
+  public static String address(String host, int port) {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 }

@@ -74,8 +74,9 @@ public final class ApilbMetrics {
   /** Forgets a removed backend's gauges. */
   public void unregisterBackend(String backend) {
     meters.remove(backend);
+    // gauges named apilb.backend.KIND.BACKEND or apilb.backend.KIND.BACKEND.LABEL
     registry.removeMatching((n, m) -> m instanceof Gauge<?> && n.startsWith(MetricNames.PREFIX + ".backend.")
-        && n.contains("." + backend + ".") || n.endsWith("." + backend) && m instanceof Gauge<?>);
+        && (n.contains("." + backend + ".") || n.endsWith("." + backend)));
   }
 
   /** A probe result: "ok" or a failure kind (status, timeout, connect, tls, protocol). */

@@ -249,7 +249,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     requestComplete = last;
     requestBodyBytes += content.content().readableBytes();
     keepForRetry(content.content());
-    backendChannel.writeAndFlush(content).addListener(closeBackendOnFailure());
+    backendChannel.writeAndFlush(content).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     if (!last && backendChannel.isWritable()) {
       readClient();
     }
@@ -360,10 +360,10 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     backend.stats().requestStarted(requestClass.longRunning());
     counted = true;
     state = State.FORWARDING;
-    ch.write(backendHead).addListener(closeBackendOnFailure());
+    ch.write(backendHead).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     HttpContent c;
     while ((c = pending.poll()) != null) {
-      ch.write(c).addListener(closeBackendOnFailure());
+      ch.write(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
     ch.flush();
     if (!requestComplete && ch.isWritable()) {
@@ -803,10 +803,6 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       state = State.IDLE;
       readClient();
     }
-  }
-
-  private static ChannelFutureListener closeBackendOnFailure() {
-    return ChannelFutureListener.CLOSE_ON_FAILURE;
   }
 
   /** One access-log line per exchange (the log decides about sampling). */

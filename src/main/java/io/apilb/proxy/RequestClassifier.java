@@ -22,15 +22,9 @@ public final class RequestClassifier {
     }
     QueryStringDecoder q = new QueryStringDecoder(uri);
     String path = q.path();
-    if (truthy(q.parameters().get("watch"))) {
-      return RequestClass.LONG_RUNNING;
-    }
     String[] seg = path.split("/");
-    // /api/v1/watch/... and /apis/G/V/watch/...
-    for (int i = 0; i < seg.length && i < 5; i++) {
-      if (seg[i].equals("watch") && i >= 3 && (seg[1].equals("api") || seg[1].equals("apis"))) {
-        return RequestClass.LONG_RUNNING;
-      }
+    if (isWatch(q, seg)) {
+      return RequestClass.LONG_RUNNING;
     }
     String sub = subresource(seg);
     if (sub != null) {
@@ -55,10 +49,18 @@ public final class RequestClassifier {
   /** A watch (not a followed log or a proxy stream): the kind of stream the rebalancer may move. */
   public static boolean isWatch(String uri) {
     QueryStringDecoder q = new QueryStringDecoder(uri);
+    return isWatch(q, q.path().split("/"));
+  }
+
+  /**
+   * The apiserver's rule: a {@code watch} query value other than false or 0, or the legacy
+   * {@code /api/v1/watch/...} and {@code /apis/G/V/watch/...} paths ({@code seg} is the path
+   * split on '/').
+   */
+  static boolean isWatch(QueryStringDecoder q, String[] seg) {
     if (truthy(q.parameters().get("watch"))) {
       return true;
     }
-    String[] seg = q.path().split("/");
     for (int i = 3; i < seg.length && i < 5; i++) {
       if (seg[i].equals("watch") && (seg[1].equals("api") || seg[1].equals("apis"))) {
         return true;
@@ -77,7 +79,8 @@ public final class RequestClassifier {
     return false;
   }
 
-  private static boolean truthy(List<String> values) {
+  /** A query flag that is present and neither "false" nor "0". */
+  static boolean truthy(List<String> values) {
     if (values == null || values.isEmpty()) {
       return false;
     }

@@ -39,10 +39,8 @@ public record RequestInfo(
     } else {
       return new RequestInfo(httpVerb, "", "", "", "", "", "");
     }
-    boolean watchPath = false;
     if (i < seg.size() && seg.get(i).equals("watch")) {
-      watchPath = true;
-      i++;
+      i++; // the legacy watch path; RequestClassifier.isWatch decides below
     }
     String namespace = "";
     if (i + 1 < seg.size() && seg.get(i).equals("namespaces") && i + 2 < seg.size()) {
@@ -59,11 +57,10 @@ public record RequestInfo(
     if (namespace.isEmpty() && resource.equals("namespaces") && !name.isEmpty()) {
       namespace = name;
     }
-    List<String> watch = q.parameters().get("watch");
-    boolean watchParam = watch != null && !watch.isEmpty() && !watch.get(0).equals("false") && !watch.get(0).equals("0");
+    boolean watch = RequestClassifier.isWatch(q, all);
     String verb = switch (httpVerb) {
-      case "get", "head" -> watchPath || watchParam ? "watch" : name.isEmpty() ? "list" : "get";
-      case "post" -> subresource.isEmpty() ? "create" : "connect".equals(connectVerb(subresource)) ? "connect" : "create";
+      case "get", "head" -> watch ? "watch" : name.isEmpty() ? "list" : "get";
+      case "post" -> "create";
       case "put" -> "update";
       case "patch" -> "patch";
       case "delete" -> name.isEmpty() ? "deletecollection" : "delete";
