@@ -10,7 +10,8 @@ import java.util.Set;
 public record SelectionContext(RequestClass requestClass, Set<String> tried) {
   public SelectionContext {
     Objects.requireNonNull(requestClass, "requestClass");
-    tried = Set.copyOf(tried);
+    // a first attempt (the common case) must not copy: one exchange per HTTP/2 stream
+    tried = tried.isEmpty() ? Set.of() : Set.copyOf(tried);
   }
 
   public static SelectionContext first(RequestClass requestClass) {

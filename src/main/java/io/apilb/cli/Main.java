@@ -26,6 +26,11 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Before any Netty class loads: lets Netty use the JDK's no-cleaner direct buffer
+    // constructor (the jar's manifest opens java.nio for it). An explicit -D setting wins.
+    if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
+      System.setProperty("io.netty.tryReflectionSetAccessible", "true");
+    }
     int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
     if (code != 0 || !isServerCommand(args)) {
       System.exit(code);

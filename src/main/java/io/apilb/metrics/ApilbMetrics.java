@@ -4,11 +4,11 @@ import static com.codahale.metrics.MetricRegistry.name;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
-import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
 
 /**
@@ -34,25 +34,40 @@ public final class ApilbMetrics {
 
   private final class BackendMeters {
     final Timer latency;
-    final ConcurrentHashMap<Integer, Counter> byClassAndStatus = new ConcurrentHashMap<>();
+    /** Per request class, counters indexed by status - 100: no boxing or hashing per request. */
+    final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> byClassAndStatus = new ConcurrentHashMap<>();
     final String backend;
 
     BackendMeters(String backend) {
       this.backend = backend;
       this.latency = registry.timer(name(MetricNames.BACKEND_LATENCY, backend),
-          () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+          () -> new Timer(new ThreadLocalWindowReservoir(LATENCY_WINDOW)));
     }
 
     Counter requests(String requestClass, int status) {
-      int key = requestClass.hashCode() * 1000 + status;
-      Counter c = byClassAndStatus.get(key);
+      AtomicReferenceArray<Counter> byStatus = byClassAndStatus.get(requestClass);
+      if (byStatus == null) {
+        byStatus = byClassAndStatus.computeIfAbsent(requestClass, k -> new AtomicReferenceArray<>(STATUS_SLOTS));
+      }
+      int slot = status - 100;
+      if (slot < 0 || slot >= STATUS_SLOTS) {
+        return registry.counter(name(MetricNames.BACKEND_REQUESTS, backend, requestClass, Integer.toString(status)));
+      }
+      Counter c = byStatus.get(slot);
       if (c == null) {
-        c = byClassAndStatus.computeIfAbsent(key, k ->
-            registry.counter(name(MetricNames.BACKEND_REQUESTS, backend, requestClass, Integer.toString(status))));
+        // the registry returns the one counter of that name, whichever thread asks first
+        c = registry.counter(name(MetricNames.BACKEND_REQUESTS, backend, requestClass, Integer.toString(status)));
+        byStatus.set(slot, c);
       }
       return c;
     }
   }
+
+  /** Latency samples kept per event loop per backend for the summary's quantiles. */
+  private static final int LATENCY_WINDOW = 1024;
+
+  /** Status codes 100..599 have a cached slot; anything else is looked up by name each time. */
+  private static final int STATUS_SLOTS = 500;
 
   /** One finished exchange on {@code backend}. */
   public void requestCompleted(String backend, String requestClass, int status, long nanos) {

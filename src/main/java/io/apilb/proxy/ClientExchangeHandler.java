@@ -34,13 +34,13 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -84,7 +84,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** Copies of the request body for a retry, while it fits apilb.proxy.retry-buffer-bytes. */
   private final ArrayList<ByteBuf> retryBody = new ArrayList<>(2);
   private boolean retryBodyOverflow;
-  private final Set<String> tried = new HashSet<>(4);
+  /** Backends this exchange tried, in order (usually one). */
+  private final ArrayList<String> tried = new ArrayList<>(2);
   private String lastConnectFailure;
   private int readRetries;
   private BackendEntry backend;
@@ -249,7 +250,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     requestComplete = last;
     requestBodyBytes += content.content().readableBytes();
     keepForRetry(content.content());
-    backendChannel.writeAndFlush(content).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    backendChannel.writeAndFlush(content, backendChannel.voidPromise());
     if (!last && backendChannel.isWritable()) {
       readClient();
     }
@@ -314,7 +315,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   private void connectToBackend() {
     BackendSnapshot snapshot = px.backends().snapshot();
-    var choice = px.balancer().select(snapshot, new SelectionContext(requestClass, tried));
+    var choice = px.balancer().select(snapshot, tried.isEmpty() ? SelectionContext.first(requestClass)
+        : new SelectionContext(requestClass, Set.copyOf(tried)));
     if (choice.isEmpty()) {
       String why = tried.isEmpty() ? noReadyBackendMessage(snapshot)
           : "no backend could be reached (last error: " + lastConnectFailure + ")";
@@ -360,10 +362,12 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     backend.stats().requestStarted(requestClass.longRunning());
     counted = true;
     state = State.FORWARDING;
-    ch.write(backendHead).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    // Void promises on the per-request path: no promise or listener per write. A failed write
+    // fires exceptionCaught in the backend pipeline, whose relay closes the connection.
+    ch.write(backendHead, ch.voidPromise());
     HttpContent c;
     while ((c = pending.poll()) != null) {
-      ch.write(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+      ch.write(c, ch.voidPromise());
     }
     ch.flush();
     if (!requestComplete && ch.isWritable()) {
@@ -426,7 +430,13 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       responseStarted = true;
       responseStatus = code;
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
-      ctx.write(HeaderRules.clientResponse(resp, method, http2, clientKeepAlive));
+      if (http2) {
+        // straight to an HTTP/2 HEADERS frame: no intermediate HTTP/1 head to convert again
+        ctx.write(new DefaultHttp2HeadersFrame(HeaderRules.clientResponseHttp2(resp), resp instanceof LastHttpContent),
+            ctx.voidPromise());
+      } else {
+        ctx.write(HeaderRules.clientResponse(resp, method, false, clientKeepAlive), ctx.voidPromise());
+      }
       registerIfJsonWatch(resp);
       ReferenceCountUtil.release(msg);
       if (resp instanceof LastHttpContent) {
@@ -453,14 +463,15 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         ByteBuf b = content.content();
         atEventBoundary = b.getByte(b.writerIndex() - 1) == '\n';
       }
+      // void promises: a failed client write fires exceptionCaught here, which closes
       if (last) {
-        ctx.writeAndFlush(content);
+        ctx.writeAndFlush(content, ctx.voidPromise());
         finishExchange();
       } else if (endWatchAtBoundary && atEventBoundary) {
-        ctx.write(content);
+        ctx.write(content, ctx.voidPromise());
         endWatchNow();
       } else {
-        ctx.write(content);
+        ctx.write(content, ctx.voidPromise());
         readBackendIfClientWritable();
       }
       return;

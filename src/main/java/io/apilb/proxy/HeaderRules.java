@@ -12,11 +12,14 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Header rules of the proxy path (RFC 9110 section 7.6.1): hop-by-hop headers never cross apilb,
@@ -27,12 +30,15 @@ import java.util.Set;
  * {@code Content-Encoding}) are copied unchanged and in order.
  */
 public final class HeaderRules {
-  /** Always hop-by-hop, whatever Connection lists. */
-  static final Set<String> HOP_BY_HOP = Set.of(
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade", "proxy-authorization", "proxy-authenticate", "http2-settings");
+  /** Always hop-by-hop, whatever Connection lists (lower case). */
+  private static final AsciiString[] HOP_BY_HOP = {
+      AsciiString.cached("connection"), AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
+      AsciiString.cached("te"), AsciiString.cached("trailer"), AsciiString.cached("transfer-encoding"),
+      AsciiString.cached("upgrade"), AsciiString.cached("proxy-authorization"),
+      AsciiString.cached("proxy-authenticate"), AsciiString.cached("http2-settings")};
 
-  private static final String HTTP2_EXTENSION_PREFIX = "x-http2-";
+  private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
 
   /**
    * Copies of headers Netty's decoders already validated (or that apilb sets itself) are not
@@ -52,21 +58,24 @@ public final class HeaderRules {
    */
   public static HttpRequest backendRequest(HttpRequest in, boolean upgrade, boolean bodyFollows, String clientAddress) {
     HttpHeaders out = UNVALIDATED.newHeaders();
-    Set<String> connectionListed = connectionTokens(in.headers());
+    List<String> connectionListed = connectionTokens(in.headers());
     String xff = null;
-    for (Map.Entry<String, String> h : in.headers()) {
-      String name = h.getKey().toLowerCase(Locale.ROOT);
-      if (name.startsWith(HTTP2_EXTENSION_PREFIX)) {
+    // Names are compared ignoring case, never lower-cased into copies: this runs per request.
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = in.headers().iteratorCharSequence();
+    while (it.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> h = it.next();
+      CharSequence name = h.getKey();
+      if (AsciiString.regionMatches(name, true, 0, HTTP2_EXTENSION_PREFIX, 0, HTTP2_EXTENSION_PREFIX.length())) {
         continue;
       }
-      if (name.equals("x-forwarded-for")) {
-        xff = xff == null ? h.getValue() : xff + ", " + h.getValue();
+      if (X_FORWARDED_FOR.contentEqualsIgnoreCase(name)) {
+        xff = xff == null ? h.getValue().toString() : xff + ", " + h.getValue();
         continue;
       }
-      if (HOP_BY_HOP.contains(name) || connectionListed.contains(name)) {
+      if (isHopByHop(name, connectionListed)) {
         continue;
       }
-      out.add(h.getKey(), h.getValue());
+      out.add(name, h.getValue());
     }
     if (upgrade) {
       out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
@@ -82,7 +91,7 @@ public final class HeaderRules {
   }
 
   /**
-   * The response head to send to the client.
+   * The response head to send to an HTTP/1.1 client.
    *
    * @param http2 client speaks HTTP/2: no framing or connection headers at all
    * @param keepAlive HTTP/1.1 client connection stays open after this response
@@ -90,14 +99,14 @@ public final class HeaderRules {
   public static HttpResponse clientResponse(
       HttpResponse in, HttpMethod requestMethod, boolean http2, boolean keepAlive) {
     HttpHeaders out = UNVALIDATED.newHeaders();
-    Set<String> connectionListed = connectionTokens(in.headers());
+    List<String> connectionListed = connectionTokens(in.headers());
     boolean switching = in.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code();
-    for (Map.Entry<String, String> h : in.headers()) {
-      String name = h.getKey().toLowerCase(Locale.ROOT);
-      if (HOP_BY_HOP.contains(name) || connectionListed.contains(name)) {
-        continue;
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = in.headers().iteratorCharSequence();
+    while (it.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> h = it.next();
+      if (!isHopByHop(h.getKey(), connectionListed)) {
+        out.add(h.getKey(), h.getValue());
       }
-      out.add(h.getKey(), h.getValue());
     }
     if (switching) {
       out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
@@ -115,6 +124,42 @@ public final class HeaderRules {
     return new DefaultHttpResponse(HttpVersion.HTTP_1_1, in.status(), out);
   }
 
+  /**
+   * The response head for an HTTP/2 client, built in one pass from the backend's HTTP/1.1 head:
+   * {@code :status}, then every end-to-end header with its name in lower case (RFC 9113 section
+   * 8.2.2), in order. Connection-specific headers are never sent on HTTP/2.
+   */
+  public static Http2Headers clientResponseHttp2(HttpResponse in) {
+    HttpHeaders headers = in.headers();
+    Http2Headers out = new DefaultHttp2Headers(false, headers.size() + 1);
+    out.status(in.status().codeAsText());
+    List<String> connectionListed = connectionTokens(headers);
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+    while (it.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> h = it.next();
+      CharSequence name = h.getKey();
+      if (!isHopByHop(name, connectionListed)) {
+        out.add(AsciiString.of(name).toLowerCase(), h.getValue());
+      }
+    }
+    return out;
+  }
+
+  /** A fixed hop-by-hop header, or one the Connection header lists. */
+  static boolean isHopByHop(CharSequence name, List<String> connectionListed) {
+    for (AsciiString h : HOP_BY_HOP) {
+      if (h.length() == name.length() && h.contentEqualsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    for (int i = 0; i < connectionListed.size(); i++) {
+      if (AsciiString.contentEqualsIgnoreCase(connectionListed.get(i), name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A response to this request carries a body (RFC 9110 section 6.4.1). */
   static boolean mayHaveBody(HttpResponseStatus status, HttpMethod method) {
     int code = status.code();
@@ -126,12 +171,13 @@ public final class HeaderRules {
     return HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
   }
 
-  static Set<String> connectionTokens(HttpHeaders headers) {
+  /** The tokens the Connection header lists, lower case (an empty list when it has none). */
+  static List<String> connectionTokens(HttpHeaders headers) {
     List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
     if (values.isEmpty()) {
-      return Set.of();
+      return List.of();
     }
-    List<String> tokens = new ArrayList<>();
+    List<String> tokens = new ArrayList<>(2);
     for (String v : values) {
       for (String t : v.split(",")) {
         String token = t.trim().toLowerCase(Locale.ROOT);
@@ -140,6 +186,6 @@ public final class HeaderRules {
         }
       }
     }
-    return Set.copyOf(tokens);
+    return tokens;
   }
 }

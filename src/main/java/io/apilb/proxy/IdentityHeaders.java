@@ -8,7 +8,9 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -42,8 +44,8 @@ public final class IdentityHeaders {
   private static final String WEBSOCKET_BEARER_PREFIX = "base64url.bearer.authorization.k8s.io.";
 
   private final IdentityConfig config;
-  private final Set<String> strippedNames;
-  private final Set<String> strippedPrefixes;
+  private final AsciiString[] strippedNames;
+  private final AsciiString[] strippedPrefixes;
 
   public IdentityHeaders(IdentityConfig config) {
     this.config = config;
@@ -51,8 +53,9 @@ public final class IdentityHeaders {
     names.add(lower(config.userHeader()));
     names.add(lower(config.groupHeader()));
     names.add(lower(config.uidHeader()));
-    this.strippedNames = Set.copyOf(names);
-    this.strippedPrefixes = Set.copyOf(List.of(STANDARD_EXTRA_PREFIX, lower(config.extraHeaderPrefix())));
+    this.strippedNames = names.stream().map(AsciiString::of).toArray(AsciiString[]::new);
+    this.strippedPrefixes = new LinkedHashSet<>(List.of(STANDARD_EXTRA_PREFIX, lower(config.extraHeaderPrefix())))
+        .stream().map(AsciiString::of).toArray(AsciiString[]::new);
   }
 
   /** What to do with one request. */
@@ -124,15 +127,17 @@ public final class IdentityHeaders {
     return r == null ? ClientCertificateResult.none() : r;
   }
 
-  /** Removes every identity header, in any letter case. */
+  /** Removes every identity header, in any letter case. Allocates nothing when there is none. */
   void strip(HttpHeaders headers) {
     List<String> doomed = null;
-    for (Map.Entry<String, String> h : headers) {
-      if (isIdentityHeader(h.getKey())) {
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence name = it.next().getKey();
+      if (isIdentityHeader(name)) {
         if (doomed == null) {
           doomed = new ArrayList<>(2);
         }
-        doomed.add(h.getKey());
+        doomed.add(name.toString());
       }
     }
     if (doomed != null) {
@@ -140,13 +145,15 @@ public final class IdentityHeaders {
     }
   }
 
-  boolean isIdentityHeader(String name) {
-    String n = lower(name);
-    if (strippedNames.contains(n)) {
-      return true;
+  /** Runs for every header of every request: compares ignoring case instead of lower-casing a copy. */
+  boolean isIdentityHeader(CharSequence name) {
+    for (AsciiString n : strippedNames) {
+      if (n.length() == name.length() && n.contentEqualsIgnoreCase(name)) {
+        return true;
+      }
     }
-    for (String p : strippedPrefixes) {
-      if (n.startsWith(p)) {
+    for (AsciiString p : strippedPrefixes) {
+      if (name.length() >= p.length() && AsciiString.regionMatches(name, true, 0, p, 0, p.length())) {
         return true;
       }
     }

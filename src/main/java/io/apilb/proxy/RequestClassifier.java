@@ -20,6 +20,9 @@ public final class RequestClassifier {
     if (isUpgrade(headers)) {
       return RequestClass.UPGRADE;
     }
+    if (plainlyShort(uri)) {
+      return RequestClass.SHORT;
+    }
     QueryStringDecoder q = new QueryStringDecoder(uri);
     String path = q.path();
     String[] seg = path.split("/");
@@ -44,6 +47,26 @@ public final class RequestClassifier {
       return RequestClass.LONG_RUNNING;
     }
     return RequestClass.SHORT;
+  }
+
+  /** Words at least one of which every long-running request's URI contains. */
+  private static final String[] LONG_RUNNING_WORDS = {"watch", "exec", "attach", "portforward", "proxy", "log", "pprof"};
+
+  /**
+   * Most requests are short, and their URI names none of the long-running words: they need no
+   * query parsing or path split (this runs per request). A URI with a percent escape may hide a
+   * word, so it always takes the full rule.
+   */
+  static boolean plainlyShort(String uri) {
+    if (uri.indexOf('%') >= 0) {
+      return false;
+    }
+    for (String w : LONG_RUNNING_WORDS) {
+      if (uri.contains(w)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A watch (not a followed log or a proxy stream): the kind of stream the rebalancer may move. */

@@ -50,7 +50,7 @@ class ConfigLoaderTest {
     assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9445));
     assertThat(config.proxy())
         .isEqualTo(new ProxyConfig(Duration.ofSeconds(3), Duration.ofSeconds(60), 8192, 32768,
-            Duration.ofSeconds(60), 32, 65536, Duration.ofSeconds(30), Duration.ZERO));
+            Duration.ofSeconds(60), 256, 65536, Duration.ofSeconds(30), Duration.ZERO));
   }
 
   @Test
