@@ -13,8 +13,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -81,29 +79,19 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
             .setMaxChunkSize(65536)))
         .addLast(HandlerNames.HTTP1_EXPECT_CONTINUE, new HttpServerExpectContinueHandler())
         .addLast(HandlerNames.FLOW_CONTROL, new FlowControlHandler())
-        .addLast(HandlerNames.EXCHANGE, new ClientExchangeHandler(px, false));
+        .addLast(HandlerNames.EXCHANGE, new ClientExchangeHandler(px));
   }
 
   private void addHttp2Handlers(ChannelPipeline p) {
-    // The connection keeps reading (frames of every stream, PINGs answered at once by the codec);
-    // each stream's child channel has auto-read off, so HTTP/2 flow control is the backpressure.
+    // The connection keeps reading (frames of every stream, PINGs answered at once); HTTP/2 flow
+    // control is the backpressure (see Http2FrontendHandler).
     Http2Settings settings = Http2Settings.defaultSettings()
         .maxConcurrentStreams(listener.maxConcurrentStreams())
         .initialWindowSize(1 << 20)
         .maxHeaderListSize(px.get().config().maxHeaderSize());
     // Many streams' flushes become one TLS write per event-loop pass instead of one per stream.
     p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
-    p.addLast(HandlerNames.HTTP2_FRAME_CODEC, Http2FrameCodecBuilder.forServer()
-            .initialSettings(settings)
-            .autoAckPingFrame(true)
-            // Rapid-reset protection, loosened: client-go cancels a stream for every stopped watch
-            // and timed-out request, and Netty's default (200 RST_STREAMs per 30 s) closed busy
-            // but honest client connections in the failover benchmark.
-            .decoderEnforceMaxRstFramesPerWindow(2000, 10)
-            .validateHeaders(true)
-            .build())
-        .addLast(HandlerNames.HTTP2_GOAWAY_ON_DRAIN, new Http2GoAwayOnDrainHandler())
-        .addLast(HandlerNames.HTTP2_MULTIPLEXER, new Http2MultiplexHandler(new Http2StreamInitializer(px)));
+    p.addLast(HandlerNames.HTTP2_STREAMS, new Http2FrontendHandler.Builder(px, settings).build());
     p.channel().config().setAutoRead(true);
   }
 

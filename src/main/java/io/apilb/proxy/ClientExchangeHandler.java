@@ -34,7 +34,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
@@ -68,7 +67,10 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   private final Supplier<ProxyContext> contexts;
   private ProxyContext px;
   private final boolean http2;
+  /** HTTP/1.1: this handler's context on the client connection; null for an HTTP/2 stream. */
   private ChannelHandlerContext ctx;
+  /** HTTP/2: the stream this exchange serves; null on HTTP/1.1. */
+  private final Http2ClientStream stream;
   private State state = State.IDLE;
 
   // the current exchange
@@ -121,10 +123,20 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** apilb is shutting down: no keep-alive after the current exchange. */
   private boolean draining;
 
-  public ClientExchangeHandler(Supplier<ProxyContext> contexts, boolean http2) {
+  /** The exchange handler of an HTTP/1.1 client connection (the last handler of its pipeline). */
+  public ClientExchangeHandler(Supplier<ProxyContext> contexts) {
     this.contexts = contexts;
     this.px = contexts.get();
-    this.http2 = http2;
+    this.http2 = false;
+    this.stream = null;
+  }
+
+  /** The exchange of one HTTP/2 stream, driven by the connection's stream handler (not a pipeline). */
+  public ClientExchangeHandler(Supplier<ProxyContext> contexts, Http2ClientStream stream) {
+    this.contexts = contexts;
+    this.px = contexts.get();
+    this.http2 = true;
+    this.stream = stream;
   }
 
   @Override
@@ -152,13 +164,66 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** Asks the client side for its next message (a request head, body content or tunnel bytes). */
   private void readClient() {
     clientReadWanted = true;
-    ctx.read();
+    if (stream != null) {
+      stream.read();
+    } else {
+      ctx.read();
+    }
+  }
+
+  // ---------------------------------------------------------------- the client side, either kind
+
+  private Channel clientConnection() {
+    return stream != null ? stream.connection() : ctx.channel();
+  }
+
+  private io.netty.channel.EventLoop eventLoop() {
+    return clientConnection().eventLoop();
+  }
+
+  private boolean clientWritable() {
+    return stream != null ? stream.isWritable() : ctx.channel().isWritable();
+  }
+
+  private boolean clientActive() {
+    return stream != null ? stream.isOpen() : ctx.channel().isActive();
+  }
+
+  /** Writes response content (void promise: a failed write closes the client through exceptionCaught). */
+  private void clientWrite(HttpContent content) {
+    if (stream != null) {
+      stream.writeContent(content);
+    } else {
+      ctx.write(content, ctx.voidPromise());
+    }
+  }
+
+  private void clientFlush() {
+    if (stream != null) {
+      stream.flush();
+    } else {
+      ctx.flush();
+    }
+  }
+
+  /** HTTP/1.1: closes the connection; HTTP/2: resets the stream. */
+  private void clientClose() {
+    if (stream != null) {
+      stream.reset();
+    } else {
+      ctx.close();
+    }
   }
 
   // ---------------------------------------------------------------- client → apilb
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    onClientMessage(msg);
+  }
+
+  /** A request head, request content or (in a tunnel) bytes from the client. */
+  public void onClientMessage(Object msg) {
     clientReadWanted = false;
     if (state == State.TUNNEL) {
       tunnelFromClient(msg);
@@ -195,7 +260,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     clientKeepAlive = http2 || (HttpUtil.isKeepAlive(req) && !draining);
-    identity = px.identityHeaders().forRequest(req.headers(), IdentityHeaders.certificateOf(ctx.channel()));
+    identity = px.identityHeaders().forRequest(req.headers(), IdentityHeaders.certificateOf(clientConnection()));
     if (identity.refusal().isPresent()) {
       requestComplete = req instanceof FullHttpRequest;
       ReferenceCountUtil.release(req);
@@ -228,7 +293,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     long timeoutMillis = px.config().requestTimeout().toMillis();
     if (requestClass == RequestClass.SHORT && timeoutMillis > 0) {
-      timeout = ctx.executor().schedule(this::onRequestTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+      timeout = eventLoop().schedule(this::onRequestTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
     }
     state = State.CONNECTING;
     connectToBackend();
@@ -258,15 +323,25 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable() && backendChannel != null
+    onClientWritabilityChanged();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  public void onClientWritabilityChanged() {
+    if (clientWritable() && backendChannel != null
         && (state == State.FORWARDING || state == State.TUNNEL)) {
       backendChannel.read();
     }
-    ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    onClientInactive();
+    ctx.fireChannelInactive();
+  }
+
+  /** The client connection closed, or (HTTP/2) the stream closed: reset, or ended both ways. */
+  public void onClientInactive() {
     if (state == State.CONNECTING || state == State.FORWARDING) {
       px.metrics().proxyFailure(ProxyFailure.CLIENT_CLOSED.metricTag());
       recordAccess(responseStarted ? responseStatus : 499);
@@ -278,7 +353,6 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     state = State.CLOSED;
     // the client went away: cancel the backend request now (a tunnel gets its last bytes first)
     dropExchangeResources(was == State.TUNNEL);
-    ctx.fireChannelInactive();
   }
 
   @Override
@@ -326,7 +400,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     backend = choice.get();
     tried.add(backend.name());
-    pool = px.pools().pool(ctx.channel().eventLoop(), backend.backend(), identity.kind());
+    pool = px.pools().pool(eventLoop(), backend.backend(), identity.kind());
     long id = exchangeId;
     Future<Channel> f = requestClass == RequestClass.UPGRADE ? pool.connectDedicated() : pool.acquire();
     f.addListener(done -> onBackendAcquired(id, f));
@@ -430,17 +504,16 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       responseStarted = true;
       responseStatus = code;
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
-      if (http2) {
+      if (stream != null) {
         // straight to an HTTP/2 HEADERS frame: no intermediate HTTP/1 head to convert again
-        ctx.write(new DefaultHttp2HeadersFrame(HeaderRules.clientResponseHttp2(resp), resp instanceof LastHttpContent),
-            ctx.voidPromise());
+        stream.writeHeaders(HeaderRules.clientResponseHttp2(resp), resp instanceof LastHttpContent);
       } else {
         ctx.write(HeaderRules.clientResponse(resp, method, false, clientKeepAlive), ctx.voidPromise());
       }
       registerIfJsonWatch(resp);
       ReferenceCountUtil.release(msg);
       if (resp instanceof LastHttpContent) {
-        ctx.flush();
+        clientFlush();
         finishExchange();
         return;
       }
@@ -465,13 +538,14 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       }
       // void promises: a failed client write fires exceptionCaught here, which closes
       if (last) {
-        ctx.writeAndFlush(content, ctx.voidPromise());
+        clientWrite(content);
+        clientFlush();
         finishExchange();
       } else if (endWatchAtBoundary && atEventBoundary) {
-        ctx.write(content, ctx.voidPromise());
+        clientWrite(content);
         endWatchNow();
       } else {
-        ctx.write(content, ctx.voidPromise());
+        clientWrite(content);
         readBackendIfClientWritable();
       }
       return;
@@ -482,7 +556,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   @Override
   public void onBackendReadComplete() {
     if (state == State.FORWARDING) {
-      ctx.flush();
+      clientFlush();
     }
   }
 
@@ -535,11 +609,11 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     px.metrics().proxyFailure(ProxyFailure.BACKEND_RESET_MID_RESPONSE.metricTag());
     cancelTimeout();
     state = State.CLOSED;
-    ctx.close();
+    clientClose();
   }
 
   private void readBackendIfClientWritable() {
-    if (ctx.channel().isWritable() && backendChannel != null) {
+    if (clientWritable() && backendChannel != null) {
       backendChannel.read();
     }
   }
@@ -565,7 +639,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     state = State.IDLE;
     if (http2) {
       if (!requestComplete) {
-        ctx.close(); // the client is still sending a body nobody will read: reset the stream
+        clientClose(); // the client is still sending a body nobody will read: reset the stream
       }
       return;
     }
@@ -587,7 +661,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         && type.startsWith("application/json") && RequestClassifier.isWatch(backendHead.uri())) {
       long id = exchangeId;
       atEventBoundary = true;
-      watchHandle = () -> ctx.executor().execute(() -> {
+      watchHandle = () -> eventLoop().execute(() -> {
         if (id == exchangeId && state == State.FORWARDING && watchHandle != null) {
           endWatchAtBoundary = true;
           if (atEventBoundary) {
@@ -613,7 +687,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     recordAccess(responseStatus);
     cancelTimeout();
     recordCompletion(responseStatus);
-    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    clientWrite(LastHttpContent.EMPTY_LAST_CONTENT);
+    clientFlush();
     state = State.IDLE;
     if (http2) {
       return;
@@ -786,17 +861,26 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     dropExchangeResources(false);
     px.metrics().proxyFailure(failure.metricTag());
     recordAccess(responseStarted ? responseStatus : failure.status().code());
-    if (state == State.CLOSED || !ctx.channel().isActive()) {
+    if (state == State.CLOSED || !clientActive()) {
       state = State.CLOSED;
       return;
     }
     if (responseStarted) {
       state = State.CLOSED;
-      ctx.close();
+      clientClose();
       return;
     }
     log.debug("exchange {} {}: {} {}", exchangeId, method, failure.status().code(), message);
-    FullHttpResponse r = StatusResponses.failure(ctx.alloc(), failure, message, retryAfterSeconds);
+    FullHttpResponse r = StatusResponses.failure(clientConnection().alloc(), failure, message, retryAfterSeconds);
+    if (stream != null) {
+      stream.writeResponse(r);
+      stream.flush();
+      state = State.IDLE;
+      if (!requestComplete) {
+        stream.reset(); // the rest of the body will not be read
+      }
+      return;
+    }
     boolean close = !http2 && (!clientKeepAlive || !requestComplete);
     if (close) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -925,8 +1009,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   }
 
   private String formatClientAddress() {
-    Channel ch = ctx.channel();
-    SocketAddress a = http2 && ch.parent() != null ? ch.parent().remoteAddress() : ch.remoteAddress();
+    SocketAddress a = clientConnection().remoteAddress();
     if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
       return isa.getAddress().getHostAddress();
     }

@@ -10,9 +10,8 @@ package io.apilb.support;
  *   tls → http1-codec → http1-expect-continue → flow-control → exchange
  *   after 101 Switching Protocols: tls → [tunnel-idle] → exchange (raw bytes both ways; codecs removed)
  * HTTP/2 connection (after ALPN "h2"):
- *   tls → flush-consolidation → http2-frame-codec → http2-goaway-on-drain → http2-multiplexer
- * HTTP/2 stream (child channel, one per request):
- *   http2-to-http1 → exchange
+ *   tls → flush-consolidation → http2-streams
+ *   (http2-streams serves every stream: one exchange object per request, no child channel)
  * backend connection (BackendChannelInitializer):
  *   backend-tls → backend-http-codec → backend-relay
  *   after 101: backend-tls → backend-relay
@@ -28,10 +27,8 @@ public final class HandlerNames {
   public static final String EXCHANGE = "exchange";
   public static final String TUNNEL_IDLE = "tunnel-idle";
   public static final String FLUSH_CONSOLIDATION = "flush-consolidation";
-  public static final String HTTP2_FRAME_CODEC = "http2-frame-codec";
-  public static final String HTTP2_GOAWAY_ON_DRAIN = "http2-goaway-on-drain";
-  public static final String HTTP2_MULTIPLEXER = "http2-multiplexer";
-  public static final String HTTP2_TO_HTTP1 = "http2-to-http1";
+  /** HTTP/2 framing and every stream's exchange, in one handler (no child channels). */
+  public static final String HTTP2_STREAMS = "http2-streams";
 
   private HandlerNames() {}
 }
