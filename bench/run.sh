@@ -178,6 +178,7 @@ start_haproxy() {
   local hb; hb="$(command -v haproxy || echo /usr/sbin/haproxy)"
   "$hb" -c -q -f "$OUT/haproxy.cfg" || die "haproxy config check failed (see $OUT/haproxy.cfg)"
   start haproxy "$PROXY_CPUS" "$hb" -db -f "$OUT/haproxy.cfg"
+  PROXY_PID[haproxy]=$LAST_PID
   wait_until 30 "haproxy (:$HAPROXY_PORT)" \
     curl -fsS --http2 --cacert "$OUT/ca.crt" "https://127.0.0.1:$HAPROXY_PORT$URL_PATH" \
     || die "haproxy did not serve $URL_PATH (see $OUT/haproxy.log)"
@@ -210,6 +211,7 @@ write_apilb_conf() {
 
 start_apilb() {
   start apilb "$PROXY_CPUS" "$APILB_BIN" run --config "$OUT/apilb.conf"
+  PROXY_PID[apilb]=$LAST_PID
   wait_until 60 "apilb admin (:$APILB_ADMIN_PORT/readyz)" \
     curl -fsS "http://127.0.0.1:$APILB_ADMIN_PORT/readyz" \
     || die "apilb did not become ready (exited, or no 200 within 60 s; see $OUT/apilb.log)"
@@ -219,6 +221,12 @@ start_apilb() {
 }
 
 # ---- load and results ---------------------------------------------------------
+declare -A PROXY_PID=()
+
+# CPU time (user+system, clock ticks) of a process and its threads so far; setsid, taskset and
+# bin/apilb exec, so the started PID is the proxy itself.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 access_counts() {  # b1=N b2=N b3=N from the backends' access logs since last truncate
   kill -USR1 "$NGINX_PID" 2>/dev/null || true   # reopen logs => flush buffers
   sleep 0.5
@@ -237,6 +245,8 @@ run_load() {
   local i; for i in 0 1 2; do : >"$OUT/access-${B_NAMES[$i]}.log"; done
   rm -f "$reqlog"
   local warmargs=(); ((warm > 0)) && warmargs=(--warm-up-time="$warm")
+  local pid=${PROXY_PID[$proxy]:-} ticks0=0
+  [[ -n $pid ]] && ticks0=$(cpu_ticks "$pid")
   # In the background + wait, so that a signal to this script acts at once
   # (bash runs traps only between foreground commands).
   taskset -c "$LOAD_CPUS" h2load -D "$dur" "${warmargs[@]}" -c "$CLIENTS" -m "$STREAMS" \
@@ -244,9 +254,13 @@ run_load() {
   LOAD_PID=$!
   wait "$LOAD_PID" || { tail -20 "$txt" >&2; die "h2load against $proxy failed"; }
   LOAD_PID=""
+  # proxy CPU per request, warm-up included (h2load counts its requests too)
+  local cpu_ticks_used=0
+  [[ -n $pid ]] && cpu_ticks_used=$(( $(cpu_ticks "$pid") - ticks0 ))
   local spread; spread="$(access_counts)"
   grep -qi 'application protocol: h2' "$txt" || die "h2load did not negotiate h2 with $proxy (see $txt)"
-  RESULT="$(awk -v spread="$spread" -v reqlog="$reqlog" '
+  RESULT="$(awk -v spread="$spread" -v reqlog="$reqlog" -v ticks="$cpu_ticks_used" -v hz="$(getconf CLK_TCK)" \
+      -v secs="$((dur + warm))" '
     /^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { rps = $(i-1); sub(/,$/, "", rps) } }
     /^requests:/ { for (i = 1; i <= NF; i++) {
         if ($(i+1) ~ /^done/) done = $i
@@ -264,7 +278,9 @@ run_load() {
         p50 = sprintf("%.3f", lat[i50] / 1000); p99 = sprintf("%.3f", lat[i99] / 1000)
       }
       gsub(/ /, ",", spread)
-      printf "%s %s %s %d %d %s\n", rps, p50, p99, bad + errd + tmo, done, spread
+      # proxy CPU microseconds per request over the whole run (warm-up at about the same rate)
+      cpu = (ticks > 0 && rps > 0) ? sprintf("%.1f", ticks / hz * 1e6 / (rps * secs)) : "nan"
+      printf "%s %s %s %d %d %s %s\n", rps, p50, p99, bad + errd + tmo, done, spread, cpu
     }' "$txt")"
 }
 
@@ -315,7 +331,7 @@ main() {
       log "round $r/$ROUNDS: $p (${DURATION}s + ${WARMUP}s warm-up), loadavg $(cut -d' ' -f1 /proc/loadavg)"
       run_load "$p" "${PORT[$p]}" "r$r-$p" "$DURATION" "$WARMUP"
       res=$RESULT
-      log "  $p: req/s p50 p99 errors done spread = $res"
+      log "  $p: req/s p50 p99 errors done spread cpu-us/req = $res"
       rows+=("$r $p $res")
       # keep the round with the best req/s per proxy
       if [[ -z ${BEST[$p]:-} ]] || awk -v a="${res%% *}" -v b="${BEST[$p]%% *}" 'BEGIN{exit !(a > b)}'; then
@@ -327,19 +343,19 @@ main() {
   # ---- report ----
   local md="$OUT/result.md" line
   {
-    echo "| proxy | req/s | p50 (ms) | p99 (ms) | errors | spread b1,b2,b3 |"
-    echo "|---|---:|---:|---:|---:|---|"
+    echo "| proxy | req/s | p50 (ms) | p99 (ms) | errors | CPU µs/req | spread b1,b2,b3 |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
     for p in "${proxies[@]}"; do
-      read -r rps p50 p99 err _ spread <<<"${BEST[$p]}"
-      printf '| %s | %.0f | %s | %s | %s | %s |\n' "$p" "$rps" "$p50" "$p99" "$err" "$spread"
+      read -r rps p50 p99 err _ spread cpu <<<"${BEST[$p]}"
+      printf '| %s | %.0f | %s | %s | %s | %s | %s |\n' "$p" "$rps" "$p50" "$p99" "$err" "$cpu" "$spread"
     done
   } >"$md.table"
 
   echo
-  printf '%-8s %10s %9s %9s %7s  %s\n' proxy req/s 'p50(ms)' 'p99(ms)' errors 'spread(b1,b2,b3)'
+  printf '%-8s %10s %9s %9s %7s %11s  %s\n' proxy req/s 'p50(ms)' 'p99(ms)' errors 'cpu(us/req)' 'spread(b1,b2,b3)'
   for p in "${proxies[@]}"; do
-    read -r rps p50 p99 err _ spread <<<"${BEST[$p]}"
-    printf '%-8s %10.0f %9s %9s %7s  %s\n' "$p" "$rps" "$p50" "$p99" "$err" "$spread"
+    read -r rps p50 p99 err _ spread cpu <<<"${BEST[$p]}"
+    printf '%-8s %10.0f %9s %9s %7s %11s  %s\n' "$p" "$rps" "$p50" "$p99" "$err" "$cpu" "$spread"
   done
   local ratio_line=""
   if [[ -n ${BEST[apilb]:-} ]]; then
@@ -366,7 +382,7 @@ main() {
     echo
     echo "$ratio_line"
     echo
-    echo "All rounds (round proxy req/s p50 p99 errors done spread):"
+    echo "All rounds (round proxy req/s p50 p99 errors done spread cpu-us/req):"
     echo
     echo '```'
     for line in "${rows[@]}"; do echo "$line"; done

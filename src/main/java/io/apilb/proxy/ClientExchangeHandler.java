@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client request at a time through exactly one backend: the last handler of an HTTP/1.1
- * connection, or of an HTTP/2 stream's child channel (which speaks the same HTTP/1 objects, so
+ * connection, or the exchange of one HTTP/2 stream, driven by the connection's stream handler
+ * through {@link Http2ClientStream} (the stream's frames arrive as the same HTTP/1 objects, so
  * there is one code path). This class holds state transitions only; header rules, retry policy,
  * classification and error bodies live in their own types.
  *
