@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
@@ -51,11 +53,15 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
   private final Http2Connection.PropertyKey streamKey;
   private ChannelHandlerContext ctx;
   private boolean goAwaySent;
+  /** The stream window our SETTINGS announce. */
+  private final int streamWindow;
 
   private Http2FrontendHandler(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
       Supplier<ProxyContext> px) {
     super(decoder, encoder, settings);
     this.px = px;
+    Integer window = settings.initialWindowSize();
+    this.streamWindow = window == null ? Http2CodecUtil.DEFAULT_WINDOW_SIZE : window;
     this.streamKey = connection().newKey();
     decoder.frameListener(new FrameListener());
     connection().addListener(new Http2ConnectionAdapter() {
@@ -83,6 +89,13 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     this.ctx = ctx;
     super.handlerAdded(ctx);
+    // SETTINGS sizes stream windows only; the connection window starts at 64 KiB and would
+    // throttle every upload on the connection to that per round trip. Two stream windows.
+    int grow = 2 * streamWindow - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+    if (grow > 0) {
+      connection().local().flowController().incrementWindowSize(connection().connectionStream(), grow);
+      flush(ctx);
+    }
   }
 
   @Override
@@ -105,6 +118,8 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
     ClientExchangeHandler exchange;
     int unconsumed;
     boolean closed;
+    /** The write that ends our response, so a reset can wait for it. */
+    ChannelPromise endWrite;
 
     StreamState(Http2Stream stream) {
       this.stream = stream;
@@ -125,13 +140,35 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
       return !closed && encoder().flowController().isWritable(stream);
     }
 
+    /**
+     * Our side of the stream is still open. The encoder treats HEADERS on a stream we already
+     * ended as a connection error, which would end every other stream of the client.
+     */
+    private boolean canSend() {
+      Http2Stream.State st = stream.state();
+      return !closed && (st == Http2Stream.State.OPEN || st == Http2Stream.State.HALF_CLOSED_REMOTE);
+    }
+
+    /** A real promise for the write that ends the stream (the one a later reset must follow). */
+    private ChannelPromise promiseFor(boolean endStream) {
+      if (!endStream) {
+        return ctx.voidPromise();
+      }
+      endWrite = ctx.newPromise();
+      return endWrite;
+    }
+
     @Override
     public void read() {
       if (unconsumed > 0 && !closed) {
         int n = unconsumed;
         unconsumed = 0;
         try {
-          decoder().flowController().consumeBytes(stream, n);
+          // the WINDOW_UPDATE must go out now: this may run on a backend event, outside any
+          // client read whose completion would flush it
+          if (decoder().flowController().consumeBytes(stream, n)) {
+            Http2FrontendHandler.this.flush(ctx);
+          }
         } catch (Http2Exception e) {
           onError(ctx, false, e);
         }
@@ -140,49 +177,59 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
 
     @Override
     public void writeHeaders(Http2Headers headers, boolean endStream) {
-      if (closed) {
-        return;
+      if (canSend()) {
+        encoder().writeHeaders(ctx, stream.id(), headers, 0, endStream, promiseFor(endStream));
       }
-      encoder().writeHeaders(ctx, stream.id(), headers, 0, endStream, ctx.voidPromise());
     }
 
     @Override
     public void writeContent(HttpContent content) {
-      if (closed) {
+      if (!canSend()) {
         content.release();
         return;
       }
       boolean last = content instanceof LastHttpContent;
       Http2Headers trailers = null;
-      if (last) {
-        var trailing = ((LastHttpContent) content).trailingHeaders();
-        if (!trailing.isEmpty()) {
-          trailers = HttpConversionUtil.toHttp2Headers(trailing, false);
+      if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+        try {
+          trailers = HttpConversionUtil.toHttp2Headers(((LastHttpContent) content).trailingHeaders(), false);
+        } catch (RuntimeException e) {
+          content.release();
+          reset();
+          return;
         }
       }
       ByteBuf data = content.content();
-      if (data.isReadable() || (last && trailers == null)) {
-        encoder().writeData(ctx, stream.id(), data, 0, last && trailers == null, ctx.voidPromise());
+      boolean endWithData = last && trailers == null;
+      if (data.isReadable() || endWithData) {
+        encoder().writeData(ctx, stream.id(), data, 0, endWithData, promiseFor(endWithData));
       } else {
         data.release();
       }
       if (trailers != null) {
-        encoder().writeHeaders(ctx, stream.id(), trailers, 0, true, ctx.voidPromise());
+        encoder().writeHeaders(ctx, stream.id(), trailers, 0, true, promiseFor(true));
       }
     }
 
     @Override
     public void writeResponse(FullHttpResponse response) {
-      if (closed) {
+      if (!canSend()) {
         response.release();
         return;
       }
-      Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
+      Http2Headers headers;
+      try {
+        headers = HttpConversionUtil.toHttp2Headers(response, false);
+      } catch (RuntimeException e) {
+        response.release();
+        reset();
+        return;
+      }
       ByteBuf body = response.content();
       boolean hasBody = body.isReadable();
-      encoder().writeHeaders(ctx, stream.id(), headers, 0, !hasBody, ctx.voidPromise());
+      encoder().writeHeaders(ctx, stream.id(), headers, 0, !hasBody, promiseFor(!hasBody));
       if (hasBody) {
-        encoder().writeData(ctx, stream.id(), body, 0, true, ctx.voidPromise());
+        encoder().writeData(ctx, stream.id(), body, 0, true, promiseFor(true));
       } else {
         body.release();
       }
@@ -195,8 +242,23 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
 
     @Override
     public void reset() {
-      if (!closed) {
-        resetStream(ctx, stream.id(), Http2Error.CANCEL.code(), ctx.newPromise());
+      resetWith(Http2Error.CANCEL);
+    }
+
+    @Override
+    public void stopRequestBody() {
+      ChannelPromise end = endWrite;
+      if (end == null || end.isDone()) {
+        resetWith(Http2Error.NO_ERROR);
+      } else {
+        // queued DATA (an exhausted window) would be cancelled by a reset sent now
+        end.addListener(f -> resetWith(Http2Error.NO_ERROR));
+      }
+    }
+
+    private void resetWith(Http2Error error) {
+      if (!closed && stream.state() != Http2Stream.State.CLOSED) {
+        resetStream(ctx, stream.id(), error.code(), ctx.newPromise());
         Http2FrontendHandler.this.flush(ctx);
       }
     }
@@ -224,28 +286,53 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
         }
         return;
       }
-      HttpRequest request = endStream
-          ? HttpConversionUtil.toFullHttpRequest(streamId, headers, Unpooled.EMPTY_BUFFER, true)
-          : HttpConversionUtil.toHttpRequest(streamId, headers, true);
+      HttpRequest request;
+      try {
+        request = endStream
+            ? HttpConversionUtil.toFullHttpRequest(streamId, headers, Unpooled.EMPTY_BUFFER, true)
+            : HttpConversionUtil.toHttpRequest(streamId, headers, true);
+      } catch (Http2Exception.StreamException e) {
+        throw e;
+      } catch (Exception e) {
+        // a malformed request ends its own stream, never the client's connection
+        throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, e, "malformed request: %s", e.getMessage());
+      }
       StreamState s = new StreamState(stream);
       s.exchange = new ClientExchangeHandler(px, s);
       stream.setProperty(streamKey, s);
-      s.exchange.onClientMessage(request);
+      deliver(streamId, s, request);
     }
 
     @Override
-    public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+    public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream)
+        throws Http2Exception {
       Http2Stream stream = connection().stream(streamId);
       StreamState s = stream == null ? null : stream.getProperty(streamKey);
       int bytes = data.readableBytes() + padding;
       if (s == null) {
         return bytes; // nobody wants it: straight back to the window
       }
-      s.unconsumed += bytes;
       HttpContent content = endOfStream ? new DefaultLastHttpContent(data.retain())
           : new DefaultHttpContent(data.retain());
-      s.exchange.onClientMessage(content);
+      if (endOfStream) {
+        // the stream's window no longer matters; the connection's does: return it all now
+        int all = bytes + s.unconsumed;
+        s.unconsumed = 0;
+        deliver(streamId, s, content);
+        return all;
+      }
+      s.unconsumed += bytes;
+      deliver(streamId, s, content);
       return 0;
+    }
+
+    /** Hands a message to the stream's exchange; a failure there resets that stream only. */
+    private void deliver(int streamId, StreamState s, Object msg) throws Http2Exception {
+      try {
+        s.exchange.onClientMessage(msg);
+      } catch (RuntimeException e) {
+        throw Http2Exception.streamError(streamId, Http2Error.INTERNAL_ERROR, e, "exchange failed: %s", e.getMessage());
+      }
     }
   }
 

@@ -109,6 +109,12 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
    */
   private boolean clientReadWanted;
   private String clientAddress;
+  /**
+   * HTTP/2: the end of our response is written. The stream may then close inside the next flush
+   * (a synchronous write completion), while this exchange is still finishing in the same call;
+   * that close is the normal end, not the client going away.
+   */
+  private boolean clientResponseEnded;
   /** Set while this exchange is an open JSON watch the rebalancer may end. */
   private WatchRegistry.Handle watchHandle;
   private boolean endWatchAtBoundary;
@@ -193,6 +199,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** Writes response content (void promise: a failed write closes the client through exceptionCaught). */
   private void clientWrite(HttpContent content) {
     if (stream != null) {
+      clientResponseEnded |= content instanceof LastHttpContent;
       stream.writeContent(content);
     } else {
       ctx.write(content, ctx.voidPromise());
@@ -343,6 +350,9 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
 
   /** The client connection closed, or (HTTP/2) the stream closed: reset, or ended both ways. */
   public void onClientInactive() {
+    if (stream != null && clientResponseEnded && (state == State.CONNECTING || state == State.FORWARDING)) {
+      return; // our own END_STREAM closed the stream during a flush; the exchange finishes itself
+    }
     if (state == State.CONNECTING || state == State.FORWARDING) {
       px.metrics().proxyFailure(ProxyFailure.CLIENT_CLOSED.metricTag());
       recordAccess(responseStarted ? responseStatus : 499);
@@ -507,7 +517,8 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       backendKeepAlive = HttpUtil.isKeepAlive(resp);
       if (stream != null) {
         // straight to an HTTP/2 HEADERS frame: no intermediate HTTP/1 head to convert again
-        stream.writeHeaders(HeaderRules.clientResponseHttp2(resp), resp instanceof LastHttpContent);
+        clientResponseEnded = resp instanceof LastHttpContent;
+        stream.writeHeaders(HeaderRules.clientResponseHttp2(resp), clientResponseEnded);
       } else {
         ctx.write(HeaderRules.clientResponse(resp, method, false, clientKeepAlive), ctx.voidPromise());
       }
@@ -640,7 +651,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     state = State.IDLE;
     if (http2) {
       if (!requestComplete) {
-        clientClose(); // the client is still sending a body nobody will read: reset the stream
+        stream.stopRequestBody(); // the client is still sending a body nobody will read
       }
       return;
     }
@@ -874,25 +885,21 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     log.debug("exchange {} {}: {} {}", exchangeId, method, failure.status().code(), message);
     FullHttpResponse r = StatusResponses.failure(clientConnection().alloc(), failure, message, retryAfterSeconds);
     if (stream != null) {
+      clientResponseEnded = true; // before the flush, which may close the stream at once
       stream.writeResponse(r);
       stream.flush();
       state = State.IDLE;
       if (!requestComplete) {
-        stream.reset(); // the rest of the body will not be read
+        stream.stopRequestBody(); // the rest of the body will not be read
       }
       return;
     }
-    boolean close = !http2 && (!clientKeepAlive || !requestComplete);
+    boolean close = !clientKeepAlive || !requestComplete;
     if (close) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     ChannelFuture wf = ctx.writeAndFlush(r);
-    if (http2) {
-      state = State.IDLE;
-      if (!requestComplete) {
-        wf.addListener(ChannelFutureListener.CLOSE);
-      }
-    } else if (close) {
+    if (close) {
       state = State.CLOSED;
       wf.addListener(ChannelFutureListener.CLOSE);
     } else {
@@ -978,6 +985,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     backend = null;
     pool = null;
     responseStarted = false;
+    clientResponseEnded = false;
     accessRecorded = false;
     responseBytes = 0;
     auditId = "";

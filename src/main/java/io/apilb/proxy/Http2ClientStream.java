@@ -33,6 +33,12 @@ public interface Http2ClientStream {
 
   void flush();
 
-  /** Resets the stream (CANCEL) if it is still open. */
+  /** Aborts: resets the stream (CANCEL) at once if it is still open. */
   void reset();
+
+  /**
+   * The response is complete but the request body is not: once the end of the response is on
+   * the wire, asks the client to stop sending (RST_STREAM NO_ERROR, RFC 9113 section 8.1).
+   */
+  void stopRequestBody();
 }
