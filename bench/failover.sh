@@ -37,8 +37,10 @@ HAPROXY_PORT=$((PORT_BASE + 10))
 APILB_PORT=$((PORT_BASE + 20))
 APILB_ADMIN_PORT=$((PORT_BASE + 21))
 
-log() { printf '[failover] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=failover
+FILE_PREFIX=failover-
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 # The load generator is JDK-only; prefer a JDK >= 21: JDK 17's HttpClient fails
 # the open streams of a connection on a graceful GOAWAY, which real clients
@@ -71,27 +73,6 @@ ensure_tools() {
   export PATH="$PATH:/usr/sbin:/sbin"
 }
 
-# ---- processes and cleanup -------------------------------------------------
-PIDS=()
-LOAD_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  local pid
-  [[ -n $LOAD_PID ]] && kill -TERM "$LOAD_PID" 2>/dev/null
-  for pid in "${PIDS[@]}"; do
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # stop_pid PID : stops one process started by `start` (its session), waits up to 5 s
 stop_pid() {
   local pid=$1
@@ -100,47 +81,6 @@ stop_pid() {
   kill -KILL -- "-$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
-
-# start NAME CMD... : runs CMD in its own session, logs in $OUT/failover-NAME.log; sets LAST_PID
-start() {
-  local name=$1; shift
-  setsid "$@" >"$OUT/failover-$name.log" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-# wait_until TIMEOUT_S DESC CMD... : polls CMD every 0.2 s; gives up early if LAST_PID exited
-wait_until() {
-  local timeout=$1 desc=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    kill -0 "$LAST_PID" 2>/dev/null || { log "$desc: process exited"; return 1; }
-    sleep 0.2
-  done
-  log "$desc ready"
-}
-
-make_certs() {
-  log "generating a throwaway CA and certificates in $OUT"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=apilb-failover-ca" \
-    -keyout "$OUT/failover-ca.key" -out "$OUT/failover-ca.crt" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  local n
-  for n in backend front; do
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=apilb-failover-$n" \
-      -keyout "$OUT/failover-$n.key" -out "$OUT/failover-$n.csr" 2>/dev/null
-    printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$OUT/failover-$n.ext"
-    openssl x509 -req -in "$OUT/failover-$n.csr" -CA "$OUT/failover-ca.crt" -CAkey "$OUT/failover-ca.key" \
-      -CAcreateserial -days 2 -sha256 -extfile "$OUT/failover-$n.ext" -out "$OUT/failover-$n.crt" 2>/dev/null
-  done
-  chmod 600 "$OUT"/failover-*.key
-}
-
-render() { local t; t="$(<"$1")"; printf '%s\n' "${t//@OUT@/$OUT}"; }
 
 all_backends_listening() {
   curl -fsS "http://127.0.0.1:$CONTROL_PORT/stats" | grep -o '"listening":true' | wc -l | grep -qx 3

@@ -33,8 +33,10 @@ HAPROXY_PORT=$((PORT_BASE + 10))
 APILB_PORT=$((PORT_BASE + 20))
 APILB_ADMIN_PORT=$((PORT_BASE + 21))
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=bench
+FILE_PREFIX=""
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 # Number of CPUs in a taskset-style list such as "0-1" or "0,2-3".
 cpu_count() {
@@ -67,73 +69,12 @@ ensure_tools() {
   export PATH="$PATH:/usr/sbin:/sbin"
 }
 
-# ---- processes and cleanup -------------------------------------------------
-PIDS=()
-LOAD_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  local pid
-  [[ -n $LOAD_PID ]] && kill -TERM "$LOAD_PID" 2>/dev/null
-  for pid in "${PIDS[@]}"; do
-    # Each service runs in its own session (setsid): stop the whole group.
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start NAME CPUS CMD... : runs CMD in its own session, pinned, logs in $OUT/NAME.log;
-# sets LAST_PID (not a subshell, so PIDS keeps it for cleanup)
-start() {
-  local name=$1 cpus=$2; shift 2
-  setsid taskset -c "$cpus" "$@" >"$OUT/$name.log" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-# wait_until TIMEOUT_S DESC CMD... : polls CMD every 0.2 s; gives up early if
-# the process last started (LAST_PID) has exited
-wait_until() {
-  local timeout=$1 desc=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    kill -0 "$LAST_PID" 2>/dev/null || { log "$desc: process exited"; return 1; }
-    sleep 0.2
-  done
-  log "$desc ready"
-}
-
 # ---- certificates -----------------------------------------------------------
-make_certs() {
-  log "generating throwaway CA and certificates in $OUT"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=apilb-bench-ca" \
-    -keyout "$OUT/ca.key" -out "$OUT/ca.crt" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  local n
-  for n in backend front; do
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=apilb-bench-$n" \
-      -keyout "$OUT/$n.key" -out "$OUT/$n.csr" 2>/dev/null
-    printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$OUT/$n.ext"
-    openssl x509 -req -in "$OUT/$n.csr" -CA "$OUT/ca.crt" -CAkey "$OUT/ca.key" -CAcreateserial \
-      -days 2 -sha256 -extfile "$OUT/$n.ext" -out "$OUT/$n.crt" 2>/dev/null
-  done
+make_bench_certs() {
+  make_certs
   cat "$OUT/front.crt" "$OUT/front.key" >"$OUT/front.pem"   # HAProxy wants cert+key in one file
-  chmod 600 "$OUT"/*.key "$OUT/front.pem"
+  chmod 600 "$OUT/front.pem"
 }
-
-# render TEMPLATE : prints the template with @OUT@ replaced (other keys by caller)
-render() { local t; t="$(<"$1")"; printf '%s\n' "${t//@OUT@/$OUT}"; }
 
 # ---- backends -----------------------------------------------------------------
 start_backends() {
@@ -151,7 +92,7 @@ start_backends() {
   local nginx_bin; nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
   "$nginx_bin" -t -q -e "$OUT/nginx-error.log" -p "$OUT" -c "$OUT/nginx.conf" \
     || die "nginx config test failed (see $OUT/nginx.conf)"
-  start nginx "$LOAD_CPUS" "$nginx_bin" -e "$OUT/nginx-error.log" -p "$OUT" -c "$OUT/nginx.conf" -g 'daemon off;'
+  start nginx taskset -c "$LOAD_CPUS" "$nginx_bin" -e "$OUT/nginx-error.log" -p "$OUT" -c "$OUT/nginx.conf" -g 'daemon off;'
   NGINX_PID=$LAST_PID
   for i in 0 1 2; do
     wait_until 15 "backend ${B_NAMES[$i]} (:${B_PORTS[$i]})" \
@@ -177,7 +118,7 @@ start_haproxy() {
   printf '%s\n' "${conf//@HAPROXY_SERVERS@/$servers}" >"$OUT/haproxy.cfg"
   local hb; hb="$(command -v haproxy || echo /usr/sbin/haproxy)"
   "$hb" -c -q -f "$OUT/haproxy.cfg" || die "haproxy config check failed (see $OUT/haproxy.cfg)"
-  start haproxy "$PROXY_CPUS" "$hb" -db -f "$OUT/haproxy.cfg"
+  start haproxy taskset -c "$PROXY_CPUS" "$hb" -db -f "$OUT/haproxy.cfg"
   PROXY_PID[haproxy]=$LAST_PID
   wait_until 30 "haproxy (:$HAPROXY_PORT)" \
     curl -fsS --http2 --cacert "$OUT/ca.crt" "https://127.0.0.1:$HAPROXY_PORT$URL_PATH" \
@@ -210,7 +151,7 @@ write_apilb_conf() {
 }
 
 start_apilb() {
-  start apilb "$PROXY_CPUS" "$APILB_BIN" run --config "$OUT/apilb.conf"
+  start apilb taskset -c "$PROXY_CPUS" "$APILB_BIN" run --config "$OUT/apilb.conf"
   PROXY_PID[apilb]=$LAST_PID
   wait_until 60 "apilb admin (:$APILB_ADMIN_PORT/readyz)" \
     curl -fsS "http://127.0.0.1:$APILB_ADMIN_PORT/readyz" \
@@ -290,7 +231,7 @@ main() {
   ensure_tools
   mkdir -p "$OUT"
   rm -f "$OUT"/*.log "$OUT"/*.txt "$OUT/result.md"
-  make_certs
+  make_bench_certs
   start_backends
   start_haproxy
   write_apilb_conf
