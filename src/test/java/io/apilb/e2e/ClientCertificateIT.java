@@ -8,6 +8,7 @@ import io.apilb.sim.FrontProxyAuth;
 import io.apilb.sim.RecordedRequest;
 import io.apilb.sim.SimulatedApiserver;
 import io.apilb.testing.ControlPlaneFixture;
+import io.apilb.testing.ForcedClientCertificate;
 import io.apilb.testing.ControlPlaneFixture.ProcessResult;
 import io.apilb.tls.CertificateIssuer;
 import io.apilb.tls.CertificateIssuer.Issued;
@@ -20,7 +21,6 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;
 import java.io.FileReader;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,9 +28,6 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.Principal;
-import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,9 +39,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -349,49 +343,7 @@ class ClientCertificateIT {
 
   /** A client that presents {@code cert} whatever CAs the server asks for (a JSSE key manager would not). */
   private static HttpClient forcedCertClient(HttpClient.Version v, Issued cert) throws Exception {
-    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-    ks.load(null, null);
-    ks.setCertificateEntry("ca", cp.ca.certificate());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    X509ExtendedKeyManager km = new X509ExtendedKeyManager() {
-      @Override
-      public String[] getClientAliases(String keyType, Principal[] issuers) {
-        return new String[] {"c"};
-      }
-
-      @Override
-      public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-        return "c";
-      }
-
-      @Override
-      public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-        return "c";
-      }
-
-      @Override
-      public String[] getServerAliases(String keyType, Principal[] issuers) {
-        return null;
-      }
-
-      @Override
-      public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-        return null;
-      }
-
-      @Override
-      public X509Certificate[] getCertificateChain(String alias) {
-        return new X509Certificate[] {cert.certificate()};
-      }
-
-      @Override
-      public PrivateKey getPrivateKey(String alias) {
-        return cert.privateKey();
-      }
-    };
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(new javax.net.ssl.KeyManager[] {km}, tmf.getTrustManagers(), null);
+    SSLContext ctx = ForcedClientCertificate.sslContext(cp.ca.certificate(), cert, issuer -> { });
     return HttpClient.newBuilder().version(v).sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
   }
 

@@ -3,6 +3,7 @@ package io.apilb.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.apilb.testing.ForcedClientCertificate;
 import io.apilb.tls.CertificateIssuer.Issued;
 import io.apilb.tls.CertificateIssuer.LeafSpec;
 import io.apilb.tls.TlsContexts.KeyMaterial;
@@ -22,11 +23,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.security.KeyStore;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,10 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -109,58 +102,6 @@ class ListenerClientAuthTest {
 
   /** Trusts the CA; presents {@code cert} whatever is asked, recording the issuers the server named. */
   private static SSLContext clientContext(Issued cert, List<String> issuersSeen) throws Exception {
-    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-    ks.load(null, null);
-    ks.setCertificateEntry("ca", CA.certificate());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    X509ExtendedKeyManager km = new X509ExtendedKeyManager() {
-      private String choose(Principal[] issuers) {
-        if (issuers != null) {
-          for (Principal p : issuers) {
-            issuersSeen.add(new javax.security.auth.x500.X500Principal(p.getName()).getName());
-          }
-        }
-        return "c";
-      }
-
-      @Override
-      public String[] getClientAliases(String keyType, Principal[] issuers) {
-        return new String[] {"c"};
-      }
-
-      @Override
-      public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-        return choose(issuers);
-      }
-
-      @Override
-      public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-        return choose(issuers);
-      }
-
-      @Override
-      public String[] getServerAliases(String keyType, Principal[] issuers) {
-        return null;
-      }
-
-      @Override
-      public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-        return null;
-      }
-
-      @Override
-      public X509Certificate[] getCertificateChain(String alias) {
-        return new X509Certificate[] {cert.certificate()};
-      }
-
-      @Override
-      public PrivateKey getPrivateKey(String alias) {
-        return cert.privateKey();
-      }
-    };
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(new javax.net.ssl.KeyManager[] {km}, tmf.getTrustManagers(), null);
-    return ctx;
+    return ForcedClientCertificate.sslContext(CA.certificate(), cert, issuersSeen::add);
   }
 }
