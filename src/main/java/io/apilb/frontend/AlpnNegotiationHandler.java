@@ -55,8 +55,9 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
   }
 
   /**
-   * Verifies the client certificate once per connection, before any request is read; exchanges
-   * (and HTTP/2 streams, through their parent) read the result from the channel attribute.
+   * Verifies the client certificate once per connection, before any request is read; every
+   * exchange on the connection (HTTP/1.1 or an HTTP/2 stream) reads the result from the channel
+   * attribute.
    */
   private void checkClientCertificate(ChannelHandlerContext ctx, ClientCertificateVerifier verifier) {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);

@@ -146,7 +146,7 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
      */
     private boolean canSend() {
       Http2Stream.State st = stream.state();
-      return !closed && (st == Http2Stream.State.OPEN || st == Http2Stream.State.HALF_CLOSED_REMOTE);
+      return st == Http2Stream.State.OPEN || st == Http2Stream.State.HALF_CLOSED_REMOTE;
     }
 
     /** A real promise for the write that ends the stream (the one a later reset must follow). */
@@ -213,10 +213,6 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
 
     @Override
     public void writeResponse(FullHttpResponse response) {
-      if (!canSend()) {
-        response.release();
-        return;
-      }
       Http2Headers headers;
       try {
         headers = HttpConversionUtil.toHttp2Headers(response, false);
@@ -225,13 +221,12 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
         reset();
         return;
       }
-      ByteBuf body = response.content();
-      boolean hasBody = body.isReadable();
-      encoder().writeHeaders(ctx, stream.id(), headers, 0, !hasBody, promiseFor(!hasBody));
+      boolean hasBody = response.content().isReadable();
+      writeHeaders(headers, !hasBody);
       if (hasBody) {
-        encoder().writeData(ctx, stream.id(), body, 0, true, promiseFor(true));
+        writeContent(new DefaultLastHttpContent(response.content())); // takes the reference
       } else {
-        body.release();
+        response.release();
       }
     }
 
@@ -257,7 +252,7 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
     }
 
     private void resetWith(Http2Error error) {
-      if (!closed && stream.state() != Http2Stream.State.CLOSED) {
+      if (stream.state() != Http2Stream.State.CLOSED) {
         resetStream(ctx, stream.id(), error.code(), ctx.newPromise());
         Http2FrontendHandler.this.flush(ctx);
       }

@@ -67,7 +67,6 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   /** The current context; re-read at the start of each exchange so reloads apply to open connections. */
   private final Supplier<ProxyContext> contexts;
   private ProxyContext px;
-  private final boolean http2;
   /** HTTP/1.1: this handler's context on the client connection; null for an HTTP/2 stream. */
   private ChannelHandlerContext ctx;
   /** HTTP/2: the stream this exchange serves; null on HTTP/1.1. */
@@ -134,7 +133,6 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   public ClientExchangeHandler(Supplier<ProxyContext> contexts) {
     this.contexts = contexts;
     this.px = contexts.get();
-    this.http2 = false;
     this.stream = null;
   }
 
@@ -142,7 +140,6 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
   public ClientExchangeHandler(Supplier<ProxyContext> contexts, Http2ClientStream stream) {
     this.contexts = contexts;
     this.px = contexts.get();
-    this.http2 = true;
     this.stream = stream;
   }
 
@@ -267,7 +264,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
           tooLarge ? "request headers too large" : "malformed HTTP request: " + rootMessage(dr.cause()), 0);
       return;
     }
-    clientKeepAlive = http2 || (HttpUtil.isKeepAlive(req) && !draining);
+    clientKeepAlive = stream != null || (HttpUtil.isKeepAlive(req) && !draining);
     identity = px.identityHeaders().forRequest(req.headers(), IdentityHeaders.certificateOf(clientConnection()));
     if (identity.refusal().isPresent()) {
       requestComplete = req instanceof FullHttpRequest;
@@ -277,7 +274,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     requestClass = RequestClassifier.classify(req.uri(), req.headers());
     boolean full = req instanceof FullHttpRequest;
-    if (method.equals(HttpMethod.CONNECT) || (http2 && requestClass == RequestClass.UPGRADE)) {
+    if (method.equals(HttpMethod.CONNECT) || (stream != null && requestClass == RequestClass.UPGRADE)) {
       ReferenceCountUtil.release(req);
       requestComplete = full;
       fail(ProxyFailure.UPGRADE_NOT_SUPPORTED,
@@ -285,7 +282,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return;
     }
     boolean bodyFollows = full ? ((FullHttpRequest) req).content().isReadable()
-        : (http2 || HeaderRules.requestHasBody(req));
+        : (stream != null || HeaderRules.requestHasBody(req));
     backendHead = HeaderRules.backendRequest(req, requestClass == RequestClass.UPGRADE, bodyFollows, clientAddress());
     identity.applyTo(backendHead.headers());
     if (full) {
@@ -375,14 +372,13 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     }
     if (evt instanceof DrainEvent) {
       draining = true;
-      if (!http2) {
+      if (stream == null) {
         if (state == State.IDLE) {
           state = State.CLOSED;
           ctx.close(); // nothing in progress on this HTTP/1.1 connection
-        } else if (!responseStarted) {
-          clientKeepAlive = false; // the response will carry Connection: close
         } else {
-          clientKeepAlive = false; // close after this response
+          // the response carries Connection: close if it has not started, else close after it
+          clientKeepAlive = false;
         }
       }
       return;
@@ -520,7 +516,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
         clientResponseEnded = resp instanceof LastHttpContent;
         stream.writeHeaders(HeaderRules.clientResponseHttp2(resp), clientResponseEnded);
       } else {
-        ctx.write(HeaderRules.clientResponse(resp, method, false, clientKeepAlive), ctx.voidPromise());
+        ctx.write(HeaderRules.clientResponse(resp, method, clientKeepAlive), ctx.voidPromise());
       }
       registerIfJsonWatch(resp);
       ReferenceCountUtil.release(msg);
@@ -649,7 +645,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       b.close();
     }
     state = State.IDLE;
-    if (http2) {
+    if (stream != null) {
       if (!requestComplete) {
         stream.stopRequestBody(); // the client is still sending a body nobody will read
       }
@@ -702,7 +698,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     clientWrite(LastHttpContent.EMPTY_LAST_CONTENT);
     clientFlush();
     state = State.IDLE;
-    if (http2) {
+    if (stream != null) {
       return;
     }
     if (clientKeepAlive && requestComplete) {
@@ -720,7 +716,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     responseStarted = true;
     responseStatus = 101;
     state = State.TUNNEL;
-    HttpResponse head = HeaderRules.clientResponse(resp, method, false, true);
+    HttpResponse head = HeaderRules.clientResponse(resp, method, true);
     FullHttpResponse switching = new DefaultFullHttpResponse(head.protocolVersion(), head.status(), Unpooled.EMPTY_BUFFER);
     switching.headers().set(head.headers());
     ctx.writeAndFlush(switching).addListener((ChannelFutureListener) f -> {
@@ -735,7 +731,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
     removeIfPresent(cp, HandlerNames.HTTP1_EXPECT_CONTINUE);
     removeIfPresent(cp, HandlerNames.HTTP1_CODEC);
     ChannelPipeline bp = backendChannel.pipeline();
-    removeIfPresent(bp, "backend-http-codec");
+    removeIfPresent(bp, HandlerNames.BACKEND_HTTP_CODEC);
     recordCompletion(101);
     recordAccess(101);
     long idleMillis = px.config().tunnelIdleTimeout().toMillis();
@@ -918,7 +914,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       identityLabel = identity.identity().get().user();
     }
     int q = requestUri.indexOf('?');
-    px.accessLog().record(new AccessLogEntry(startedAt, clientAddress(), http2 ? "h2" : "http1", identityLabel,
+    px.accessLog().record(new AccessLogEntry(startedAt, clientAddress(), stream != null ? "h2" : "http1", identityLabel,
         method.name(), q < 0 ? requestUri : requestUri.substring(0, q), RequestInfo.parse(method.name(), requestUri),
         requestClass.label(), backend == null ? "" : backend.name(), status, responseBytes,
         (System.nanoTime() - startNanos) / 1000, Math.max(0, tried.size() - 1), auditId));
@@ -930,7 +926,7 @@ public final class ClientExchangeHandler extends ChannelInboundHandlerAdapter im
       return "token";
     }
     String protocols = req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "");
-    return protocols.contains("base64url.bearer.authorization.k8s.io.") ? "token" : "anonymous";
+    return protocols.contains(IdentityHeaders.WEBSOCKET_BEARER_PREFIX) ? "token" : "anonymous";
   }
 
   private void recordCompletion(int status) {

@@ -31,13 +31,12 @@ import java.util.Map;
  */
 public final class HeaderRules {
   /** Always hop-by-hop, whatever Connection lists (lower case). */
-  private static final AsciiString[] HOP_BY_HOP = {
-      AsciiString.cached("connection"), AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
-      AsciiString.cached("te"), AsciiString.cached("trailer"), AsciiString.cached("transfer-encoding"),
-      AsciiString.cached("upgrade"), AsciiString.cached("proxy-authorization"),
-      AsciiString.cached("proxy-authenticate"), AsciiString.cached("http2-settings")};
+  private static final HeaderNameMatcher HOP_BY_HOP = HeaderNameMatcher.of(List.of(
+      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+      "upgrade", "proxy-authorization", "proxy-authenticate", "http2-settings"), List.of());
 
-  private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
+  /** Netty's HTTP/2 conversion headers. */
+  private static final HeaderNameMatcher HTTP2_EXTENSION = HeaderNameMatcher.of(List.of(), List.of("x-http2-"));
   private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
 
   /**
@@ -65,7 +64,7 @@ public final class HeaderRules {
     while (it.hasNext()) {
       Map.Entry<CharSequence, CharSequence> h = it.next();
       CharSequence name = h.getKey();
-      if (AsciiString.regionMatches(name, true, 0, HTTP2_EXTENSION_PREFIX, 0, HTTP2_EXTENSION_PREFIX.length())) {
+      if (HTTP2_EXTENSION.matches(name)) {
         continue;
       }
       if (X_FORWARDED_FOR.contentEqualsIgnoreCase(name)) {
@@ -93,11 +92,9 @@ public final class HeaderRules {
   /**
    * The response head to send to an HTTP/1.1 client.
    *
-   * @param http2 client speaks HTTP/2: no framing or connection headers at all
    * @param keepAlive HTTP/1.1 client connection stays open after this response
    */
-  public static HttpResponse clientResponse(
-      HttpResponse in, HttpMethod requestMethod, boolean http2, boolean keepAlive) {
+  public static HttpResponse clientResponse(HttpResponse in, HttpMethod requestMethod, boolean keepAlive) {
     HttpHeaders out = UNVALIDATED.newHeaders();
     List<String> connectionListed = connectionTokens(in.headers());
     boolean switching = in.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code();
@@ -113,7 +110,7 @@ public final class HeaderRules {
       for (String u : in.headers().getAll(HttpHeaderNames.UPGRADE)) {
         out.add(HttpHeaderNames.UPGRADE, u);
       }
-    } else if (!http2) {
+    } else {
       if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && mayHaveBody(in.status(), requestMethod)) {
         out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       }
@@ -147,10 +144,8 @@ public final class HeaderRules {
 
   /** A fixed hop-by-hop header, or one the Connection header lists. */
   static boolean isHopByHop(CharSequence name, List<String> connectionListed) {
-    for (AsciiString h : HOP_BY_HOP) {
-      if (h.length() == name.length() && h.contentEqualsIgnoreCase(name)) {
-        return true;
-      }
+    if (HOP_BY_HOP.matches(name)) {
+      return true;
     }
     for (int i = 0; i < connectionListed.size(); i++) {
       if (AsciiString.contentEqualsIgnoreCase(connectionListed.get(i), name)) {

@@ -8,7 +8,6 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
-import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -41,11 +40,10 @@ import java.util.Set;
 public final class IdentityHeaders {
   private static final List<String> STANDARD_NAMES = List.of("x-remote-user", "x-remote-uid", "x-remote-group");
   private static final String STANDARD_EXTRA_PREFIX = "x-remote-extra-";
-  private static final String WEBSOCKET_BEARER_PREFIX = "base64url.bearer.authorization.k8s.io.";
+  static final String WEBSOCKET_BEARER_PREFIX = "base64url.bearer.authorization.k8s.io.";
 
   private final IdentityConfig config;
-  private final AsciiString[] strippedNames;
-  private final AsciiString[] strippedPrefixes;
+  private final HeaderNameMatcher stripped;
 
   public IdentityHeaders(IdentityConfig config) {
     this.config = config;
@@ -53,9 +51,7 @@ public final class IdentityHeaders {
     names.add(lower(config.userHeader()));
     names.add(lower(config.groupHeader()));
     names.add(lower(config.uidHeader()));
-    this.strippedNames = names.stream().map(AsciiString::of).toArray(AsciiString[]::new);
-    this.strippedPrefixes = new LinkedHashSet<>(List.of(STANDARD_EXTRA_PREFIX, lower(config.extraHeaderPrefix())))
-        .stream().map(AsciiString::of).toArray(AsciiString[]::new);
+    this.stripped = HeaderNameMatcher.of(names, List.of(STANDARD_EXTRA_PREFIX, lower(config.extraHeaderPrefix())));
   }
 
   /** What to do with one request. */
@@ -118,12 +114,9 @@ public final class IdentityHeaders {
     return Decision.UNCHANGED;
   }
 
-  /** The client certificate result of {@code ch}'s connection (an HTTP/2 stream asks its parent). */
+  /** The client certificate result of the client connection {@code ch}. */
   public static ClientCertificateResult certificateOf(Channel ch) {
     ClientCertificateResult r = ch.attr(ClientCertificateResult.ATTRIBUTE).get();
-    if (r == null && ch.parent() != null) {
-      r = ch.parent().attr(ClientCertificateResult.ATTRIBUTE).get();
-    }
     return r == null ? ClientCertificateResult.none() : r;
   }
 
@@ -145,20 +138,10 @@ public final class IdentityHeaders {
     }
   }
 
-  /** Runs for every header of every request: compares ignoring case instead of lower-casing a copy. */
   boolean isIdentityHeader(CharSequence name) {
-    for (AsciiString n : strippedNames) {
-      if (n.length() == name.length() && n.contentEqualsIgnoreCase(name)) {
-        return true;
-      }
-    }
-    for (AsciiString p : strippedPrefixes) {
-      if (name.length() >= p.length() && AsciiString.regionMatches(name, true, 0, p, 0, p.length())) {
-        return true;
-      }
-    }
-    return false;
+    return stripped.matches(name);
   }
+
 
   private void inject(HttpHeaders out, ClientIdentity id) {
     out.remove(HttpHeaderNames.AUTHORIZATION);

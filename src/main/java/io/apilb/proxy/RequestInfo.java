@@ -14,7 +14,6 @@ import java.util.Locale;
 public record RequestInfo(
     String verb, String apiGroup, String apiVersion, String resource, String subresource, String namespace, String name) {
 
-  private static final RequestInfo NONE = new RequestInfo("", "", "", "", "", "", "");
 
   public boolean resourceRequest() {
     return !resource.isEmpty();
@@ -77,9 +76,5 @@ public record RequestInfo(
       case "exec", "attach", "portforward", "proxy" -> "connect";
       default -> null;
     };
-  }
-
-  static RequestInfo none() {
-    return NONE;
   }
 }

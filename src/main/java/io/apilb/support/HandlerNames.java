@@ -27,6 +27,9 @@ public final class HandlerNames {
   public static final String EXCHANGE = "exchange";
   public static final String TUNNEL_IDLE = "tunnel-idle";
   public static final String FLUSH_CONSOLIDATION = "flush-consolidation";
+  public static final String BACKEND_TLS = "backend-tls";
+  public static final String BACKEND_HTTP_CODEC = "backend-http-codec";
+  public static final String BACKEND_RELAY = "backend-relay";
   /** HTTP/2 framing and every stream's exchange, in one handler (no child channels). */
   public static final String HTTP2_STREAMS = "http2-streams";
 

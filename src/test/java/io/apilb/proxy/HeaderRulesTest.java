@@ -100,7 +100,7 @@ class HeaderRulesTest {
 
   @Test
   void http1ResponseDropsHopByHopAndSetsItsOwnFraming() {
-    HttpResponse out = HeaderRules.clientResponse(backendResponse(), HttpMethod.GET, false, false);
+    HttpResponse out = HeaderRules.clientResponse(backendResponse(), HttpMethod.GET, false);
     assertThat(out.headers().contains("X-Private")).isFalse();
     assertThat(out.headers().contains("Keep-Alive")).isFalse();
     assertThat(out.headers().get("Connection")).isEqualTo("close");

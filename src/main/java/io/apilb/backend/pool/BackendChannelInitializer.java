@@ -1,6 +1,7 @@
 package io.apilb.backend.pool;
 
 import io.apilb.backend.Backend;
+import io.apilb.support.HandlerNames;
 import io.apilb.tls.TlsContexts;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -13,9 +14,6 @@ import io.netty.handler.ssl.SslContext;
  * require it, and anonymous HTTP/2 requests make kube-apiserver close the connection.
  */
 final class BackendChannelInitializer extends ChannelInitializer<Channel> {
-  static final String TLS = "backend-tls";
-  static final String CODEC = "backend-http-codec";
-  static final String RELAY = "backend-relay";
 
   private final SslContext sslContext;
   private final Backend backend;
@@ -30,10 +28,10 @@ final class BackendChannelInitializer extends ChannelInitializer<Channel> {
   @Override
   protected void initChannel(Channel ch) {
     ch.pipeline()
-        .addLast(TLS, TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend))
-        .addLast(CODEC, new HttpClientCodec(
+        .addLast(HandlerNames.BACKEND_TLS, TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend))
+        .addLast(HandlerNames.BACKEND_HTTP_CODEC, new HttpClientCodec(
             new HttpDecoderConfig().setMaxHeaderSize(Math.max(maxHeaderSize, 65536)).setMaxChunkSize(65536),
             false, false))
-        .addLast(RELAY, new BackendRelayHandler());
+        .addLast(HandlerNames.BACKEND_RELAY, new BackendRelayHandler());
   }
 }

@@ -101,13 +101,6 @@ public final class BackendPool {
       idle.pollLast();
       c.channel().close();
     }
-    if (closed && sweeper != null) {
-      sweeper.cancel(false);
-    }
-  }
-
-  public int idleCount() {
-    return idle.size();
   }
 
   /** Closes idle connections and refuses to pool more. Event loop only. */

@@ -42,12 +42,6 @@ public final class BackendPools {
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
 
-  /** Pools without front-proxy connections (client certificates off). */
-  public BackendPools(SslContext sslContext, PoolSettings settings,
-      Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
-    this(sslContext, null, settings, channelClass, resolver);
-  }
-
   /**
    * @param plain context of connections without a client certificate
    * @param frontProxy context presenting the front-proxy certificate; {@code null} when client
@@ -60,11 +54,6 @@ public final class BackendPools {
     this.settings = new AtomicReference<>(settings);
     this.channelClass = channelClass;
     this.resolver = resolver;
-  }
-
-  /** The pool of {@code backend} on {@code loop} for connections without a client certificate. */
-  public BackendPool pool(EventLoop loop, Backend backend) {
-    return pool(loop, backend, ConnectionKind.NO_CLIENT_CERT);
   }
 
   /** The pool of {@code backend} on {@code loop} for {@code kind}; call on {@code loop}. */
@@ -92,27 +81,21 @@ public final class BackendPools {
     settings.set(next);
   }
 
-  /** New connections without a client certificate use {@code next}. */
-  public void rotateSslContext(SslContext next) {
-    rotateSslContext(ConnectionKind.NO_CLIENT_CERT, next);
-  }
-
   /** New {@code kind} connections use {@code next}; pooled idle ones are retired so they reconnect with it. */
   public void rotateSslContext(ConnectionKind kind, SslContext next) {
     sslContexts.get(kind).set(Objects.requireNonNull(next));
-    byLoop.forEach((loop, pools) -> loop.execute(() -> pools.entrySet().removeIf(e -> {
-      if (e.getKey().kind() == kind) {
-        e.getValue().close();
-        return true;
-      }
-      return false;
-    })));
+    closePoolsWhere(key -> key.kind() == kind);
   }
 
   /** Closes the idle connections of backends no longer configured. */
   public void retain(java.util.Set<Backend> current) {
+    closePoolsWhere(key -> !current.contains(key.backend()));
+  }
+
+  /** Closes and forgets, each on its own loop, the pools whose key matches. */
+  private void closePoolsWhere(java.util.function.Predicate<Key> doomed) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.entrySet().removeIf(e -> {
-      if (!current.contains(e.getKey().backend())) {
+      if (doomed.test(e.getKey())) {
         e.getValue().close();
         return true;
       }
