@@ -63,14 +63,7 @@ ensure_tools() {
   command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    systemctl stop haproxy >/dev/null 2>&1 || true   # Debian starts it on install
-  fi
-  export PATH="$PATH:/usr/sbin:/sbin"
+  install_packages "${missing[@]}"
 }
 
 # stop_pid PID : stops one process started by `start` (its session), waits up to 5 s

@@ -6,6 +6,20 @@
 log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# install_packages PKG... : installs the Debian packages given (none: nothing to do); puts
+# /usr/sbin on PATH either way
+install_packages() {
+  if (($#)); then
+    log "installing: $*"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    # Debian starts the packaged services on install; the benchmarks run their own.
+    systemctl stop haproxy nginx >/dev/null 2>&1 || true
+  fi
+  export PATH="$PATH:/usr/sbin:/sbin"
+}
+
 # ---- processes and cleanup -------------------------------------------------
 PIDS=()
 LOAD_PID=""

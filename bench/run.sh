@@ -58,15 +58,7 @@ ensure_tools() {
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
-  if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian starts the packaged services on install; the bench runs its own.
-    systemctl stop haproxy nginx >/dev/null 2>&1 || true
-  fi
-  export PATH="$PATH:/usr/sbin:/sbin"
+  install_packages "${missing[@]}"
 }
 
 # ---- certificates -----------------------------------------------------------

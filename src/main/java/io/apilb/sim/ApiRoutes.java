@@ -207,7 +207,7 @@ final class ApiRoutes {
     };
   }
 
-  private static String param(QueryStringDecoder q, String name) {
+  static String param(QueryStringDecoder q, String name) {
     List<String> v = q.parameters().get(name);
     return v == null || v.isEmpty() ? null : v.get(0);
   }

@@ -78,11 +78,6 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     this.connectionId = connectionId;
   }
 
-  /** True between a request's arrival and the end of its response. Event loop only. */
-  boolean busy() {
-    return busy;
-  }
-
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {

@@ -190,10 +190,6 @@ final class ExecCommand {
     }
   }
 
-  boolean exited() {
-    return exited;
-  }
-
   private void exit(int code) {
     if (exited) {
       return;

@@ -82,7 +82,7 @@ final class PodRoutes {
     for (JsonNode c : pod.path("spec").path("containers")) {
       containers.add(c.path("name").asText());
     }
-    String container = param(q, "container");
+    String container = ApiRoutes.param(q, "container");
     if (container == null || container.isEmpty()) {
       container = containers.get(0);
     } else if (!containers.contains(container)) {
@@ -92,7 +92,7 @@ final class PodRoutes {
       if (!method.equals("GET")) {
         throw ApiException.methodNotAllowed();
       }
-      if ("true".equals(param(q, "follow"))) {
+      if ("true".equals(ApiRoutes.param(q, "follow"))) {
         return new LogStream(name, container);
       }
       StringBuilder b = new StringBuilder();
@@ -250,12 +250,7 @@ final class PodRoutes {
   }
 
   private static boolean flag(QueryStringDecoder q, String name) {
-    String v = param(q, name);
+    String v = ApiRoutes.param(q, name);
     return v != null && (v.equals("true") || v.equals("1"));
-  }
-
-  private static String param(QueryStringDecoder q, String name) {
-    List<String> v = q.parameters().get(name);
-    return v == null || v.isEmpty() ? null : v.get(0);
   }
 }

@@ -499,9 +499,6 @@ public final class SimulatedApiserver implements AutoCloseable {
     String endpoint = path.substring(1, path.indexOf('/', 1) < 0 ? path.length() : path.indexOf('/', 1));
     List<String> checks = endpoint.equals("readyz") ? READYZ_CHECKS : LIVEZ_CHECKS;
     String single = path.length() > endpoint.length() + 2 ? path.substring(endpoint.length() + 2) : null;
-    if (path.endsWith("/") && single == null) {
-      single = null;
-    }
     if (single != null) {
       if (!checks.contains(single)) {
         return text(404, "404 page not found\n");

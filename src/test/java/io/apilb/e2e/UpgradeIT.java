@@ -126,10 +126,6 @@ class UpgradeIT {
     }
   }
 
-  static List<String> headerValues(RecordedRequest r, String name) {
-    return r.headers().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).toList();
-  }
-
   static SSLSocket rawSocket() throws Exception {
     SSLSocket s = (SSLSocket) cp.clientSslContext().getSocketFactory().createSocket("127.0.0.1", cp.port());
     s.setSoTimeout(10_000);
@@ -220,7 +216,7 @@ class UpgradeIT {
     RecordedRequest req = requests(x -> x.path().equals(EXEC_PATH) && x.method().equals("POST")).get(0);
     assertThat(req.header("Upgrade")).hasValue("SPDY/3.1");
     assertThat(req.header("Connection").orElseThrow()).containsIgnoringCase("upgrade");
-    assertThat(headerValues(req, "X-Stream-Protocol-Version")).containsExactly("v5.channel.k8s.io",
+    assertThat(req.headers("X-Stream-Protocol-Version")).containsExactly("v5.channel.k8s.io",
         "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io");
     assertDedicatedConnection(req);
 
@@ -245,7 +241,7 @@ class UpgradeIT {
       assertThat(header(head, "X-Stream-Protocol-Version")).containsExactly("v4.channel.k8s.io");
     }
     RecordedRequest req = requests(x -> x.uri().contains("command=raw")).get(0);
-    assertThat(headerValues(req, "X-Stream-Protocol-Version")).containsExactly("v5.channel.k8s.io",
+    assertThat(req.headers("X-Stream-Protocol-Version")).containsExactly("v5.channel.k8s.io",
         "v4.channel.k8s.io", "channel.k8s.io");
   }
 

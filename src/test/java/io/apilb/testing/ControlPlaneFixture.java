@@ -195,7 +195,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
     return ctx;
   }
 
-  /** A JDK HTTP client presenting {@code clientCert}. */
+  /** A JDK HTTP client presenting {@code clientCert} (null: none). */
   public HttpClient httpClient(HttpClient.Version version, Issued clientCert) throws Exception {
     return HttpClient.newBuilder().version(version).sslContext(clientSslContext(clientCert))
         .connectTimeout(Duration.ofSeconds(5)).build();
@@ -257,8 +257,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
 
   /** A JDK HTTP client through apilb; HTTP_2 negotiates h2 by ALPN, HTTP_1_1 forces HTTP/1.1. */
   public HttpClient httpClient(HttpClient.Version version) throws Exception {
-    return HttpClient.newBuilder().version(version).sslContext(clientSslContext())
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    return httpClient(version, null);
   }
 
   public HttpResponse<String> get(HttpClient client, String path) throws Exception {
