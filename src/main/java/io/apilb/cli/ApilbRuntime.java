@@ -146,14 +146,14 @@ public final class ApilbRuntime implements AutoCloseable {
 
   /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
   private void registerBackendMetrics(String name) {
-    metrics.registry().gauge(MetricRegistry.name(MetricNames.BACKEND_WATCHES, name), () -> () -> watches.count(name));
+    metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_WATCHES, name), () -> watches.count(name));
     metrics.registerBackend(name,
         () -> backends.snapshot().byName(name).map(x -> x.stats().inFlight()).orElse(0),
         () -> backends.snapshot().byName(name).map(x -> x.stats().activeLongRunning()).orElse(0),
         () -> backends.snapshot().byName(name).map(x -> x.ready() ? 1 : 0).orElse(0));
     for (HealthFlag flag : HealthFlag.values()) {
-      metrics.registry().gauge(MetricRegistry.name(MetricNames.BACKEND_FLAG, name, flag.label()),
-          () -> () -> backends.snapshot().byName(name).map(x -> x.state().flags().contains(flag) ? 1 : 0).orElse(0));
+      metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_FLAG, name, flag.label()),
+          () -> backends.snapshot().byName(name).map(x -> x.state().flags().contains(flag) ? 1 : 0).orElse(0));
     }
   }
 

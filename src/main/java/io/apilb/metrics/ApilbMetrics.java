@@ -81,18 +81,30 @@ public final class ApilbMetrics {
 
   /** Registers the live gauges of one backend (idempotent). */
   public void registerBackend(String backend, IntSupplier inFlight, IntSupplier longRunning, IntSupplier ready) {
-    registry.gauge(name(MetricNames.BACKEND_INFLIGHT, backend), () -> (Gauge<Integer>) inFlight::getAsInt);
-    registry.gauge(name(MetricNames.BACKEND_LONGRUNNING, backend), () -> (Gauge<Integer>) longRunning::getAsInt);
-    registry.gauge(name(MetricNames.BACKEND_READY, backend), () -> (Gauge<Integer>) ready::getAsInt);
+    registerBackendGauge(backend, name(MetricNames.BACKEND_INFLIGHT, backend), inFlight);
+    registerBackendGauge(backend, name(MetricNames.BACKEND_LONGRUNNING, backend), longRunning);
+    registerBackendGauge(backend, name(MetricNames.BACKEND_READY, backend), ready);
   }
 
-  /** Forgets a removed backend's gauges. */
+  /** Registers one more live gauge of {@code backend}, removed with it (idempotent). */
+  public void registerBackendGauge(String backend, String metricName, IntSupplier value) {
+    registry.gauge(metricName, () -> (Gauge<Integer>) value::getAsInt);
+    gaugesByBackend.computeIfAbsent(backend, b -> ConcurrentHashMap.newKeySet()).add(metricName);
+  }
+
+  /**
+   * Forgets a removed backend's gauges: exactly the names registered for it (matching names by
+   * substring would also remove other backends' gauges when a backend is named like a label).
+   */
   public void unregisterBackend(String backend) {
     meters.remove(backend);
-    // gauges named apilb.backend.KIND.BACKEND or apilb.backend.KIND.BACKEND.LABEL
-    registry.removeMatching((n, m) -> m instanceof Gauge<?> && n.startsWith(MetricNames.PREFIX + ".backend.")
-        && (n.contains("." + backend + ".") || n.endsWith("." + backend)));
+    java.util.Set<String> names = gaugesByBackend.remove(backend);
+    if (names != null) {
+      names.forEach(registry::remove);
+    }
   }
+
+  private final ConcurrentHashMap<String, java.util.Set<String>> gaugesByBackend = new ConcurrentHashMap<>();
 
   /** A probe result: "ok" or a failure kind (status, timeout, connect, tls, protocol). */
   public void probe(String backend, String result) {

@@ -10,7 +10,11 @@ import org.junit.jupiter.api.Test;
 class PrometheusExporterTest {
 
   private static PrometheusExporter exporterWithTraffic(MetricRegistry registry) {
-    ApilbMetrics m = new ApilbMetrics(registry);
+    return exporterWithTraffic(new ApilbMetrics(registry));
+  }
+
+  private static PrometheusExporter exporterWithTraffic(ApilbMetrics m) {
+    MetricRegistry registry = m.registry();
     m.requestCompleted("cp1", "short", 200, 1_000_000);
     m.requestCompleted("cp1", "short", 200, 3_000_000);
     m.requestCompleted("cp2", "long", 503, 2_000_000);
@@ -83,10 +87,21 @@ class PrometheusExporterTest {
 
   @Test
   void removedBackendsDisappear() {
-    MetricRegistry registry = new MetricRegistry();
-    PrometheusExporter exporter = exporterWithTraffic(registry);
-    new ApilbMetrics(registry).unregisterBackend("cp2");
+    ApilbMetrics metrics = new ApilbMetrics(new MetricRegistry());
+    PrometheusExporter exporter = exporterWithTraffic(metrics);
+    metrics.unregisterBackend("cp2");
     assertThat(exporter.scrape()).doesNotContain("apilb_backend_ready{backend=\"cp2\"}")
         .contains("apilb_backend_ready{backend=\"cp1\"}");
+  }
+
+  @Test
+  void aBackendNamedLikeAMetricLabelTakesOnlyItsOwnGauges() {
+    ApilbMetrics metrics = new ApilbMetrics(new MetricRegistry());
+    PrometheusExporter exporter = exporterWithTraffic(metrics);
+    metrics.registerBackend("ready", () -> 1, () -> 0, () -> 1);
+    metrics.unregisterBackend("ready");
+    assertThat(exporter.scrape()).doesNotContain("backend=\"ready\"")
+        .contains("apilb_backend_ready{backend=\"cp1\"}")
+        .contains("apilb_backend_ready{backend=\"cp2\"}");
   }
 }
