@@ -51,6 +51,11 @@ public final class BackendSet {
     listeners.add(listener);
   }
 
+  /** Stops calling {@code listener} (the same object that was added). */
+  public void removeListener(Consumer<BackendSnapshot> listener) {
+    listeners.remove(listener);
+  }
+
   /**
    * Applies {@code change} to one backend's state and publishes a new snapshot if it changed.
    * Control thread only.

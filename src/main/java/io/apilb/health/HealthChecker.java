@@ -48,6 +48,8 @@ public final class HealthChecker implements AutoCloseable {
   private final Map<Backend, Session> sessions = new HashMap<>();
   private volatile boolean started;
   private volatile boolean closed;
+  /** This checker's subscription to the backend set, removed on close (a reload replaces the checker). */
+  private final java.util.function.Consumer<BackendSnapshot> onSnapshot = this::reconcile;
 
   public HealthChecker(
       HealthConfig config, BackendSet backends, Probe probe, ApilbMetrics metrics, ScheduledExecutorService control) {
@@ -76,7 +78,7 @@ public final class HealthChecker implements AutoCloseable {
       return;
     }
     started = true;
-    backends.addListener(snap -> reconcile(snap));
+    backends.addListener(onSnapshot);
     control.execute(() -> reconcile(backends.snapshot()));
   }
 
@@ -84,6 +86,7 @@ public final class HealthChecker implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    backends.removeListener(onSnapshot);
     try {
       control.execute(this::stopAll);
     } catch (RejectedExecutionException e) {
