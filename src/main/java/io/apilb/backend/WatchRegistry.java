@@ -46,9 +46,13 @@ public final class WatchRegistry {
     return byBackend.values().stream().mapToInt(java.util.Set::size).sum();
   }
 
-  /** A copy of the handles open on {@code backend}. */
-  public List<Handle> handles(String backend) {
+  /** One watch open on {@code backend}, if any (no copy of the set: the rebalancer asks per move). */
+  public java.util.Optional<Handle> any(String backend) {
     Set<Handle> s = byBackend.get(backend);
-    return s == null ? List.of() : List.copyOf(s);
+    if (s == null) {
+      return java.util.Optional.empty();
+    }
+    java.util.Iterator<Handle> it = s.iterator();
+    return it.hasNext() ? java.util.Optional.of(it.next()) : java.util.Optional.empty();
   }
 }

@@ -153,11 +153,11 @@ public final class WatchRebalancer {
         }
         return;
       }
-      List<WatchRegistry.Handle> open = watches.handles(busiest.name());
+      var open = watches.any(busiest.name());
       if (open.isEmpty()) {
         return;
       }
-      WatchRegistry.Handle h = open.get(0);
+      WatchRegistry.Handle h = open.get();
       watches.closed(busiest.name(), h); // counted as moved now; the stream ends on its event loop
       h.endGracefully();
       budget--;

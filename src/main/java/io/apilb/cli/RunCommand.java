@@ -1,6 +1,5 @@
 package io.apilb.cli;
 
-import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
 import io.apilb.config.ConfigLoader;
@@ -21,23 +20,20 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ApilbConfig cfg;
     try {
-      cfg = ConfigLoader.load(config);
-      ApilbRuntime.validateMaterial(cfg);
+      // start() loads the certificates and keys first: bad material is a configuration error
+      // reported like the others, before anything listens
+      ApilbRuntime runtime = ApilbRuntime.start(ConfigLoader.load(config));
+      java.lang.Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "apilb-exit"));
+      Signals.install(runtime);
+      runtime.awaitTermination();
+      return 0;
     } catch (ConfigException e) {
       System.err.println(config + ": " + e.errors().size() + " error(s)");
       for (ConfigError err : e.errors()) {
         System.err.println("  " + err.render());
       }
       return 2;
-    }
-    try {
-      ApilbRuntime runtime = ApilbRuntime.start(cfg);
-      java.lang.Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "apilb-exit"));
-      Signals.install(runtime);
-      runtime.awaitTermination();
-      return 0;
     } catch (Exception e) {
       log.error("apilb failed to start: {}", e.getMessage(), e);
       return 1;

@@ -19,9 +19,6 @@ public record AccessLogConfig(String mode, double sampleRate, String file) {
     Objects.requireNonNull(file, "file");
   }
 
-  public static AccessLogConfig defaults() {
-    return new AccessLogConfig(OFF, 0.01, "");
-  }
 
   public boolean enabled() {
     return !mode.equals(OFF);

@@ -36,8 +36,4 @@ public record BalancingConfig(
     Objects.requireNonNull(longRunning, "longRunning");
     Objects.requireNonNull(slowStart, "slowStart");
   }
-
-  public static BalancingConfig defaults() {
-    return new BalancingConfig(LEAST_IN_FLIGHT, LEAST_LONG_RUNNING, Duration.ofSeconds(30), 0.3, true, 0.25, 5);
-  }
 }

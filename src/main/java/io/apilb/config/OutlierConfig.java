@@ -15,8 +15,4 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjectionTime, 
     Objects.requireNonNull(baseEjectionTime, "baseEjectionTime");
     Objects.requireNonNull(maxEjectionTime, "maxEjectionTime");
   }
-
-  public static OutlierConfig defaults() {
-    return new OutlierConfig(5, Duration.ofSeconds(10), Duration.ofMinutes(5));
-  }
 }

@@ -16,8 +16,4 @@ public record ShutdownConfig(Duration delay, Duration drainTimeout) {
     Objects.requireNonNull(delay, "delay");
     Objects.requireNonNull(drainTimeout, "drainTimeout");
   }
-
-  public static ShutdownConfig defaults() {
-    return new ShutdownConfig(Duration.ofSeconds(5), Duration.ofSeconds(30));
-  }
 }
