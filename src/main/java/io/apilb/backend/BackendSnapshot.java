@@ -42,6 +42,20 @@ public record BackendSnapshot(
     return new BackendSnapshot(version, entries, ready, routable, panic && routable.size() > ready.size());
   }
 
+  /** Why no backend takes requests, naming each backend's state and reason (for a client's 503). */
+  public String whyNoneReady() {
+    if (entries.isEmpty()) {
+      return "no backend is configured";
+    }
+    StringBuilder b = new StringBuilder("no ready kube-apiserver backend:");
+    for (BackendEntry e : entries) {
+      b.append(' ').append(e.name()).append(" is ").append(e.state().summary())
+          .append(" (").append(e.state().reason()).append(");");
+    }
+    b.setLength(b.length() - 1);
+    return b.toString();
+  }
+
   public Optional<BackendEntry> byName(String name) {
     return entries.stream().filter(e -> e.name().equals(name)).findFirst();
   }

@@ -11,6 +11,15 @@ public interface PassiveHealth {
   /** A connect or TLS failure, a broken connection or a 5xx answer. */
   void onFailure(BackendEntry backend, String what);
 
+  /** A response head with status {@code code}: a 5xx is a failure, anything else a success. */
+  default void onResponse(BackendEntry backend, int code) {
+    if (code >= 500) {
+      onFailure(backend, "HTTP " + code);
+    } else {
+      onSuccess(backend);
+    }
+  }
+
   /** The backend rejected a request because it is shutting down (429 + Connection: close, or 503 + Retry-After). */
   void onShuttingDown(BackendEntry backend, String what);
 

@@ -3,7 +3,8 @@ package io.apilb.frontend;
 import io.apilb.config.ListenerConfig;
 import io.apilb.config.ProxyConfig;
 import io.apilb.metrics.ApilbMetrics;
-import io.apilb.proxy.ClientExchangeHandler;
+import io.apilb.frontend.http1.Http1ConnectionHandler;
+import io.apilb.frontend.http2.Http2FrontendHandler;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.HandlerNames;
 import io.apilb.tls.ClientCertificateResult;
@@ -80,7 +81,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
             .setMaxChunkSize(65536)))
         .addLast(HandlerNames.HTTP1_EXPECT_CONTINUE, new HttpServerExpectContinueHandler())
         .addLast(HandlerNames.FLOW_CONTROL, new FlowControlHandler())
-        .addLast(HandlerNames.EXCHANGE, new ClientExchangeHandler(px));
+        .addLast(HandlerNames.HTTP1_CONNECTION, new Http1ConnectionHandler(px));
   }
 
   private void addHttp2Handlers(ChannelPipeline p) {

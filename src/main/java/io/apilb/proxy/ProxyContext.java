@@ -3,7 +3,7 @@ package io.apilb.proxy;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.PassiveHealth;
 import io.apilb.backend.WatchRegistry;
-import io.apilb.backend.pool.BackendPools;
+import io.apilb.backend.pool.BackendConnector;
 import io.apilb.balancing.Balancer;
 import io.apilb.config.IdentityConfig;
 import io.apilb.config.ProxyConfig;
@@ -15,13 +15,14 @@ import java.util.Optional;
 /**
  * What every exchange needs, shared by all connections. Immutable; its parts are thread-safe.
  *
+ * @param pools where exchanges get their backend attempts
  * @param identityHeaders strips client-supplied identity headers and asserts certificate identities
  * @param certificateVerifier present when the listener accepts client certificates
  */
 public record ProxyContext(
     BackendSet backends,
     Balancer balancer,
-    BackendPools pools,
+    BackendConnector pools,
     ApilbMetrics metrics,
     ProxyConfig config,
     PassiveHealth passiveHealth,

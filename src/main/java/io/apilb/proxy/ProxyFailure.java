@@ -3,36 +3,40 @@ package io.apilb.proxy;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
- * Every way an exchange can fail, mapped once: the status apilb answers with, the Kubernetes
- * {@code Status.reason}, the metric tag, and whether the request provably never reached a
- * backend (only then may a mutation go to another backend).
+ * Every way an exchange can end without a backend's whole response, mapped once: the status
+ * apilb answers with, the Kubernetes {@code Status.reason}, the metric tag
+ * ({@code apilb_proxy_failures}), and the {@code Retry-After} a client may honour. Why a request
+ * went to another backend is a {@link RetryReason}, not a failure.
  */
 public enum ProxyFailure {
-  NO_READY_BACKEND(HttpResponseStatus.SERVICE_UNAVAILABLE, "ServiceUnavailable", "no_ready_backend", true),
-  CONNECT_FAILED(HttpResponseStatus.BAD_GATEWAY, "ServiceUnavailable", "connect_failed", true),
-  TLS_HANDSHAKE_FAILED(HttpResponseStatus.BAD_GATEWAY, "ServiceUnavailable", "tls_handshake_failed", true),
+  /**
+   * No backend was ready, or none could be reached: nothing was executed, and the client may
+   * try again in a second (client-go and fabric8 replay any request, POST included, that gets
+   * Retry-After).
+   */
+  NO_READY_BACKEND(HttpResponseStatus.SERVICE_UNAVAILABLE, "ServiceUnavailable", "no_ready_backend", 1),
   /** The backend connection broke after the request was (partly) written: outcome unknown. */
-  BACKEND_RESET(HttpResponseStatus.BAD_GATEWAY, "InternalError", "backend_reset", false),
+  BACKEND_RESET(HttpResponseStatus.BAD_GATEWAY, "InternalError", "backend_reset", 0),
   /** The backend connection broke after part of the response reached the client. */
-  BACKEND_RESET_MID_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "InternalError", "backend_reset_mid_response", false),
-  BACKEND_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "Timeout", "backend_timeout", false),
-  BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "BadRequest", "bad_request", true),
-  HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "BadRequest", "headers_too_large", true),
-  UPGRADE_NOT_SUPPORTED(HttpResponseStatus.BAD_REQUEST, "BadRequest", "upgrade_over_http2", true),
-  CLIENT_CLOSED(HttpResponseStatus.valueOf(499), "ClientClosed", "client_closed", false),
+  BACKEND_RESET_MID_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "InternalError", "backend_reset_mid_response", 0),
+  BACKEND_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "Timeout", "backend_timeout", 0),
+  BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "BadRequest", "bad_request", 0),
+  HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "BadRequest", "headers_too_large", 0),
+  UPGRADE_NOT_SUPPORTED(HttpResponseStatus.BAD_REQUEST, "BadRequest", "upgrade_over_http2", 0),
+  CLIENT_CLOSED(HttpResponseStatus.valueOf(499), "ClientClosed", "client_closed", 0),
   /** A client certificate failed verification and no token came with it. */
-  UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, "Unauthorized", "client_certificate_rejected", true);
+  UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, "Unauthorized", "client_certificate_rejected", 0);
 
   private final HttpResponseStatus status;
   private final String reason;
   private final String metricTag;
-  private final boolean unprocessed;
+  private final int retryAfterSeconds;
 
-  ProxyFailure(HttpResponseStatus status, String reason, String metricTag, boolean unprocessed) {
+  ProxyFailure(HttpResponseStatus status, String reason, String metricTag, int retryAfterSeconds) {
     this.status = status;
     this.reason = reason;
     this.metricTag = metricTag;
-    this.unprocessed = unprocessed;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   public HttpResponseStatus status() {
@@ -48,8 +52,11 @@ public enum ProxyFailure {
     return metricTag;
   }
 
-  /** True when no backend can have executed the request, so any verb may go elsewhere. */
-  public boolean provablyUnprocessed() {
-    return unprocessed;
+  /**
+   * The {@code Retry-After} apilb adds, 0 for none: only where no backend can have executed the
+   * request.
+   */
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 }

@@ -38,8 +38,8 @@ public final class StatusResponses {
     return r;
   }
 
-  public static FullHttpResponse failure(ByteBufAllocator alloc, ProxyFailure failure, String message, int retryAfterSeconds) {
-    return status(alloc, failure.status(), failure.reason(), message, retryAfterSeconds);
+  public static FullHttpResponse failure(ByteBufAllocator alloc, ProxyFailure failure, String message) {
+    return status(alloc, failure.status(), failure.reason(), message, failure.retryAfterSeconds());
   }
 
   static String jsonEscape(String s) {

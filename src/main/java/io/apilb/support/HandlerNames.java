@@ -5,16 +5,17 @@ package io.apilb.support;
  *
  * <pre>
  * listener connection (before ALPN):
- *   tls → alpn
+ *   connection-metrics → tls → alpn
  * HTTP/1.1 connection (after ALPN "http/1.1" or none):
- *   tls → http1-codec → http1-expect-continue → flow-control → exchange
- *   after 101 Switching Protocols: tls → [tunnel-idle] → exchange (raw bytes both ways; codecs removed)
+ *   tls → http1-codec → http1-expect-continue → flow-control → http1-connection
+ *   (http1-connection: read demand, drain, and one exchange object per request)
+ *   after 101 Switching Protocols: tls → [tunnel-idle] → tunnel (raw bytes; HTTP handlers gone)
  * HTTP/2 connection (after ALPN "h2"):
  *   tls → flush-consolidation → http2-streams
  *   (http2-streams serves every stream: one exchange object per request, no child channel)
  * backend connection (BackendChannelInitializer):
  *   backend-tls → backend-http-codec → backend-relay
- *   after 101: backend-tls → backend-relay
+ *   after 101: backend-tls → tunnel
  * </pre>
  */
 public final class HandlerNames {
@@ -24,7 +25,10 @@ public final class HandlerNames {
   public static final String HTTP1_CODEC = "http1-codec";
   public static final String HTTP1_EXPECT_CONTINUE = "http1-expect-continue";
   public static final String FLOW_CONTROL = "flow-control";
-  public static final String EXCHANGE = "exchange";
+  /** The HTTP/1.1 connection handler: read demand, drain, one exchange per request. */
+  public static final String HTTP1_CONNECTION = "http1-connection";
+  /** Either end of an upgrade's byte tunnel, after a 101. */
+  public static final String TUNNEL = "tunnel";
   public static final String TUNNEL_IDLE = "tunnel-idle";
   public static final String FLUSH_CONSOLIDATION = "flush-consolidation";
   public static final String BACKEND_TLS = "backend-tls";

@@ -1,6 +1,7 @@
 package io.apilb.backend.pool;
 
 import io.apilb.backend.Backend;
+import io.apilb.backend.BackendEntry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -24,7 +25,7 @@ import java.util.function.Supplier;
  * while idle so a backend's close is seen at once, and closed after the idle timeout, which is
  * shorter than kube-apiserver's own 90 s so that apilb, not the backend, ends idle connections.
  */
-public final class BackendPool {
+final class BackendPool {
   private final EventLoop loop;
   private final Backend backend;
   private final Supplier<PoolSettings> settingsSource;
@@ -48,32 +49,32 @@ public final class BackendPool {
     this.resolver = resolver;
   }
 
-  public Backend backend() {
+  Backend backend() {
     return backend;
   }
 
-  /** An idle connection if one is alive, else a new one. Event loop only. */
-  public Future<Channel> acquire() {
+  /** An attempt on an idle connection if one is alive, else on a new one. Event loop only. */
+  Future<BackendAttempt> acquire(BackendEntry entry) {
     IdleConnection c;
     while ((c = idle.pollFirst()) != null) {
       if (c.channel().isActive()) {
         // its read is still pending from release(): nothing to change in the pipeline
-        return loop.newSucceededFuture(c.channel());
+        return loop.newSucceededFuture(new PooledConnectionAttempt(this, entry, c.channel()));
       }
     }
-    return connect();
+    return connect(entry);
   }
 
   /**
-   * A fresh connection that never returns to the pool: upgrades take over their connection for
-   * a byte tunnel.
+   * An attempt on a fresh connection that never returns to the pool: upgrades take over their
+   * connection for a byte tunnel.
    */
-  public Future<Channel> connectDedicated() {
-    return connect();
+  Future<BackendAttempt> connectDedicated(BackendEntry entry) {
+    return connect(entry);
   }
 
-  /** Returns a connection whose exchange completed cleanly. Event loop only. */
-  public void release(Channel ch) {
+  /** Takes back a connection whose attempt completed cleanly. Event loop only. */
+  void release(Channel ch) {
     PoolSettings settings = settingsSource.get();
     BackendRelayHandler relay = ch.pipeline().get(BackendRelayHandler.class);
     if (relay != null) {
@@ -104,7 +105,7 @@ public final class BackendPool {
   }
 
   /** Closes idle connections and refuses to pool more. Event loop only. */
-  public void close() {
+  void close() {
     closed = true;
     for (IdleConnection c : idle) {
       c.channel().close();
@@ -115,9 +116,9 @@ public final class BackendPool {
     }
   }
 
-  private Future<Channel> connect() {
+  private Future<BackendAttempt> connect(BackendEntry entry) {
     PoolSettings settings = settingsSource.get();
-    Promise<Channel> promise = loop.newPromise();
+    Promise<BackendAttempt> promise = loop.newPromise();
     int timeoutMillis = (int) Math.max(1, settings.connectTimeout().toMillis());
     Bootstrap b = new Bootstrap()
         .group(loop)
@@ -143,7 +144,7 @@ public final class BackendPool {
       ssl.setHandshakeTimeoutMillis(timeoutMillis);
       ssl.handshakeFuture().addListener(hs -> {
         if (hs.isSuccess()) {
-          promise.trySuccess(ch);
+          promise.trySuccess(new PooledConnectionAttempt(this, entry, ch));
         } else {
           ch.close();
           promise.tryFailure(new BackendConnectException(

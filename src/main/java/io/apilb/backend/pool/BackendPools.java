@@ -1,10 +1,12 @@
 package io.apilb.backend.pool;
 
 import io.apilb.backend.Backend;
+import io.apilb.backend.BackendEntry;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -19,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * certificate rotation and used by new connections only, so open connections and watches are
  * never dropped by a rotation.
  */
-public final class BackendPools {
+public final class BackendPools implements BackendConnector {
   /**
    * Backends are compared by identity: snapshots share one {@code Backend} instance per backend
    * (a reload keeps it when nothing changed), and hashing the record per request was measurable.
@@ -56,8 +58,14 @@ public final class BackendPools {
     this.resolver = resolver;
   }
 
+  @Override
+  public Future<BackendAttempt> attempt(EventLoop loop, BackendEntry backend, ConnectionKind kind, boolean dedicated) {
+    BackendPool pool = pool(loop, backend.backend(), kind);
+    return dedicated ? pool.connectDedicated(backend) : pool.acquire(backend);
+  }
+
   /** The pool of {@code backend} on {@code loop} for {@code kind}; call on {@code loop}. */
-  public BackendPool pool(EventLoop loop, Backend backend, ConnectionKind kind) {
+  BackendPool pool(EventLoop loop, Backend backend, ConnectionKind kind) {
     Map<Key, BackendPool> pools = byLoop.get(loop);
     if (pools == null) {
       pools = byLoop.computeIfAbsent(loop, l -> new HashMap<>());

@@ -7,40 +7,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Last handler of every backend connection. While a connection serves an exchange it hands every
- * message and event to that exchange's {@link Listener}; while it idles in the pool any input is
+ * Last handler of every backend connection. While a connection serves an attempt it hands every
+ * message and event to that attempt's {@link BackendAttempt.Listener}; while it idles in the pool any input is
  * unexpected, so the connection is closed. No field is volatile: the exchange and this channel
  * share one event loop.
  */
-public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
+final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BackendRelayHandler.class);
 
-  /** What an exchange receives from its backend connection, on the connection's event loop. */
-  public interface Listener {
-    /** A response head or content; the listener owns (and must release) {@code msg}. */
-    void onBackendMessage(Object msg);
+  private BackendAttempt.Listener listener;
 
-    void onBackendInactive();
-
-    void onBackendWritabilityChanged(boolean writable);
-
-    /** A read from the backend is complete: flush what was relayed, once per read. */
-    void onBackendReadComplete();
-  }
-
-  private Listener listener;
-
-  public void attach(Listener l) {
+  void attach(BackendAttempt.Listener l) {
     this.listener = l;
   }
 
-  public void detach() {
+  void detach() {
     this.listener = null;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    Listener l = listener;
+    BackendAttempt.Listener l = listener;
     if (l == null) {
       ReferenceCountUtil.release(msg);
       log.debug("unexpected data on idle backend connection {}, closing", ctx.channel());
@@ -52,7 +39,7 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    Listener l = listener;
+    BackendAttempt.Listener l = listener;
     if (l != null) {
       l.onBackendReadComplete();
     }
@@ -61,7 +48,7 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    Listener l = listener;
+    BackendAttempt.Listener l = listener;
     listener = null;
     if (l != null) {
       l.onBackendInactive();
@@ -71,7 +58,7 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    Listener l = listener;
+    BackendAttempt.Listener l = listener;
     if (l != null) {
       l.onBackendWritabilityChanged(ctx.channel().isWritable());
     }

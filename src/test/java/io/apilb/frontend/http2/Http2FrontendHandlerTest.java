@@ -1,4 +1,4 @@
-package io.apilb.frontend;
+package io.apilb.frontend.http2;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

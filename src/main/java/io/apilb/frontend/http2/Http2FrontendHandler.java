@@ -1,8 +1,9 @@
-package io.apilb.frontend;
+package io.apilb.frontend.http2;
 
-import io.apilb.proxy.ClientExchangeHandler;
-import io.apilb.proxy.Http2ClientStream;
+import io.apilb.frontend.ClientAddresses;
+import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.ProxyContext;
+import io.apilb.proxy.ProxyExchange;
 import io.apilb.support.DrainEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -35,12 +36,12 @@ import java.util.function.Supplier;
 /**
  * Serves every HTTP/2 stream of one client connection from this one handler: a request's HEADERS
  * become the same HTTP/1 request object the HTTP/1.1 path sees and go to a fresh
- * {@link ClientExchangeHandler}; its DATA follows as HTTP contents. No child channel, pipeline
+ * {@link ProxyExchange} with an {@link Http2StreamClientSide}; its DATA follows as HTTP contents. No child channel, pipeline
  * or promise per stream: at tens of thousands of requests a second those cost more than the
  * proxying itself.
  *
  * <p>Backpressure is HTTP/2 flow control: request DATA is delivered at once but returned to the
- * client's window only when the exchange asks for more ({@link Http2ClientStream#read()}), so
+ * client's window only when the exchange asks for more ({@link Http2StreamClientSide#read()}), so
  * a client can never have more than one window in flight per stream. Responses are written
  * through the encoder's flow controller, and an exchange reads its backend only while its stream
  * is writable. PINGs are answered by the decoder as they arrive, whatever the load.
@@ -48,10 +49,11 @@ import java.util.function.Supplier;
  * <p>On {@link DrainEvent} the connection sends GOAWAY(NO_ERROR) with the highest stream the
  * client opened: those finish, and clients such as client-go retry later ones elsewhere.
  */
-final class Http2FrontendHandler extends Http2ConnectionHandler {
+public final class Http2FrontendHandler extends Http2ConnectionHandler {
   private final Supplier<ProxyContext> px;
   private final Http2Connection.PropertyKey streamKey;
   private ChannelHandlerContext ctx;
+  private ConnectionFacts facts;
   private boolean goAwaySent;
   /** The stream window our SETTINGS announce. */
   private final int streamWindow;
@@ -67,19 +69,18 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
     connection().addListener(new Http2ConnectionAdapter() {
       @Override
       public void onStreamClosed(Http2Stream stream) {
-        StreamState s = stream.removeProperty(streamKey);
+        Http2StreamClientSide s = stream.removeProperty(streamKey);
         if (s != null) {
-          s.closed = true;
-          s.exchange.onClientInactive();
+          s.closed();
         }
       }
     });
     encoder.flowController().listener(new Http2RemoteFlowController.Listener() {
       @Override
       public void writabilityChanged(Http2Stream stream) {
-        StreamState s = stream.getProperty(streamKey);
+        Http2StreamClientSide s = stream.getProperty(streamKey);
         if (s != null) {
-          s.exchange.onClientWritabilityChanged();
+          s.exchange().onClientWritable();
         }
       }
     });
@@ -98,6 +99,36 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
     }
   }
 
+  ChannelHandlerContext context() {
+    return ctx;
+  }
+
+  /** Flushes the connection (frames of every stream written so far). */
+  void flushConnection() {
+    flush(ctx);
+  }
+
+  /** Resets one stream with {@code error} and flushes. */
+  void resetStream(Http2Stream stream, Http2Error error) {
+    if (stream.state() != Http2Stream.State.CLOSED) {
+      resetStream(ctx, stream.id(), error.code(), ctx.newPromise());
+      flush(ctx);
+    }
+  }
+
+  /** Returns {@code bytes} of a stream's request DATA to the client's window, flushing the WINDOW_UPDATE. */
+  void consumeBytes(Http2Stream stream, int bytes) {
+    try {
+      // the WINDOW_UPDATE must go out now: this may run on a backend event, outside any client
+      // read whose completion would flush it
+      if (decoder().flowController().consumeBytes(stream, bytes)) {
+        flush(ctx);
+      }
+    } catch (Http2Exception e) {
+      onError(ctx, false, e);
+    }
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof DrainEvent) {
@@ -110,153 +141,6 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
       return;
     }
     super.userEventTriggered(ctx, evt);
-  }
-
-  /** The per-stream state: the exchange, and request bytes not yet returned to the window. */
-  private final class StreamState implements Http2ClientStream {
-    final Http2Stream stream;
-    ClientExchangeHandler exchange;
-    int unconsumed;
-    boolean closed;
-    /** The write that ends our response, so a reset can wait for it. */
-    ChannelPromise endWrite;
-
-    StreamState(Http2Stream stream) {
-      this.stream = stream;
-    }
-
-    @Override
-    public Channel connection() {
-      return ctx.channel();
-    }
-
-    @Override
-    public boolean isOpen() {
-      return !closed && ctx.channel().isActive();
-    }
-
-    @Override
-    public boolean isWritable() {
-      return !closed && encoder().flowController().isWritable(stream);
-    }
-
-    /**
-     * Our side of the stream is still open. The encoder treats HEADERS on a stream we already
-     * ended as a connection error, which would end every other stream of the client.
-     */
-    private boolean canSend() {
-      Http2Stream.State st = stream.state();
-      return st == Http2Stream.State.OPEN || st == Http2Stream.State.HALF_CLOSED_REMOTE;
-    }
-
-    /** A real promise for the write that ends the stream (the one a later reset must follow). */
-    private ChannelPromise promiseFor(boolean endStream) {
-      if (!endStream) {
-        return ctx.voidPromise();
-      }
-      endWrite = ctx.newPromise();
-      return endWrite;
-    }
-
-    @Override
-    public void read() {
-      if (unconsumed > 0 && !closed) {
-        int n = unconsumed;
-        unconsumed = 0;
-        try {
-          // the WINDOW_UPDATE must go out now: this may run on a backend event, outside any
-          // client read whose completion would flush it
-          if (decoder().flowController().consumeBytes(stream, n)) {
-            Http2FrontendHandler.this.flush(ctx);
-          }
-        } catch (Http2Exception e) {
-          onError(ctx, false, e);
-        }
-      }
-    }
-
-    @Override
-    public void writeHeaders(Http2Headers headers, boolean endStream) {
-      if (canSend()) {
-        encoder().writeHeaders(ctx, stream.id(), headers, 0, endStream, promiseFor(endStream));
-      }
-    }
-
-    @Override
-    public void writeContent(HttpContent content) {
-      if (!canSend()) {
-        content.release();
-        return;
-      }
-      boolean last = content instanceof LastHttpContent;
-      Http2Headers trailers = null;
-      if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
-        try {
-          trailers = HttpConversionUtil.toHttp2Headers(((LastHttpContent) content).trailingHeaders(), false);
-        } catch (RuntimeException e) {
-          content.release();
-          reset();
-          return;
-        }
-      }
-      ByteBuf data = content.content();
-      boolean endWithData = last && trailers == null;
-      if (data.isReadable() || endWithData) {
-        encoder().writeData(ctx, stream.id(), data, 0, endWithData, promiseFor(endWithData));
-      } else {
-        data.release();
-      }
-      if (trailers != null) {
-        encoder().writeHeaders(ctx, stream.id(), trailers, 0, true, promiseFor(true));
-      }
-    }
-
-    @Override
-    public void writeResponse(FullHttpResponse response) {
-      Http2Headers headers;
-      try {
-        headers = HttpConversionUtil.toHttp2Headers(response, false);
-      } catch (RuntimeException e) {
-        response.release();
-        reset();
-        return;
-      }
-      boolean hasBody = response.content().isReadable();
-      writeHeaders(headers, !hasBody);
-      if (hasBody) {
-        writeContent(new DefaultLastHttpContent(response.content())); // takes the reference
-      } else {
-        response.release();
-      }
-    }
-
-    @Override
-    public void flush() {
-      Http2FrontendHandler.this.flush(ctx);
-    }
-
-    @Override
-    public void reset() {
-      resetWith(Http2Error.CANCEL);
-    }
-
-    @Override
-    public void stopRequestBody() {
-      ChannelPromise end = endWrite;
-      if (end == null || end.isDone()) {
-        resetWith(Http2Error.NO_ERROR);
-      } else {
-        // queued DATA (an exhausted window) would be cancelled by a reset sent now
-        end.addListener(f -> resetWith(Http2Error.NO_ERROR));
-      }
-    }
-
-    private void resetWith(Http2Error error) {
-      if (stream.state() != Http2Stream.State.CLOSED) {
-        resetStream(ctx, stream.id(), error.code(), ctx.newPromise());
-        Http2FrontendHandler.this.flush(ctx);
-      }
-    }
   }
 
   private final class FrameListener extends Http2FrameAdapter {
@@ -273,11 +157,11 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
       if (stream == null) {
         return;
       }
-      StreamState existing = stream.getProperty(streamKey);
+      Http2StreamClientSide existing = stream.getProperty(streamKey);
       if (existing != null) {
         // trailers from the client: the request ends here (apiservers take no request trailers)
         if (endStream) {
-          existing.exchange.onClientMessage(LastHttpContent.EMPTY_LAST_CONTENT);
+          deliver(streamId, existing, LastHttpContent.EMPTY_LAST_CONTENT);
         }
         return;
       }
@@ -292,8 +176,10 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
         // a malformed request ends its own stream, never the client's connection
         throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, e, "malformed request: %s", e.getMessage());
       }
-      StreamState s = new StreamState(stream);
-      s.exchange = new ClientExchangeHandler(px, s);
+      if (facts == null) {
+        facts = ClientAddresses.factsOf(ctx.channel(), true);
+      }
+      Http2StreamClientSide s = new Http2StreamClientSide(Http2FrontendHandler.this, stream, facts);
       stream.setProperty(streamKey, s);
       deliver(streamId, s, request);
     }
@@ -302,7 +188,7 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
     public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream)
         throws Http2Exception {
       Http2Stream stream = connection().stream(streamId);
-      StreamState s = stream == null ? null : stream.getProperty(streamKey);
+      Http2StreamClientSide s = stream == null ? null : stream.getProperty(streamKey);
       int bytes = data.readableBytes() + padding;
       if (s == null) {
         return bytes; // nobody wants it: straight back to the window
@@ -311,20 +197,19 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
           : new DefaultHttpContent(data.retain());
       if (endOfStream) {
         // the stream's window no longer matters; the connection's does: return it all now
-        int all = bytes + s.unconsumed;
-        s.unconsumed = 0;
+        int all = bytes + s.takeUnconsumed();
         deliver(streamId, s, content);
         return all;
       }
-      s.unconsumed += bytes;
+      s.unconsumed(bytes);
       deliver(streamId, s, content);
       return 0;
     }
 
     /** Hands a message to the stream's exchange; a failure there resets that stream only. */
-    private void deliver(int streamId, StreamState s, Object msg) throws Http2Exception {
+    private void deliver(int streamId, Http2StreamClientSide s, Object msg) throws Http2Exception {
       try {
-        s.exchange.onClientMessage(msg);
+        s.deliver(px, msg);
       } catch (RuntimeException e) {
         throw Http2Exception.streamError(streamId, Http2Error.INTERNAL_ERROR, e, "exchange failed: %s", e.getMessage());
       }
@@ -332,10 +217,10 @@ final class Http2FrontendHandler extends Http2ConnectionHandler {
   }
 
   /** Builds the handler with apilb's settings (the builder's options are protected). */
-  static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<Http2FrontendHandler, Builder> {
+  public static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<Http2FrontendHandler, Builder> {
     private final Supplier<ProxyContext> px;
 
-    Builder(Supplier<ProxyContext> px, Http2Settings settings) {
+    public Builder(Supplier<ProxyContext> px, Http2Settings settings) {
       this.px = px;
       server(true);
       initialSettings(settings);

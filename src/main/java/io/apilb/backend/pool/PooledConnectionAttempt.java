@@ -1,0 +1,113 @@
+package io.apilb.backend.pool;
+
+import io.apilb.backend.BackendEntry;
+import io.apilb.support.HandlerNames;
+import io.apilb.support.Channels;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+
+/** A {@link BackendAttempt} on one HTTP/1.1 connection of a {@link BackendPool}. */
+final class PooledConnectionAttempt implements BackendAttempt {
+  private final BackendPool pool;
+  private final BackendEntry backend;
+  private final Channel channel;
+  private final BackendRelayHandler relay;
+  private boolean counted;
+  private boolean longRunning;
+  private boolean ended;
+
+  PooledConnectionAttempt(BackendPool pool, BackendEntry backend, Channel channel) {
+    this.pool = pool;
+    this.backend = backend;
+    this.channel = channel;
+    this.relay = channel.pipeline().get(BackendRelayHandler.class);
+  }
+
+  @Override
+  public BackendEntry backend() {
+    return backend;
+  }
+
+  @Override
+  public void start(Listener listener, boolean longRunning) {
+    this.longRunning = longRunning;
+    relay.attach(listener);
+    backend.stats().requestStarted(longRunning);
+    counted = true;
+  }
+
+  @Override
+  public void write(Object msg) {
+    // Void promises on the per-request path: no promise or listener per write. A failed write
+    // fires exceptionCaught in the backend pipeline, whose relay closes the connection.
+    channel.write(msg, channel.voidPromise());
+  }
+
+  @Override
+  public void flush() {
+    channel.flush();
+  }
+
+  @Override
+  public boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  @Override
+  public void read() {
+    channel.read();
+  }
+
+  @Override
+  public void release() {
+    if (end()) {
+      pool.release(channel);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (end()) {
+      channel.close();
+    }
+  }
+
+  @Override
+  public void closeAfterFlush() {
+    if (end()) {
+      Channels.closeOnFlush(channel);
+    }
+  }
+
+  @Override
+  public void handOver(ChannelHandler successor) {
+    relay.detach();
+    ended = true;
+    if (counted) {
+      counted = false;
+      // an upgraded connection stays long-running load on its backend while the tunnel lives
+      channel.closeFuture().addListener(f -> backend.stats().requestEnded(longRunning));
+    }
+    ChannelPipeline p = channel.pipeline();
+    p.addLast(HandlerNames.TUNNEL, successor);
+    p.remove(relay);
+    if (p.get(HandlerNames.BACKEND_HTTP_CODEC) != null) {
+      p.remove(HandlerNames.BACKEND_HTTP_CODEC); // bytes it still holds go to the successor
+    }
+  }
+
+  /** Detaches the relay and ends the request count, once; false when already ended. */
+  private boolean end() {
+    if (ended) {
+      return false;
+    }
+    ended = true;
+    relay.detach();
+    if (counted) {
+      counted = false;
+      backend.stats().requestEnded(longRunning);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,106 @@
+package io.apilb.proxy;
+
+import io.apilb.backend.BackendEntry;
+import io.apilb.backend.BackendSnapshot;
+import io.apilb.backend.pool.BackendAttempt;
+import io.apilb.backend.pool.ConnectionKind;
+import io.apilb.balancing.RequestClass;
+import io.apilb.balancing.SelectionContext;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds a backend for one request: asks the balancer for a backend not tried yet and acquires a
+ * connection to it; a connect or TLS failure (nothing was sent) counts against that backend and
+ * moves on to the next, until one is attached or none is left. Event loop only.
+ */
+final class BackendAcquirer {
+  private static final Logger log = LoggerFactory.getLogger(BackendAcquirer.class);
+
+  /** Where the outcome goes (at most one call per {@link #acquire}). */
+  interface Callback {
+    void onAcquired(BackendAttempt attempt);
+
+    /** No backend is left to try; {@code why} is the client's message. */
+    void onNoBackend(String why);
+  }
+
+  private final ProxyContext px;
+  private final EventLoop loop;
+  private final RequestClass requestClass;
+  private final ConnectionKind kind;
+  private final Completion completion;
+  private final Callback callback;
+  /** Backends tried, in order (usually one). */
+  private final ArrayList<String> tried = new ArrayList<>(2);
+  private String lastConnectFailure;
+  private BackendEntry backend;
+  private Future<BackendAttempt> pending;
+
+  BackendAcquirer(ProxyContext px, EventLoop loop, RequestClass requestClass, ConnectionKind kind,
+      Completion completion, Callback callback) {
+    this.px = px;
+    this.loop = loop;
+    this.requestClass = requestClass;
+    this.kind = kind;
+    this.completion = completion;
+    this.callback = callback;
+  }
+
+  /** The backend chosen last (null before the first choice). */
+  BackendEntry backend() {
+    return backend;
+  }
+
+  /** Chooses the next backend not tried yet and acquires a connection to it. */
+  void acquire() {
+    BackendSnapshot snapshot = px.backends().snapshot();
+    var choice = px.balancer().select(snapshot, tried.isEmpty() ? SelectionContext.first(requestClass)
+        : new SelectionContext(requestClass, Set.copyOf(tried)));
+    if (choice.isEmpty()) {
+      callback.onNoBackend(tried.isEmpty() ? snapshot.whyNoneReady()
+          : "no backend could be reached (last error: " + lastConnectFailure + ")");
+      return;
+    }
+    backend = choice.get();
+    tried.add(backend.name());
+    completion.backend(backend.name());
+    Future<BackendAttempt> f = px.pools().attempt(loop, backend, kind, requestClass == RequestClass.UPGRADE);
+    pending = f;
+    f.addListener(done -> onDone(f));
+  }
+
+  /** The request no longer wants a backend: an acquisition under way releases what it gets. */
+  void cancel() {
+    pending = null;
+  }
+
+  private void onDone(Future<BackendAttempt> f) {
+    boolean wanted = f == pending;
+    if (wanted) {
+      pending = null;
+    }
+    if (f.isSuccess()) {
+      if (wanted) {
+        callback.onAcquired(f.getNow());
+      } else {
+        f.getNow().release(); // the client left or timed out meanwhile; the connection is clean
+      }
+    } else if (wanted) {
+      onConnectFailure(f.cause());
+    }
+  }
+
+  private void onConnectFailure(Throwable cause) {
+    lastConnectFailure = cause.getMessage();
+    px.metrics().connectFailure(backend.name());
+    px.passiveHealth().onFailure(backend, cause.getMessage());
+    log.debug("{}; trying another backend", cause.getMessage());
+    px.metrics().retry(backend.name(), RetryPolicy.afterConnectFailure(cause).metricTag());
+    acquire(); // nothing was sent: the queued body goes to the next backend as it is
+  }
+}

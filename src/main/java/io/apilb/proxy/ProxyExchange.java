@@ -1,0 +1,396 @@
+package io.apilb.proxy;
+
+import io.apilb.backend.BackendEntry;
+import io.apilb.backend.pool.BackendAttempt;
+import io.apilb.balancing.RequestClass;
+import io.apilb.proxy.tunnel.Tunnel;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client request through exactly one backend (a second only when {@link RetryPolicy} says
+ * the first provably did not process it): the request's state machine and its sequence, nothing
+ * else. The client is a {@link ClientSide} (an HTTP/1.1 connection or an HTTP/2 stream), the
+ * backend a {@link BackendAttempt}; admission, the body and its retry copy, retry decisions,
+ * watch boundaries, the tunnel after a 101 and the completion record are parts of their own.
+ *
+ * <p>States: {@code CONNECTING → FORWARDING → DONE} (back to {@code CONNECTING} for a retry).
+ * Backpressure: the client is read only while the backend is writable, the backend only while
+ * the client is. Everything runs on the client's event loop, backend included, so no field is
+ * volatile.
+ */
+public final class ProxyExchange implements BackendAttempt.Listener, BackendAcquirer.Callback {
+  private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+
+  private enum State { CONNECTING, FORWARDING, DONE }
+
+  private final ProxyContext px;
+  private final ClientSide client;
+  private final Completion completion;
+  private final RequestBody body;
+  private State state = State.CONNECTING;
+  private Admission.Admitted request;
+  private BackendAcquirer acquirer;
+  private int readRetries;
+  /** The backend of the current attempt. */
+  private BackendEntry backend;
+  private BackendAttempt attempt;
+  private boolean responseStarted;
+  private int responseStatus;
+  private boolean backendKeepAlive;
+  /** A 1xx other than 101 was dropped; its (empty) end is dropped too. */
+  private boolean skipInformationalEnd;
+  private WatchStream watch;
+  private RequestDeadline deadline = RequestDeadline.NONE;
+
+  public ProxyExchange(ProxyContext px, ClientSide client) {
+    this.px = px;
+    this.client = client;
+    this.completion = new Completion(px, client.facts());
+    this.body = new RequestBody(px.config().retryBufferBytes());
+  }
+
+  // ---------------------------------------------------------------- client → backend
+
+  /** The request head; called once, first. */
+  public void onRequestHead(HttpRequest req) {
+    completion.request(req);
+    Admission.Result result = Admission.admit(req, client.facts(), px.identityHeaders());
+    if (result instanceof Admission.Refused refused) {
+      boolean complete = !refused.framingLost() && req instanceof FullHttpRequest;
+      ReferenceCountUtil.release(req);
+      fail(refused.failure(), refused.message(), complete);
+      return;
+    }
+    request = (Admission.Admitted) result;
+    completion.admitted(request.requestClass(), request.identity());
+    if (req instanceof FullHttpRequest full) {
+      onRequestContent(new DefaultLastHttpContent(full.content())); // takes the request's reference
+    }
+    if (request.requestClass() == RequestClass.SHORT) {
+      deadline = RequestDeadline.start(client.eventLoop(), px.config().requestTimeout(), this::onRequestTimeout);
+    }
+    acquirer = new BackendAcquirer(px, client.eventLoop(), request.requestClass(), request.identity().kind(),
+        completion, this);
+    acquirer.acquire();
+  }
+
+  /** Request body content, in order, after the head. */
+  public void onRequestContent(HttpContent content) {
+    if (state == State.CONNECTING) {
+      body.received(content);
+      body.queue(content);
+      return;
+    }
+    if (state != State.FORWARDING || body.complete()) {
+      content.release(); // a body we no longer forward (the exchange already answered)
+      return;
+    }
+    boolean last = body.received(content);
+    attempt.write(content);
+    attempt.flush();
+    if (!last && attempt.isWritable()) {
+      client.read();
+    }
+  }
+
+  public void onClientWritable() {
+    if (client.isWritable() && state == State.FORWARDING) {
+      attempt.read();
+    }
+  }
+
+  /** The client went away (connection closed, or the HTTP/2 stream reset). */
+  public void onClientGone() {
+    if (state == State.DONE) {
+      return;
+    }
+    end(responseStarted ? responseStatus : 499, ProxyFailure.CLIENT_CLOSED, responseStarted);
+    dropBackend(); // cancels the backend request now
+  }
+
+  // ---------------------------------------------------------------- a backend
+
+  @Override
+  public void onAcquired(BackendAttempt acquired) {
+    attempt = acquired;
+    backend = acquired.backend();
+    if (log.isDebugEnabled()) {
+      log.debug("{} {}: backend {}", request.method(), request.backendHead().uri(), backend.name());
+    }
+    attempt.start(this, request.requestClass().longRunning());
+    state = State.FORWARDING;
+    attempt.write(request.backendHead());
+    body.sendQueued(attempt);
+    attempt.flush();
+    if (!body.complete() && attempt.isWritable()) {
+      client.read();
+    }
+    attempt.read();
+  }
+
+  @Override
+  public void onNoBackend(String why) {
+    // nothing reached a backend (or only ones that provably did not process it)
+    fail(ProxyFailure.NO_READY_BACKEND, why, body.complete());
+  }
+
+  // ---------------------------------------------------------------- backend → client
+
+  @Override
+  public void onBackendMessage(Object msg) {
+    if (state != State.FORWARDING) {
+      ReferenceCountUtil.release(msg);
+    } else if (msg instanceof HttpResponse response) {
+      onResponseHead(response);
+    } else if (msg instanceof HttpContent content) {
+      onResponseContent(content);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onResponseHead(HttpResponse resp) {
+    if (resp.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(resp);
+      log.debug("backend {} sent a malformed response: {}", backend.name(), resp.decoderResult().cause().toString());
+      detach().close();
+      onBackendLost();
+      return;
+    }
+    int code = resp.status().code();
+    if (code == 101 && request.requestClass() == RequestClass.UPGRADE) {
+      ReferenceCountUtil.release(resp);
+      switchToTunnel(resp);
+      return;
+    }
+    if (code / 100 == 1) {
+      // 100 Continue is answered by apilb itself (Expect is not forwarded); drop others.
+      ReferenceCountUtil.release(resp);
+      skipInformationalEnd = true;
+      attempt.read();
+      return;
+    }
+    RetryReason rejected = RetryPolicy.rejectedBeforeExecution(resp);
+    if (rejected != null) {
+      px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected.metricTag() + ")");
+      if (RetryPolicy.mayRetry(rejected, request.method(), body, readRetries)) {
+        ReferenceCountUtil.release(resp); // not executed: the rest of this answer is not needed
+        detach().close(); // it said Connection: close, or is shutting down
+        retryElsewhere(rejected);
+        return;
+      }
+    }
+    px.passiveHealth().onResponse(backend, code);
+    completion.responseHead(resp);
+    responseStarted = true;
+    responseStatus = code;
+    backendKeepAlive = HttpUtil.isKeepAlive(resp);
+    boolean ends = resp instanceof LastHttpContent;
+    client.writeResponseHead(resp, request.method(), ends);
+    watch = WatchStream.openIfWatch(resp, request.requestClass(), request.backendHead().uri(), px.watches(),
+        backend.name(), client.eventLoop(), this::endWatchNow);
+    ReferenceCountUtil.release(resp);
+    if (ends) {
+      client.flush();
+      finish();
+    } else if (state == State.FORWARDING && client.isWritable()) {
+      attempt.read(); // what was written is flushed when this backend read completes: one flush per read
+    }
+  }
+
+  private void onResponseContent(HttpContent content) {
+    if (skipInformationalEnd) {
+      skipInformationalEnd = !(content instanceof LastHttpContent);
+      content.release();
+      attempt.read();
+      return;
+    }
+    completion.responseBytes(content.content().readableBytes());
+    if (watch != null) {
+      watch.onContent(content.content());
+    }
+    // void promises: a failed client write closes the client, which ends this exchange
+    client.writeContent(content);
+    if (content instanceof LastHttpContent) {
+      client.flush();
+      finish();
+    } else if (watch != null && watch.endDue()) {
+      endWatchNow();
+    } else if (state == State.FORWARDING && client.isWritable()) {
+      attempt.read();
+    }
+  }
+
+  @Override
+  public void onBackendReadComplete() {
+    if (state == State.FORWARDING) {
+      client.flush();
+    }
+  }
+
+  @Override
+  public void onBackendWritabilityChanged(boolean writable) {
+    if (writable && state == State.FORWARDING && !body.complete()) {
+      client.read();
+    }
+  }
+
+  @Override
+  public void onBackendInactive() {
+    if (state != State.FORWARDING) {
+      return;
+    }
+    boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
+    detach().close();
+    if (cleanWatchEnd) {
+      // A watch whose backend died between events ends like a server-side watch timeout: the
+      // client re-watches from its last resourceVersion, on another backend.
+      px.passiveHealth().onFailure(backend, "connection closed during a watch");
+      endClientStreamCleanly();
+      return;
+    }
+    onBackendLost();
+  }
+
+  /** The backend connection is gone (closed, or dropped for a malformed response). */
+  private void onBackendLost() {
+    if (!responseStarted) {
+      if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
+        readRetries++;
+        retryElsewhere(RetryReason.BACKEND_RESET);
+        return;
+      }
+      px.passiveHealth().onFailure(backend, "connection closed before a response");
+      // The backend may have executed it: answer, and never add Retry-After.
+      fail(ProxyFailure.BACKEND_RESET, "backend " + backend.name() + " closed the connection before responding",
+          body.complete());
+      return;
+    }
+    // Mid-response: the status line is gone; the only honest signal is to break the stream.
+    end(responseStatus, ProxyFailure.BACKEND_RESET_MID_RESPONSE, true);
+    client.abort();
+  }
+
+  /** The backend's response is complete. */
+  private void finish() {
+    boolean requestComplete = body.complete();
+    end(responseStatus, null, true);
+    BackendAttempt a = detach();
+    if (requestComplete && backendKeepAlive && request.requestClass() != RequestClass.UPGRADE) {
+      a.release();
+    } else {
+      a.close();
+    }
+    client.responseEnded(requestComplete);
+  }
+
+  // ---------------------------------------------------------------- watches and upgrades
+
+  /** Ends the client's watch cleanly (a clean end of stream, not an error) and drops the backend stream. */
+  private void endWatchNow() {
+    if (state != State.FORWARDING) {
+      return;
+    }
+    log.debug("ending watch on {} to rebalance", backend.name());
+    detach().close();
+    endClientStreamCleanly();
+  }
+
+  /** Completes the client's response (the backend side is already detached). */
+  private void endClientStreamCleanly() {
+    boolean requestComplete = body.complete();
+    end(responseStatus, null, true);
+    client.writeContent(LastHttpContent.EMPTY_LAST_CONTENT);
+    client.flush();
+    client.responseEnded(requestComplete);
+  }
+
+  private void switchToTunnel(HttpResponse switching) {
+    responseStarted = true;
+    responseStatus = 101;
+    end(101, null, true);
+    BackendAttempt a = attempt;
+    attempt = null;
+    Tunnel.open(client, a, switching, px.config().tunnelIdleTimeout());
+  }
+
+  // ---------------------------------------------------------------- retries and failures
+
+  /** Sends the whole request to another backend (the current attempt is already closed). */
+  private void retryElsewhere(RetryReason reason) {
+    px.metrics().retry(backend.name(), reason.metricTag());
+    if (log.isDebugEnabled()) {
+      log.debug("backend {}: {} {} not processed ({}); retrying elsewhere", backend.name(), request.method(),
+          request.backendHead().uri(), reason.metricTag());
+    }
+    body.replay();
+    state = State.CONNECTING;
+    acquirer.acquire();
+  }
+
+  private void onRequestTimeout() {
+    if (state == State.DONE) {
+      return;
+    }
+    BackendEntry chosen = acquirer == null ? null : acquirer.backend();
+    String who = chosen == null ? "a backend" : "backend " + chosen.name();
+    fail(ProxyFailure.BACKEND_TIMEOUT,
+        "request to " + who + " timed out after " + px.config().requestTimeout().toSeconds() + "s", body.complete());
+  }
+
+  /** Answers the client with a Status body (or breaks the stream if a response already began). */
+  private void fail(ProxyFailure failure, String message, boolean requestComplete) {
+    dropBackend();
+    end(responseStarted ? responseStatus : failure.status().code(), failure, responseStarted);
+    if (!client.isOpen()) {
+      return;
+    }
+    if (responseStarted) {
+      client.abort();
+      return;
+    }
+    log.debug("{}: {} {}", request == null ? "refused" : request.method(), failure.status().code(), message);
+    client.respond(StatusResponses.failure(client.alloc(), failure, message), requestComplete);
+  }
+
+  /**
+   * The request is over, whatever the way: recorded exactly once, its timer and body dropped.
+   * What remains is finishing the client's response and the backend attempt.
+   */
+  private void end(int status, ProxyFailure failure, boolean relayed) {
+    deadline.cancel();
+    body.release();
+    completion.emit(status, failure, relayed);
+    state = State.DONE;
+  }
+
+  /** Stops a backend acquisition under way and closes the current attempt, if any. */
+  private void dropBackend() {
+    if (acquirer != null) {
+      acquirer.cancel();
+    }
+    if (attempt != null) {
+      detach().close();
+    }
+  }
+
+  /** Ends the current attempt's ties to this exchange (the watch registration with it). */
+  private BackendAttempt detach() {
+    if (watch != null) {
+      watch.close();
+      watch = null;
+    }
+    BackendAttempt a = attempt;
+    attempt = null;
+    return a;
+  }
+}

@@ -1,0 +1,99 @@
+package io.apilb.proxy;
+
+import io.apilb.backend.pool.BackendAttempt;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+
+/**
+ * The request body of one exchange as it passes: contents queued while no backend is attached
+ * yet, and a bounded copy of every byte for a retry elsewhere. The copy shares the bytes
+ * (retained duplicates), and is dropped for good once the body outgrows the retry buffer: such a
+ * request can no longer go to a second backend after it was sent to a first.
+ */
+final class RequestBody {
+  private final long retryBufferBytes;
+  private final ArrayDeque<HttpContent> queued = new ArrayDeque<>(2);
+  private final ArrayList<ByteBuf> copies = new ArrayList<>(2);
+  private boolean overflowed;
+  private long bytes;
+  private boolean complete;
+
+  RequestBody(long retryBufferBytes) {
+    this.retryBufferBytes = retryBufferBytes;
+  }
+
+  /** Counts (and copies for a retry) content about to be sent or queued; true if it ends the body. */
+  boolean received(HttpContent content) {
+    ByteBuf b = content.content();
+    bytes += b.readableBytes();
+    complete |= content instanceof LastHttpContent;
+    if (!overflowed && b.isReadable()) {
+      if (bytes > retryBufferBytes) {
+        overflowed = true;
+        releaseCopies();
+      } else {
+        copies.add(b.retainedDuplicate());
+      }
+    }
+    return complete;
+  }
+
+  /** Keeps content until a backend is attached; takes the reference. */
+  void queue(HttpContent content) {
+    queued.add(content);
+  }
+
+  /** Writes what was queued to {@code attempt} (without flushing). */
+  void sendQueued(BackendAttempt attempt) {
+    HttpContent c;
+    while ((c = queued.poll()) != null) {
+      attempt.write(c);
+    }
+  }
+
+  /** Queues the kept copy, and the body's end, to be sent again to another backend. */
+  void replay() {
+    releaseQueued();
+    for (ByteBuf b : copies) {
+      queued.add(new DefaultHttpContent(b.retainedDuplicate()));
+    }
+    queued.add(LastHttpContent.EMPTY_LAST_CONTENT);
+  }
+
+  /** The whole body was received and kept: it can be sent again. */
+  boolean replayable() {
+    return complete && !overflowed;
+  }
+
+  long bytes() {
+    return bytes;
+  }
+
+  boolean complete() {
+    return complete;
+  }
+
+  private void releaseCopies() {
+    for (ByteBuf b : copies) {
+      b.release();
+    }
+    copies.clear();
+  }
+
+  void release() {
+    releaseQueued();
+    releaseCopies();
+  }
+
+  private void releaseQueued() {
+    HttpContent c;
+    while ((c = queued.poll()) != null) {
+      ReferenceCountUtil.release(c);
+    }
+  }
+}
