@@ -3,7 +3,6 @@ package io.apilb.balancing;
 import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.BackendSnapshot;
-import io.apilb.backend.WatchRegistry;
 import io.apilb.config.BalancingConfig;
 import io.apilb.metrics.ApilbMetrics;
 import java.util.HashSet;

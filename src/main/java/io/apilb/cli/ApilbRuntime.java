@@ -7,7 +7,7 @@ import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.BackendSnapshot;
 import io.apilb.backend.HealthFlag;
-import io.apilb.backend.WatchRegistry;
+import io.apilb.balancing.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.backend.pool.ConnectionKind;
 import io.apilb.backend.pool.PoolSettings;

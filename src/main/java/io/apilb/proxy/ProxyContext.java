@@ -2,7 +2,7 @@ package io.apilb.proxy;
 
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.PassiveHealth;
-import io.apilb.backend.WatchRegistry;
+import io.apilb.balancing.WatchRegistry;
 import io.apilb.backend.pool.BackendConnector;
 import io.apilb.balancing.Balancer;
 import io.apilb.config.IdentityConfig;

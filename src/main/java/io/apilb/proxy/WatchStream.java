@@ -1,6 +1,6 @@
 package io.apilb.proxy;
 
-import io.apilb.backend.WatchRegistry;
+import io.apilb.balancing.WatchRegistry;
 import io.apilb.balancing.RequestClass;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;

@@ -1,4 +1,4 @@
-package io.apilb.backend;
+package io.apilb.balancing;
 
 import java.util.List;
 import java.util.Map;
