@@ -157,7 +157,7 @@ public final class ReadyzProbe implements Probe {
             @Override
             protected void initChannel(SocketChannel ch) {
               ch.pipeline()
-                  .addLast("tls", TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend))
+                  .addLast("tls", TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend.verifiedName(), backend.port()))
                   .addLast("http", new HttpClientCodec())
                   .addLast("readyz", new ResponseHandler());
             }

@@ -1,6 +1,9 @@
 package io.apilb.proxy;
 
 import io.apilb.tls.ClientCertificateResult;
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * What admission knows of the client's connection, fixed for the connection's life.
@@ -10,6 +13,21 @@ import io.apilb.tls.ClientCertificateResult;
  * @param certificate the verification result of the client's certificate ({@code none()} without one)
  */
 public record ConnectionFacts(boolean http2, String clientAddress, ClientCertificateResult certificate) {
+  /** The facts of a client connection, read once per connection (the certificate result is an attribute ALPN set). */
+  public static ConnectionFacts of(Channel ch, boolean http2) {
+    ClientCertificateResult certificate = ch.attr(ClientCertificateResult.ATTRIBUTE).get();
+    return new ConnectionFacts(http2, ipOf(ch.remoteAddress()),
+        certificate == null ? ClientCertificateResult.none() : certificate);
+  }
+
+  /** The IP of {@code a} as text (no port), or its string form when it has none. */
+  static String ipOf(SocketAddress a) {
+    if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
+      return isa.getAddress().getHostAddress();
+    }
+    return String.valueOf(a);
+  }
+
   public String protocol() {
     return http2 ? "h2" : "http1";
   }

@@ -320,7 +320,10 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     end(101, null, true);
     BackendAttempt a = attempt;
     attempt = null;
-    Tunnel.open(client, a, switching, px.config().tunnelIdleTimeout());
+    Tunnel tunnel = new Tunnel(px.config().tunnelIdleTimeout());
+    client.switchProtocols(switching, tunnel.clientEnd());
+    a.handOver(tunnel.backendEnd());
+    tunnel.start();
   }
 
   // ---------------------------------------------------------------- retries and failures

@@ -1,6 +1,5 @@
 package io.apilb.tls;
 
-import io.apilb.backend.Backend;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -135,8 +134,8 @@ public final class TlsContexts {
     return b.build();
   }
 
-  /** An SslHandler for one backend connection: SNI and verification use the backend's name. */
-  public static SslHandler newBackendHandler(SslContext ctx, ByteBufAllocator alloc, Backend backend) {
-    return ctx.newHandler(alloc, backend.verifiedName(), backend.port());
+  /** An SslHandler for one backend connection: SNI and host-name verification use {@code verifiedName}. */
+  public static SslHandler newBackendHandler(SslContext ctx, ByteBufAllocator alloc, String verifiedName, int port) {
+    return ctx.newHandler(alloc, verifiedName, port);
   }
 }

@@ -28,7 +28,7 @@ final class BackendChannelInitializer extends ChannelInitializer<Channel> {
   @Override
   protected void initChannel(Channel ch) {
     ch.pipeline()
-        .addLast(HandlerNames.BACKEND_TLS, TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend))
+        .addLast(HandlerNames.BACKEND_TLS, TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend.verifiedName(), backend.port()))
         .addLast(HandlerNames.BACKEND_HTTP_CODEC, new HttpClientCodec(
             new HttpDecoderConfig().setMaxHeaderSize(Math.max(maxHeaderSize, 65536)).setMaxChunkSize(65536),
             false, false))

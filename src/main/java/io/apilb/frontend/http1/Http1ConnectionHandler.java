@@ -1,6 +1,5 @@
 package io.apilb.frontend.http1;
 
-import io.apilb.frontend.ClientAddresses;
 import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.proxy.ProxyExchange;
@@ -69,7 +68,7 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (facts == null) {
-        facts = ClientAddresses.factsOf(ctx.channel(), false);
+        facts = ConnectionFacts.of(ctx.channel(), false);
       }
       current = new Http1ClientSide(this, ctx, facts, HttpUtil.isKeepAlive(req) && !draining);
       current.start(new ProxyExchange(contexts.get(), current), req);

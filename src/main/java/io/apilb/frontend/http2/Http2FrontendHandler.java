@@ -1,6 +1,5 @@
 package io.apilb.frontend.http2;
 
-import io.apilb.frontend.ClientAddresses;
 import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.proxy.ProxyExchange;
@@ -177,7 +176,7 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
         throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, e, "malformed request: %s", e.getMessage());
       }
       if (facts == null) {
-        facts = ClientAddresses.factsOf(ctx.channel(), true);
+        facts = ConnectionFacts.of(ctx.channel(), true);
       }
       Http2StreamClientSide s = new Http2StreamClientSide(Http2FrontendHandler.this, stream, facts);
       stream.setProperty(streamKey, s);

@@ -1,33 +1,41 @@
 package io.apilb.proxy.tunnel;
 
-import io.apilb.backend.pool.BackendAttempt;
-import io.apilb.proxy.ClientSide;
 import io.apilb.support.HandlerNames;
-import io.netty.handler.codec.http.HttpResponse;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Turns an exchange whose backend answered 101 into a byte tunnel (the shape of Netty's
- * HexDumpProxy example): the client side and the backend attempt each hand over their channel,
- * HTTP handlers removed, and a {@link TunnelHandler} on either end relays raw bytes from then on.
+ * The byte tunnel that replaces an exchange whose backend answered 101 (the shape of Netty's
+ * HexDumpProxy example): a {@link TunnelHandler} on either end relays raw bytes. The exchange
+ * asks the client side and the backend attempt to hand their channels over, each to its end,
+ * with their HTTP handlers removed; then {@link #start()} lets bytes flow.
  */
 public final class Tunnel {
-  private Tunnel() {}
+  private final TunnelHandler clientEnd = new TunnelHandler("client");
+  private final TunnelHandler backendEnd = new TunnelHandler("backend");
+  private final long idleMillis;
 
-  /**
-   * @param switching the backend's 101 response head (the client gets it first)
-   * @param idleTimeout closes a tunnel with no traffic either way for this long; zero for never
-   */
-  public static void open(ClientSide client, BackendAttempt backend, HttpResponse switching, Duration idleTimeout) {
-    TunnelHandler clientEnd = new TunnelHandler("client");
-    TunnelHandler backendEnd = new TunnelHandler("backend");
+  /** @param idleTimeout closes a tunnel with no traffic either way for this long; zero for never */
+  public Tunnel(Duration idleTimeout) {
+    this.idleMillis = idleTimeout.toMillis();
     clientEnd.pairWith(backendEnd);
     backendEnd.pairWith(clientEnd);
-    client.switchProtocols(switching, clientEnd);
-    backend.handOver(backendEnd);
-    long idleMillis = idleTimeout.toMillis();
+  }
+
+  /** The handler the client's connection is handed over to. */
+  public ChannelHandler clientEnd() {
+    return clientEnd;
+  }
+
+  /** The handler the backend's connection is handed over to. */
+  public ChannelHandler backendEnd() {
+    return backendEnd;
+  }
+
+  /** Both connections are handed over: relays what arrived meanwhile and starts reading. */
+  public void start() {
     if (idleMillis > 0) {
       clientEnd.addBefore(HandlerNames.TUNNEL_IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
     }
