@@ -4,11 +4,10 @@ import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigLoader;
 import io.apilb.sim.SimulatedApiserver;
 import io.apilb.sim.SimulatedCluster;
-import io.apilb.tls.CertificateIssuer;
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import io.apilb.tls.PemFiles;
-import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
       Issued cert = CertificateIssuer.issue(ca, LeafSpec.server("kube-apiserver",
           List.of("localhost"), List.of("127.0.0.1"), Duration.ofDays(30)));
       SimulatedApiserver s = SimulatedApiserver.builder("cp" + i, cluster)
-          .keyMaterial(KeyMaterial.of(cert)).bindAddress("127.0.0.1").port(0).build().start();
+          .keyMaterial(cert.keyMaterial()).bindAddress("127.0.0.1").port(0).build().start();
       sims.add(s);
       backends.append("    { name = \"cp").append(i).append("\", address = \"127.0.0.1:")
           .append(s.port()).append("\" }\n");
