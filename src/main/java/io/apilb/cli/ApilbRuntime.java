@@ -5,8 +5,6 @@ import io.apilb.admin.AdminServer;
 import io.apilb.backend.Backend;
 import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
-import io.apilb.backend.BackendSnapshot;
-import io.apilb.backend.HealthFlag;
 import io.apilb.backend.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.backend.pool.ConnectionKind;
@@ -16,7 +14,6 @@ import io.apilb.balancing.WatchRebalancer;
 import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigException;
 import io.apilb.config.ConfigLoader;
-import io.apilb.config.ShutdownConfig;
 import io.apilb.frontend.FrontendServer;
 import io.apilb.health.HealthChecker;
 import io.apilb.health.OutlierDetector;
@@ -77,7 +74,8 @@ public final class ApilbRuntime implements AutoCloseable {
   private String configFileStamp = "";
   private final AdminServer admin;
   private final CountDownLatch terminated = new CountDownLatch(1);
-  private final java.util.Map<String, String> lastStates = new java.util.concurrent.ConcurrentHashMap<>();
+  private final BackendGauges gauges;
+  private final GracefulShutdown shutdown;
   private volatile boolean closed;
 
   private ApilbRuntime(ApilbConfig config, TlsMaterial material) throws SSLException {
@@ -98,10 +96,8 @@ public final class ApilbRuntime implements AutoCloseable {
     backends.setPanicThreshold(config.balancing().panicThreshold());
     MetricRegistry registry = new MetricRegistry();
     this.metrics = new ApilbMetrics(registry);
-    for (BackendEntry e : backends.snapshot().entries()) {
-      registerBackendMetrics(e.name());
-    }
-    backends.addListener(this::countTransitions);
+    this.gauges = new BackendGauges(metrics, backends, watches);
+    gauges.install();
 
     this.tls = new TlsState(config, material, control, metrics::certificateReload);
     this.backendContext = tls.backendContext();
@@ -115,6 +111,7 @@ public final class ApilbRuntime implements AutoCloseable {
     this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
         boss, workers, transport.serverChannelClass());
+    this.shutdown = new GracefulShutdown(admin, frontend, backends, watches);
   }
 
   /** Everything exchanges need, for one configuration; replaced whole on reload. */
@@ -141,30 +138,6 @@ public final class ApilbRuntime implements AutoCloseable {
     } catch (java.io.IOException e) {
       log.error("cannot open access log {}: {}; access logging is off", c.accessLog().file(), e.getMessage());
       return AccessLog.OFF;
-    }
-  }
-
-  /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
-  private void registerBackendMetrics(String name) {
-    metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_WATCHES, name), () -> watches.count(name));
-    metrics.registerBackend(name,
-        () -> backends.snapshot().byName(name).map(x -> x.stats().inFlight()).orElse(0),
-        () -> backends.snapshot().byName(name).map(x -> x.stats().activeLongRunning()).orElse(0),
-        () -> backends.snapshot().byName(name).map(x -> x.ready() ? 1 : 0).orElse(0));
-    for (HealthFlag flag : HealthFlag.values()) {
-      metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_FLAG, name, flag.label()),
-          () -> backends.snapshot().byName(name).map(x -> x.state().flags().contains(flag) ? 1 : 0).orElse(0));
-    }
-  }
-
-  /** Counts state changes per backend (control thread: snapshots are published there). */
-  private void countTransitions(BackendSnapshot snap) {
-    for (BackendEntry e : snap.entries()) {
-      String now = e.state().summary();
-      String before = lastStates.put(e.name(), now);
-      if (before != null && !before.equals(now)) {
-        metrics.stateTransition(e.name(), now);
-      }
     }
   }
 
@@ -268,10 +241,10 @@ public final class ApilbRuntime implements AutoCloseable {
     pools.retain(java.util.Set.copyOf(members));
     for (Backend b : members) {
       if (!oldNames.remove(b.name())) {
-        registerBackendMetrics(b.name());
+        gauges.register(b.name());
       }
     }
-    oldNames.forEach(metrics::unregisterBackend);
+    oldNames.forEach(gauges::unregister);
     backends.setPanicThreshold(next.balancing().panicThreshold());
     rebalancer.reconfigure(next.balancing());
     pools.updateSettings(PoolSettings.of(next.proxy()));
@@ -313,53 +286,15 @@ public final class ApilbRuntime implements AutoCloseable {
   }
 
   /**
-   * Graceful shutdown (SIGTERM): the admin /readyz fails at once; the listener keeps accepting
-   * for {@code apilb.shutdown.delay}; then it closes, HTTP/2 clients get GOAWAY and HTTP/1.1
-   * connections close after their current response; short requests finish within
-   * {@code drain-timeout}; open watches are then ended cleanly and remaining streams and tunnels
-   * closed. Blocking: call it from a signal or shutdown thread, never an event loop.
+   * Graceful shutdown (SIGTERM), in the order {@link GracefulShutdown} describes, then
+   * {@link #close}. Blocking: call it from a signal or shutdown thread, never an event loop.
    */
   public void shutdownGracefully() {
     if (closed) {
       return;
     }
-    ShutdownConfig sc = config.shutdown();
-    log.info("shutting down: admin /readyz is now 503; accepting connections for another {} ms", sc.delay().toMillis());
-    admin.markShuttingDown();
-    sleep(sc.delay().toMillis());
-    frontend.stopAccepting().awaitUninterruptibly(2, TimeUnit.SECONDS);
-    frontend.drainConnections();
-    long deadline = System.nanoTime() + sc.drainTimeout().toNanos();
-    while (System.nanoTime() < deadline && shortInFlight() > 0) {
-      sleep(50);
-    }
-    int watchCount = watches.total();
-    log.info("short requests drained ({} still in flight); ending {} watches and closing {} connections",
-        shortInFlight(), watchCount, frontend.openConnections());
-    watches.all().forEach(WatchRegistry.Handle::endGracefully);
-    long watchDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (System.nanoTime() < watchDeadline && watches.total() > 0) {
-      sleep(20);
-    }
-    sleep(100); // let the last writes reach the sockets
-    frontend.closeConnections().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    shutdown.run(config.shutdown());
     close();
-  }
-
-  private int shortInFlight() {
-    int n = 0;
-    for (BackendEntry e : backends.snapshot().entries()) {
-      n += e.stats().shortInFlight();
-    }
-    return n;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   public void awaitTermination() throws InterruptedException {
