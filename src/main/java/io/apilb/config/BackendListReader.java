@@ -69,7 +69,7 @@ final class BackendListReader {
     Integer weight = BackendConfig.DEFAULT_WEIGHT;
     ConfigValue weightValue = present(object, "weight");
     if (weightValue != null) {
-      weight = r.integer(path + ".weight", weightValue, 1, Integer.MAX_VALUE);
+      weight = r.convert(path + ".weight", weightValue, v -> ValueConversions.integer(v, 1, Integer.MAX_VALUE));
     }
     return r.errorCount() > before
         ? null
@@ -83,19 +83,21 @@ final class BackendListReader {
       r.report(path + ".name", object, "is required");
       return null;
     }
-    String name = r.nonBlankString(path + ".name", value);
-    if (name == null) {
-      return null;
-    }
+    return r.convert(path + ".name", value, v -> {
+      String name = dnsLabel(v);
+      String first = firstUseOfName.putIfAbsent(name, path);
+      if (first != null) {
+        throw new InvalidValue("duplicate backend name \"" + name + "\" (also used by " + first + ")");
+      }
+      return name;
+    });
+  }
+
+  private static String dnsLabel(ConfigValue value) throws InvalidValue {
+    String name = ValueConversions.text(value);
     if (name.length() > 63 || !DNS_LABEL.matcher(name).matches()) {
-      r.report(path + ".name", value, "must be a DNS label (lower-case letters, digits and '-', "
+      throw new InvalidValue("must be a DNS label (lower-case letters, digits and '-', "
           + "starting and ending with a letter or digit, at most 63 characters; got \"" + name + "\")");
-      return null;
-    }
-    String first = firstUseOfName.putIfAbsent(name, path);
-    if (first != null) {
-      r.report(path + ".name", value, "duplicate backend name \"" + name + "\" (also used by " + first + ")");
-      return null;
     }
     return name;
   }
@@ -106,15 +108,15 @@ final class BackendListReader {
       r.report(path + ".address", object, "is required");
       return null;
     }
-    String text = r.nonBlankString(path + ".address", value);
-    if (text == null) {
-      return null;
-    }
+    return r.convert(path + ".address", value, BackendListReader::hostPort);
+  }
+
+  private static HostPort hostPort(ConfigValue value) throws InvalidValue {
+    String text = ValueConversions.text(value);
     try {
       return HostPort.parse(text.trim());
     } catch (IllegalArgumentException e) {
-      r.report(path + ".address", value, e.getMessage() + " (got \"" + text + "\")");
-      return null;
+      throw new InvalidValue(e.getMessage() + " (got \"" + text + "\")");
     }
   }
 

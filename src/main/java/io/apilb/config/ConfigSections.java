@@ -115,10 +115,10 @@ final class ConfigSections {
 
   static IdentityConfig identity(ValueReader r) {
     int before = r.errorCount();
-    String user = headerName(r, "apilb.identity.user-header");
-    String group = headerName(r, "apilb.identity.group-header");
-    String uid = headerName(r, "apilb.identity.uid-header");
-    String extra = headerName(r, "apilb.identity.extra-header-prefix");
+    String user = r.required("apilb.identity.user-header", ConfigSections::headerName);
+    String group = r.required("apilb.identity.group-header", ConfigSections::headerName);
+    String uid = r.required("apilb.identity.uid-header", ConfigSections::headerName);
+    String extra = r.required("apilb.identity.extra-header-prefix", ConfigSections::headerName);
     Boolean sendUid = r.bool("apilb.identity.send-uid");
     Boolean sendCredentialId = r.bool("apilb.identity.send-credential-id");
     return r.errorCount() > before
@@ -126,22 +126,18 @@ final class ConfigSections {
         : new IdentityConfig(user, group, uid, extra, sendUid, sendCredentialId);
   }
 
-  private static String headerName(ValueReader r, String path) {
-    String name = r.string(path);
-    if (name != null && !HEADER_NAME.matcher(name).matches()) {
-      r.report(path, r.value(path), "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-; got \""
+  private static String headerName(ConfigValue value) throws InvalidValue {
+    String name = ValueConversions.text(value);
+    if (!HEADER_NAME.matcher(name).matches()) {
+      throw new InvalidValue("must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-; got \""
           + name + "\")");
-      return null;
     }
     return name;
   }
 
   static HealthConfig health(ValueReader r) {
     int before = r.errorCount();
-    String path = r.string("apilb.health.path");
-    if (path != null && !path.startsWith("/")) {
-      r.report("apilb.health.path", r.value("apilb.health.path"), "must start with '/' (got \"" + path + "\")");
-    }
+    String path = r.required("apilb.health.path", ConfigSections::absolutePath);
     Duration interval = r.duration("apilb.health.interval", false);
     Duration timeout = r.duration("apilb.health.timeout", false);
     Integer rise = r.integer("apilb.health.rise", 1, Integer.MAX_VALUE);
@@ -153,6 +149,14 @@ final class ConfigSections {
     return r.errorCount() > before
         ? null
         : new HealthConfig(path, interval, timeout, rise, fall, jitter);
+  }
+
+  private static String absolutePath(ConfigValue value) throws InvalidValue {
+    String path = ValueConversions.text(value);
+    if (!path.startsWith("/")) {
+      throw new InvalidValue("must start with '/' (got \"" + path + "\")");
+    }
+    return path;
   }
 
   /** Blames whichever of the two the operator set, preferring the timeout. */
