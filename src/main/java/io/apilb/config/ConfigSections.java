@@ -3,7 +3,6 @@ package io.apilb.config;
 import com.typesafe.config.ConfigValue;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -20,10 +19,8 @@ final class ConfigSections {
 
   static BalancingConfig balancing(ValueReader r) {
     int before = r.errorCount();
-    String shortRequests = oneOf(r, "apilb.balancing.short-requests",
-        List.of(BalancingConfig.LEAST_IN_FLIGHT, BalancingConfig.ROUND_ROBIN));
-    String longRunning = oneOf(r, "apilb.balancing.long-running",
-        List.of(BalancingConfig.LEAST_LONG_RUNNING, BalancingConfig.ROUND_ROBIN));
+    ShortRequestStrategy shortRequests = r.oneOf("apilb.balancing.short-requests", ShortRequestStrategy.class);
+    LongRunningStrategy longRunning = r.oneOf("apilb.balancing.long-running", LongRunningStrategy.class);
     Duration slowStart = r.duration("apilb.balancing.slow-start", true);
     Double panic = r.decimal("apilb.balancing.panic-threshold", 0.0, 1.0);
     Boolean rebalance = r.bool("apilb.balancing.rebalance.enabled");
@@ -54,21 +51,10 @@ final class ConfigSections {
 
   static AccessLogConfig accessLog(ValueReader r) {
     int before = r.errorCount();
-    String mode = oneOf(r, "apilb.access-log.mode",
-        List.of(AccessLogConfig.OFF, AccessLogConfig.ON, AccessLogConfig.SAMPLED));
+    AccessLogMode mode = r.oneOf("apilb.access-log.mode", AccessLogMode.class);
     Double rate = r.decimal("apilb.access-log.sample-rate", 0.0, 1.0);
     String file = r.optionalString("apilb.access-log.file").orElse("");
     return r.errorCount() > before ? null : new AccessLogConfig(mode, rate, file);
-  }
-
-  /** A string that must be one of {@code allowed}; reports the choices otherwise. */
-  private static String oneOf(ValueReader r, String path, List<String> allowed) {
-    String v = r.string(path);
-    if (v != null && !allowed.contains(v)) {
-      r.report(path, r.value(path), "must be one of " + String.join(", ", allowed) + " (got \"" + v + "\")");
-      return null;
-    }
-    return v;
   }
 
   static ListenerConfig listener(ValueReader r, Path pkiDir) {
@@ -79,12 +65,11 @@ final class ConfigSections {
     Path key = r.file("apilb.listener.tls.key-file");
     Optional<Path> passphrase = r.optionalFile("apilb.listener.tls.key-passphrase-file");
     Integer streams = r.integer("apilb.listener.max-concurrent-streams", 100, Integer.MAX_VALUE);
-    String mode = r.oneOf("apilb.listener.tls.client-auth", List.of("auto", "optional", "none"));
+    ClientAuthMode clientAuth = r.oneOf("apilb.listener.tls.client-auth", ClientAuthMode.class);
     Optional<Path> clientCa = r.optionalFile("apilb.listener.tls.client-ca-file");
     if (r.errorCount() > before || pkiDir == null) {
       return null;
     }
-    ClientAuthMode clientAuth = ClientAuthMode.valueOf(mode.toUpperCase(Locale.ROOT));
     if (clientAuth == ClientAuthMode.AUTO && clientCa.isPresent()) {
       clientAuth = ClientAuthMode.OPTIONAL; // an explicit CA means the operator wants client certificates
     }

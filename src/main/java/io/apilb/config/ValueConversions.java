@@ -5,7 +5,9 @@ import com.typesafe.config.ConfigValueType;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The conversions of one configuration value to a Java value, each a
@@ -58,15 +60,26 @@ final class ValueConversions {
     throw new InvalidValue("must be true or false (got " + ValueReader.show(value) + ")");
   }
 
-  /** One of {@code allowed} (case-insensitive); returns the allowed spelling. */
-  static String oneOf(ConfigValue value, List<String> allowed) throws InvalidValue {
+  /**
+   * One of the constants of {@code choices}. The configuration spells a constant in lower case
+   * with '-' for '_' ({@code LEAST_IN_FLIGHT} is {@code least-in-flight}); matching ignores case
+   * and surrounding blanks. The error lists the choices in declaration order.
+   */
+  static <E extends Enum<E>> E oneOf(ConfigValue value, Class<E> choices) throws InvalidValue {
     String text = text(value);
-    for (String a : allowed) {
-      if (a.equalsIgnoreCase(text.trim())) {
-        return a;
+    E[] constants = choices.getEnumConstants();
+    for (E choice : constants) {
+      if (spelling(choice).equalsIgnoreCase(text.trim())) {
+        return choice;
       }
     }
+    List<String> allowed = Arrays.stream(constants).map(ValueConversions::spelling).toList();
     throw new InvalidValue("must be one of " + String.join(", ", allowed) + " (got \"" + text + "\")");
+  }
+
+  /** How the configuration spells {@code choice}. */
+  static String spelling(Enum<?> choice) {
+    return choice.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   static Integer integer(ConfigValue value, long min, long max) throws InvalidValue {

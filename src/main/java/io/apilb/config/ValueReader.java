@@ -172,9 +172,9 @@ final class ValueReader {
     return required(path, ValueConversions::bool);
   }
 
-  /** One of {@code allowed} (case-insensitive); returns the allowed spelling. */
-  String oneOf(String path, List<String> allowed) {
-    return required(path, v -> ValueConversions.oneOf(v, allowed));
+  /** One of the constants of {@code choices}, spelled as in the configuration (see {@link ValueConversions#oneOf}). */
+  <E extends Enum<E>> E oneOf(String path, Class<E> choices) {
+    return required(path, v -> ValueConversions.oneOf(v, choices));
   }
 
   // ---- helpers ----
