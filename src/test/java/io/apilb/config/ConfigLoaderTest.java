@@ -296,48 +296,6 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void modesDefaultAsInReferenceConf() throws Exception {
-    ApilbConfig config = ConfigLoader.parse(MINIMAL, "t");
-
-    assertThat(config.balancing().shortRequests()).isEqualTo(ShortRequestStrategy.LEAST_IN_FLIGHT);
-    assertThat(config.balancing().longRunning()).isEqualTo(LongRunningStrategy.LEAST_LONG_RUNNING);
-    assertThat(config.accessLog().mode()).isEqualTo(AccessLogMode.OFF);
-    assertThat(config.accessLog().enabled()).isFalse();
-  }
-
-  @Test
-  void everyModeMatchesItsLowerCaseSpellingIgnoringCase() throws Exception {
-    ApilbConfig config = ConfigLoader.parse(MINIMAL + """
-        apilb.balancing { short-requests = "Round-Robin", long-running = round-robin }
-        apilb.access-log.mode = SAMPLED
-        apilb.listener.tls.client-auth = " None "
-        """, "t");
-
-    assertThat(config.balancing().shortRequests()).isEqualTo(ShortRequestStrategy.ROUND_ROBIN);
-    assertThat(config.balancing().longRunning()).isEqualTo(LongRunningStrategy.ROUND_ROBIN);
-    assertThat(config.accessLog().mode()).isEqualTo(AccessLogMode.SAMPLED);
-    assertThat(config.listener().clientAuth()).isEqualTo(ClientAuthMode.NONE);
-  }
-
-  @Test
-  void rejectsUnknownModesNamingKeyFileAndChoices() throws Exception {
-    Path file = write("modes.conf", MINIMAL + """
-        apilb.balancing.short-requests = least-long-running
-        apilb.balancing.long-running = random
-        apilb.access-log.mode = true
-        """);
-
-    List<ConfigError> errors = errorsOf(() -> ConfigLoader.load(file));
-
-    String name = file.toString();
-    assertThat(errors).extracting(ConfigError::render).containsExactlyInAnyOrder(
-        name + ":6: apilb.balancing.short-requests: must be one of least-in-flight, round-robin "
-            + "(got \"least-long-running\")",
-        name + ":7: apilb.balancing.long-running: must be one of least-long-running, round-robin (got \"random\")",
-        name + ":8: apilb.access-log.mode: must be one of off, on, sampled (got \"true\")");
-  }
-
-  @Test
   void rejectsHealthTimeoutNotBelowIntervalBlamingTheKeyTheOperatorSet() {
     List<ConfigError> errors = errorsOf(() -> ConfigLoader.parse(MINIMAL + "apilb.health.interval = 1s\n", "t"));
 
