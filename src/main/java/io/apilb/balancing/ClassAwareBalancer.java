@@ -21,10 +21,14 @@ public final class ClassAwareBalancer implements Balancer {
 
   /** The balancer that {@code apilb.balancing.*} describes. */
   public static ClassAwareBalancer of(BalancingConfig config, Clock clock) {
-    Balancer s = config.shortRequests().equals(BalancingConfig.ROUND_ROBIN)
-        ? new RoundRobinBalancer() : new LeastInFlightBalancer();
-    Balancer l = config.longRunning().equals(BalancingConfig.ROUND_ROBIN)
-        ? new RoundRobinBalancer() : new LeastLongRunningBalancer(config.slowStart(), clock);
+    Balancer s = switch (config.shortRequests()) {
+      case LEAST_IN_FLIGHT -> new LeastInFlightBalancer();
+      case ROUND_ROBIN -> new RoundRobinBalancer();
+    };
+    Balancer l = switch (config.longRunning()) {
+      case LEAST_LONG_RUNNING -> new LeastLongRunningBalancer(config.slowStart(), clock);
+      case ROUND_ROBIN -> new RoundRobinBalancer();
+    };
     return new ClassAwareBalancer(s, l);
   }
 

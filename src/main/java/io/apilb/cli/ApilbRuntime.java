@@ -3,31 +3,18 @@ package io.apilb.cli;
 import com.codahale.metrics.MetricRegistry;
 import io.apilb.admin.AdminServer;
 import io.apilb.backend.Backend;
-import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
-import io.apilb.backend.BackendSnapshot;
-import io.apilb.backend.HealthFlag;
 import io.apilb.balancing.WatchRegistry;
 import io.apilb.backend.pool.BackendPools;
 import io.apilb.backend.pool.ConnectionKind;
 import io.apilb.backend.pool.PoolSettings;
-import io.apilb.balancing.ClassAwareBalancer;
 import io.apilb.balancing.WatchRebalancer;
 import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigException;
-import io.apilb.config.ConfigLoader;
-import io.apilb.config.ShutdownConfig;
 import io.apilb.frontend.FrontendServer;
-import io.apilb.health.HealthChecker;
-import io.apilb.health.OutlierDetector;
-import io.apilb.health.ReadyzProbe;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.MetricNames;
 import io.apilb.metrics.PrometheusExporter;
-import io.apilb.proxy.AccessLog;
-import io.apilb.proxy.AsyncAccessLog;
-import io.apilb.proxy.IdentityHeaders;
-import io.apilb.proxy.ProxyContext;
 import io.apilb.support.Transport;
 import io.apilb.tls.TlsContexts;
 import io.apilb.tls.TlsMaterial;
@@ -43,20 +30,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
-import java.util.concurrent.atomic.AtomicReference;
-import java.nio.file.Path;
-import io.apilb.config.ConfigError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: builds every component from one {@link ApilbConfig}, starts them in
- * order, and stops them in reverse. Tests start it in-process on port 0.
+ * order, and stops them in reverse. Tests start it in-process on port 0. What happens on reload
+ * and on graceful shutdown lives in {@link ConfigReloader} and {@link GracefulShutdown}.
  */
 public final class ApilbRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApilbRuntime.class);
 
-  private volatile ApilbConfig config;
   private final Transport transport;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -66,22 +50,17 @@ public final class ApilbRuntime implements AutoCloseable {
   private final BackendPools pools;
   private final TlsState tls;
   private final FrontendServer frontend;
-  private volatile HealthChecker health;
+  private final HealthChecks health;
   private final WatchRebalancer rebalancer;
-  private final WatchRegistry watches;
-  private volatile ReadyzProbe probe;
-  private final SslContext backendContext;
-  private final Clock clock = Clock.systemUTC();
-  private final AtomicReference<ProxyContext> proxyContext = new AtomicReference<>();
-  /** Control thread only: the config file's last seen modification time and size. */
-  private String configFileStamp = "";
+  private final ProxyContexts proxyContexts;
   private final AdminServer admin;
+  private final ConfigReloader reloader;
+  private final GracefulShutdown shutdown;
   private final CountDownLatch terminated = new CountDownLatch(1);
-  private final java.util.Map<String, String> lastStates = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private ApilbRuntime(ApilbConfig config, TlsMaterial material) throws SSLException {
-    this.config = config;
+    Clock clock = Clock.systemUTC();
     this.transport = Transport.detect(true);
     this.boss = transport.newGroup(1, "apilb-accept");
     // one I/O event loop per core: more only adds context switches on a busy balancer
@@ -94,78 +73,28 @@ public final class ApilbRuntime implements AutoCloseable {
     List<Backend> members = config.backends().stream()
         .map(b -> Backend.of(b, config.backendTls().serverName())).toList();
     this.backends = new BackendSet(members, clock);
-    this.watches = new WatchRegistry();
+    WatchRegistry watches = new WatchRegistry();
     backends.setPanicThreshold(config.balancing().panicThreshold());
     MetricRegistry registry = new MetricRegistry();
     this.metrics = new ApilbMetrics(registry);
-    for (BackendEntry e : backends.snapshot().entries()) {
-      registerBackendMetrics(e.name());
-    }
-    backends.addListener(this::countTransitions);
+    BackendGauges gauges = new BackendGauges(metrics, backends, watches);
+    gauges.install();
 
     this.tls = new TlsState(config, material, control, metrics::certificateReload);
-    this.backendContext = tls.backendContext();
+    SslContext backendContext = tls.backendContext();
     this.pools = new BackendPools(backendContext, tls.frontProxyContext().orElse(null), PoolSettings.of(config.proxy()),
         transport.socketChannelClass(), transport.newResolverGroup());
     registry.gauge(MetricNames.BALANCING_PANIC, () -> () -> backends.snapshot().panic() ? 1 : 0);
     this.rebalancer = new WatchRebalancer(config.balancing(), backends, watches, control, metrics);
-    proxyContext.set(proxyContextFor(config));
-    this.frontend = new FrontendServer(config.listener(), proxyContext::get, tls::serverContext, transport, boss, workers);
-    this.probe = new ReadyzProbe(config.health(), workers, transport.socketChannelClass(), backendContext);
-    this.health = new HealthChecker(config.health(), backends, probe, metrics, control);
+    this.proxyContexts = new ProxyContexts(backends, clock, pools, metrics, control, watches, tls);
+    proxyContexts.set(proxyContexts.build(config, config));
+    this.frontend = new FrontendServer(config.listener(), proxyContexts, tls::serverContext, transport, boss, workers);
+    this.health = new HealthChecks(config.health(), backends, metrics, control, workers, transport, backendContext);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
         boss, workers, transport.serverChannelClass());
-  }
-
-  /** Everything exchanges need, for one configuration; replaced whole on reload. */
-  private ProxyContext proxyContextFor(ApilbConfig c) {
-    return new ProxyContext(backends, ClassAwareBalancer.of(c.balancing(), clock), pools, metrics, c.proxy(),
-        new OutlierDetector(c.outlier(), backends, control, metrics), watches, new IdentityHeaders(c.identity()),
-        tls.verifier(), accessLogFor(c));
-  }
-
-  /** The access log of {@code c}: kept across reloads unless its settings changed. */
-  private AccessLog accessLogFor(ApilbConfig c) {
-    ProxyContext current = proxyContext.get();
-    if (current != null && c.accessLog().equals(config.accessLog())) {
-      return current.accessLog();
-    }
-    if (current != null && current.accessLog() instanceof AsyncAccessLog old) {
-      control.schedule(old::close, 5, TimeUnit.SECONDS); // let in-flight exchanges finish logging
-    }
-    if (!c.accessLog().enabled()) {
-      return AccessLog.OFF;
-    }
-    try {
-      return new AsyncAccessLog(c.accessLog());
-    } catch (java.io.IOException e) {
-      log.error("cannot open access log {}: {}; access logging is off", c.accessLog().file(), e.getMessage());
-      return AccessLog.OFF;
-    }
-  }
-
-  /** Gauges of one backend, read from the latest snapshot (so they follow reloads). */
-  private void registerBackendMetrics(String name) {
-    metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_WATCHES, name), () -> watches.count(name));
-    metrics.registerBackend(name,
-        () -> backends.snapshot().byName(name).map(x -> x.stats().inFlight()).orElse(0),
-        () -> backends.snapshot().byName(name).map(x -> x.stats().activeLongRunning()).orElse(0),
-        () -> backends.snapshot().byName(name).map(x -> x.ready() ? 1 : 0).orElse(0));
-    for (HealthFlag flag : HealthFlag.values()) {
-      metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_FLAG, name, flag.label()),
-          () -> backends.snapshot().byName(name).map(x -> x.state().flags().contains(flag) ? 1 : 0).orElse(0));
-    }
-  }
-
-  /** Counts state changes per backend (control thread: snapshots are published there). */
-  private void countTransitions(BackendSnapshot snap) {
-    for (BackendEntry e : snap.entries()) {
-      String now = e.state().summary();
-      String before = lastStates.put(e.name(), now);
-      if (before != null && !before.equals(now)) {
-        metrics.stateTransition(e.name(), now);
-      }
-    }
+    this.reloader = new ConfigReloader(config, () -> closed, metrics, tls, backends, pools, gauges, rebalancer,
+        health, proxyContexts);
+    this.shutdown = new GracefulShutdown(admin, frontend, backends, watches);
   }
 
   /** Loads TLS material and starts everything; blocks until the listeners are bound. */
@@ -174,10 +103,7 @@ public final class ApilbRuntime implements AutoCloseable {
     ApilbRuntime rt = new ApilbRuntime(config, material);
     try {
       rt.rebalancer.start();
-      rt.config.source().ifPresent(f -> {
-        rt.configFileStamp = stamp(f);
-        rt.control.scheduleWithFixedDelay(rt::watchConfigFile, 2, 2, TimeUnit.SECONDS);
-      });
+      rt.reloader.watchFile(rt.control);
       rt.tls.start(next -> rt.pools.rotateSslContext(ConnectionKind.FRONT_PROXY, next));
       rt.health.start();
       rt.frontend.start().sync();
@@ -215,7 +141,7 @@ public final class ApilbRuntime implements AutoCloseable {
   }
 
   public InetSocketAddress adminAddress() {
-    return new InetSocketAddress(config.admin().address(), admin.port());
+    return new InetSocketAddress(config().admin().address(), admin.port());
   }
 
   public BackendSet backends() {
@@ -227,7 +153,7 @@ public final class ApilbRuntime implements AutoCloseable {
   }
 
   public ApilbConfig config() {
-    return config;
+    return reloader.running();
   }
 
   /**
@@ -238,128 +164,19 @@ public final class ApilbRuntime implements AutoCloseable {
    * need a restart.
    */
   public void reload(String cause) {
-    control.execute(() -> doReload(cause));
-  }
-
-  private void doReload(String cause) {
-    Path file = config.source().orElse(null);
-    if (file == null || closed) {
-      return;
-    }
-    configFileStamp = stamp(file);
-    ApilbConfig next;
-    try {
-      next = ConfigLoader.load(file);
-      validateMaterial(next);
-    } catch (ConfigException e) {
-      metrics.reloadFailed();
-      log.error("reload ({}) rejected, the running configuration stays:\n  {}", cause,
-          String.join("\n  ", e.errors().stream().map(ConfigError::render).toList()));
-      return;
-    }
-    ApilbConfig before = config;
-    reloadCertificates();
-    if (!next.listener().equals(before.listener()) || !next.admin().equals(before.admin())) {
-      log.warn("reload ({}): listener and admin settings changed; they apply after a restart", cause);
-    }
-    List<Backend> members = next.backends().stream().map(b -> Backend.of(b, next.backendTls().serverName())).toList();
-    java.util.Set<String> oldNames = new java.util.HashSet<>(backends.snapshot().entries().stream().map(BackendEntry::name).toList());
-    backends.replaceMembers(members);
-    pools.retain(java.util.Set.copyOf(members));
-    for (Backend b : members) {
-      if (!oldNames.remove(b.name())) {
-        registerBackendMetrics(b.name());
-      }
-    }
-    oldNames.forEach(metrics::unregisterBackend);
-    backends.setPanicThreshold(next.balancing().panicThreshold());
-    rebalancer.reconfigure(next.balancing());
-    pools.updateSettings(PoolSettings.of(next.proxy()));
-    if (!next.health().equals(before.health())) {
-      HealthChecker oldHealth = health;
-      ReadyzProbe oldProbe = probe;
-      probe = new ReadyzProbe(next.health(), workers, transport.socketChannelClass(), backendContext);
-      health = new HealthChecker(next.health(), backends, probe, metrics, control);
-      oldHealth.close();
-      oldProbe.close();
-      health.start();
-    }
-    ProxyContext nextContext = proxyContextFor(next); // compares with the running config first
-    config = next;
-    proxyContext.set(nextContext);
-    metrics.reloaded();
-    log.info("reload ({}) applied: {} backends: {}", cause, members.size(),
-        String.join(", ", next.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
-  }
-
-  /** Control thread: reloads when the configuration file's time or size changed. */
-  private void watchConfigFile() {
-    Path file = config.source().orElse(null);
-    if (file == null || closed) {
-      return;
-    }
-    String now = stamp(file);
-    if (!now.equals(configFileStamp)) {
-      doReload("configuration file changed");
-    }
-  }
-
-  private static String stamp(Path file) {
-    try {
-      return java.nio.file.Files.getLastModifiedTime(file).toMillis() + ":" + java.nio.file.Files.size(file);
-    } catch (java.io.IOException e) {
-      return "missing";
-    }
+    control.execute(() -> reloader.reload(cause));
   }
 
   /**
-   * Graceful shutdown (SIGTERM): the admin /readyz fails at once; the listener keeps accepting
-   * for {@code apilb.shutdown.delay}; then it closes, HTTP/2 clients get GOAWAY and HTTP/1.1
-   * connections close after their current response; short requests finish within
-   * {@code drain-timeout}; open watches are then ended cleanly and remaining streams and tunnels
-   * closed. Blocking: call it from a signal or shutdown thread, never an event loop.
+   * Graceful shutdown (SIGTERM), in the order {@link GracefulShutdown} describes, then
+   * {@link #close}. Blocking: call it from a signal or shutdown thread, never an event loop.
    */
   public void shutdownGracefully() {
     if (closed) {
       return;
     }
-    ShutdownConfig sc = config.shutdown();
-    log.info("shutting down: admin /readyz is now 503; accepting connections for another {} ms", sc.delay().toMillis());
-    admin.markShuttingDown();
-    sleep(sc.delay().toMillis());
-    frontend.stopAccepting().awaitUninterruptibly(2, TimeUnit.SECONDS);
-    frontend.drainConnections();
-    long deadline = System.nanoTime() + sc.drainTimeout().toNanos();
-    while (System.nanoTime() < deadline && shortInFlight() > 0) {
-      sleep(50);
-    }
-    int watchCount = watches.total();
-    log.info("short requests drained ({} still in flight); ending {} watches and closing {} connections",
-        shortInFlight(), watchCount, frontend.openConnections());
-    watches.all().forEach(WatchRegistry.Handle::endGracefully);
-    long watchDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (System.nanoTime() < watchDeadline && watches.total() > 0) {
-      sleep(20);
-    }
-    sleep(100); // let the last writes reach the sockets
-    frontend.closeConnections().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    shutdown.run(config().shutdown());
     close();
-  }
-
-  private int shortInFlight() {
-    int n = 0;
-    for (BackendEntry e : backends.snapshot().entries()) {
-      n += e.stats().shortInFlight();
-    }
-    return n;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   public void awaitTermination() throws InterruptedException {
@@ -377,11 +194,8 @@ public final class ApilbRuntime implements AutoCloseable {
     frontend.close();
     admin.close();
     health.close();
-    probe.close();
     pools.close();
-    if (proxyContext.get() != null && proxyContext.get().accessLog() instanceof AsyncAccessLog a) {
-      a.close();
-    }
+    proxyContexts.close();
     control.shutdownNow();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();

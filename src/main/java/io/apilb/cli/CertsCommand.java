@@ -1,9 +1,9 @@
 package io.apilb.cli;
 
-import io.apilb.tls.CertificateIssuer;
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.KeyType;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.KeyType;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts.KeyMaterial;
 import io.apilb.tls.TlsMaterialException;

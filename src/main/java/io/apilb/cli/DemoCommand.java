@@ -2,13 +2,13 @@ package io.apilb.cli;
 
 import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigLoader;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import io.apilb.sim.SimulatedApiserver;
 import io.apilb.sim.SimulatedCluster;
-import io.apilb.tls.CertificateIssuer;
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
 import io.apilb.tls.PemFiles;
-import io.apilb.tls.TlsContexts.KeyMaterial;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,23 +45,52 @@ final class DemoCommand implements Callable<Integer> {
     Files.createDirectories(dir);
     Path abs = dir.toAbsolutePath().normalize();
     Issued ca = CertificateIssuer.selfSignedCa("apilb-demo-ca", Duration.ofDays(30));
+    writeApilbCertificate(abs, ca);
+
+    SimulatedCluster cluster = new SimulatedCluster();
+    cluster.createConfigMap("default", "welcome", Map.of("message", "served through apilb"));
+    List<SimulatedApiserver> sims = startApiservers(ca, cluster);
+    Path conf = writeConfig(abs, sims);
+
+    ApilbConfig config = ConfigLoader.load(conf);
+    ApilbRuntime rt = ApilbRuntime.start(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      rt.close();
+      sims.forEach(SimulatedApiserver::close);
+    }, "apilb-demo-exit"));
+    Signals.install(rt);
+
+    int boundPort = rt.listenerAddress().getPort();
+    Path kubeconfig = writeKubeconfig(abs, ca, boundPort);
+    printWelcome(sims, boundPort, hostPort(rt.adminAddress()), kubeconfig);
+    rt.awaitTermination();
+    return 0;
+  }
+
+  /** The CA (clients trust it through the kubeconfig) and apilb's serving certificate. */
+  private static void writeApilbCertificate(Path abs, Issued ca) throws IOException {
     PemFiles.writeCertificates(abs.resolve("ca.crt"), ca.certificate());
     Issued serving = CertificateIssuer.issue(ca, LeafSpec.server("apilb",
         CertificateIssuer.defaultDnsNames(), List.of("127.0.0.1", "::1"), Duration.ofDays(30)));
     PemFiles.writeCertificates(abs.resolve("apilb.crt"), serving.certificate());
     PemFiles.writePrivateKey(abs.resolve("apilb.key"), serving.privateKey());
+  }
 
-    SimulatedCluster cluster = new SimulatedCluster();
-    cluster.createConfigMap("default", "welcome", Map.of("message", "served through apilb"));
+  private List<SimulatedApiserver> startApiservers(Issued ca, SimulatedCluster cluster) {
     List<SimulatedApiserver> sims = new ArrayList<>();
-    StringBuilder backends = new StringBuilder();
     for (int i = 1; i <= backendCount; i++) {
       Issued cert = CertificateIssuer.issue(ca, LeafSpec.server("kube-apiserver",
           List.of("localhost"), List.of("127.0.0.1"), Duration.ofDays(30)));
-      SimulatedApiserver s = SimulatedApiserver.builder("cp" + i, cluster)
-          .keyMaterial(KeyMaterial.of(cert)).bindAddress("127.0.0.1").port(0).build().start();
-      sims.add(s);
-      backends.append("    { name = \"cp").append(i).append("\", address = \"127.0.0.1:")
+      sims.add(SimulatedApiserver.builder("cp" + i, cluster)
+          .keyMaterial(cert.keyMaterial()).bindAddress("127.0.0.1").port(0).build().start());
+    }
+    return sims;
+  }
+
+  private Path writeConfig(Path abs, List<SimulatedApiserver> sims) throws IOException {
+    StringBuilder backends = new StringBuilder();
+    for (SimulatedApiserver s : sims) {
+      backends.append("    { name = \"").append(s.name()).append("\", address = \"127.0.0.1:")
           .append(s.port()).append("\" }\n");
     }
     Path conf = abs.resolve("apilb.conf");
@@ -77,16 +106,10 @@ final class DemoCommand implements Callable<Integer> {
           shutdown { delay = 0s, drain-timeout = 5s }
         }
         """.formatted(port, backends, adminPort), StandardCharsets.UTF_8);
+    return conf;
+  }
 
-    ApilbConfig config = ConfigLoader.load(conf);
-    ApilbRuntime rt = ApilbRuntime.start(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      rt.close();
-      sims.forEach(SimulatedApiserver::close);
-    }, "apilb-demo-exit"));
-    Signals.install(rt);
-
-    int boundPort = rt.listenerAddress().getPort();
+  private static Path writeKubeconfig(Path abs, Issued ca, int boundPort) throws IOException {
     Path kubeconfig = abs.resolve("kubeconfig");
     String caData = Base64.getEncoder().encodeToString(
         PemFiles.toPem(ca.certificate()).getBytes(StandardCharsets.US_ASCII));
@@ -107,7 +130,10 @@ final class DemoCommand implements Callable<Integer> {
           context: {cluster: apilb-demo, user: demo, namespace: default}
         current-context: apilb-demo
         """.formatted(boundPort, caData), StandardCharsets.UTF_8);
+    return kubeconfig;
+  }
 
+  private static void printWelcome(List<SimulatedApiserver> sims, int boundPort, String admin, Path kubeconfig) {
     System.out.printf("""
 
         apilb demo is running: %d simulated kube-apiservers behind https://127.0.0.1:%d
@@ -124,9 +150,7 @@ final class DemoCommand implements Callable<Integer> {
         Press Ctrl-C to stop.
         %n""", sims.size(), boundPort,
         String.join(", ", sims.stream().map(s -> s.name() + "=127.0.0.1:" + s.port()).toList()),
-        hostPort(rt.adminAddress()), kubeconfig, hostPort(rt.adminAddress()));
-    rt.awaitTermination();
-    return 0;
+        admin, kubeconfig, admin);
   }
 
   private static String hostPort(java.net.InetSocketAddress a) {

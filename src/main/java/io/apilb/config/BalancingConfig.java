@@ -6,10 +6,8 @@ import java.util.Objects;
 /**
  * Backend selection ({@code apilb.balancing.*}).
  *
- * @param shortRequests strategy for short requests: {@code least-in-flight} (power of two
- *     choices) or {@code round-robin}
- * @param longRunning strategy for watches, followed logs, exec, attach and port-forward:
- *     {@code least-long-running} or {@code round-robin}
+ * @param shortRequests strategy for short requests
+ * @param longRunning strategy for watches, followed logs, exec, attach and port-forward
  * @param slowStart window over which a returning backend ramps up its share of new long-running
  *     requests; zero disables
  * @param panicThreshold fraction of backends that must be ready; below it apilb spreads requests
@@ -19,17 +17,13 @@ import java.util.Objects;
  * @param rebalancePerSecond at most this many watches are ended per second while rebalancing
  */
 public record BalancingConfig(
-    String shortRequests,
-    String longRunning,
+    ShortRequestStrategy shortRequests,
+    LongRunningStrategy longRunning,
     Duration slowStart,
     double panicThreshold,
     boolean rebalance,
     double rebalanceMaxShare,
     int rebalancePerSecond) {
-
-  public static final String LEAST_IN_FLIGHT = "least-in-flight";
-  public static final String LEAST_LONG_RUNNING = "least-long-running";
-  public static final String ROUND_ROBIN = "round-robin";
 
   public BalancingConfig {
     Objects.requireNonNull(shortRequests, "shortRequests");

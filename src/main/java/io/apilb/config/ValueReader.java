@@ -4,8 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,8 +14,11 @@ import java.util.Optional;
  * Reads typed values out of a resolved {@link Config}, recording a {@link ConfigError} for every
  * problem instead of throwing, so that {@link ConfigLoader} can report all of them at once.
  *
- * <p>Converters return {@code null} after recording an error; callers build records only when no
- * error was recorded for the section.
+ * <p>Every typed read goes through {@link #convert}: a {@link Conversion} from
+ * {@link ValueConversions} (or a section's own rule) turns the value into a Java value or throws
+ * {@link InvalidValue}, and this class turns that into an error naming the key and the file.
+ * Readers return {@code null} after recording an error; callers build records only when no error
+ * was recorded for the section.
  */
 final class ValueReader {
 
@@ -83,6 +84,40 @@ final class ValueReader {
     return value.render(ConfigRenderOptions.concise());
   }
 
+  // ---- the one conversion skeleton ----
+
+  /** Turns one configuration value into a Java value, or says what is wrong with it. */
+  @FunctionalInterface
+  interface Conversion<T> {
+    T convert(ConfigValue value) throws InvalidValue;
+  }
+
+  /**
+   * Converts {@code value}, found at {@code path}. When it does not convert, records a
+   * {@link ConfigError} naming the key and the file (and line) that set the value, and returns
+   * {@code null}. Every reader below goes through here; list elements call it directly.
+   */
+  <T> T convert(String path, ConfigValue value, Conversion<T> conversion) {
+    try {
+      return conversion.convert(value);
+    } catch (InvalidValue e) {
+      report(path, value, e.getMessage());
+      return null;
+    }
+  }
+
+  /** The value at {@code path}, converted; an error when it is missing. */
+  <T> T required(String path, Conversion<T> conversion) {
+    ConfigValue value = required(path);
+    return value == null ? null : convert(path, value, conversion);
+  }
+
+  /** The value at {@code path}, converted; empty when unset, or (with an error recorded) when invalid. */
+  <T> Optional<T> optional(String path, Conversion<T> conversion) {
+    ConfigValue value = value(path);
+    return value == null ? Optional.empty() : Optional.ofNullable(convert(path, value, conversion));
+  }
+
   // ---- by path in the loaded configuration ----
 
   /** The value at {@code path}, or {@code null} when it is missing or {@code null}. */
@@ -99,197 +134,47 @@ final class ValueReader {
   }
 
   String string(String path) {
-    ConfigValue value = required(path);
-    return value == null ? null : nonBlankString(path, value);
+    return required(path, ValueConversions::text);
   }
 
   Optional<String> optionalString(String path) {
-    ConfigValue value = value(path);
-    return value == null ? Optional.empty() : Optional.ofNullable(nonBlankString(path, value));
+    return optional(path, ValueConversions::text);
   }
 
   Integer integer(String path, long min, long max) {
-    ConfigValue value = required(path);
-    return value == null ? null : integer(path, value, min, max);
+    return required(path, v -> ValueConversions.integer(v, min, max));
   }
 
   Integer bytes(String path, long min, long max) {
-    ConfigValue value = required(path);
-    return value == null ? null : bytes(path, value, min, max);
+    return required(path, v -> ValueConversions.bytes(v, min, max));
   }
 
   Double decimal(String path, double min, double max) {
-    ConfigValue value = required(path);
-    return value == null ? null : decimal(path, value, min, max);
+    return required(path, v -> ValueConversions.decimal(v, min, max));
   }
 
   /** A duration that must be positive, or also zero when {@code zeroAllowed}. */
   Duration duration(String path, boolean zeroAllowed) {
-    ConfigValue value = required(path);
-    return value == null ? null : duration(path, value, zeroAllowed);
+    return required(path, v -> ValueConversions.duration(v, zeroAllowed));
   }
 
   /** A required file path, resolved against the directory of the file that set it. */
   Path file(String path) {
-    ConfigValue value = required(path);
-    return value == null ? null : file(path, value);
+    return required(path, v -> ValueConversions.file(v, baseDir));
   }
 
   /** An optional file path; empty when unset, or (with an error recorded) when invalid. */
   Optional<Path> optionalFile(String path) {
-    ConfigValue value = value(path);
-    return value == null ? Optional.empty() : Optional.ofNullable(file(path, value));
+    return optional(path, v -> ValueConversions.file(v, baseDir));
   }
 
   Boolean bool(String path) {
-    ConfigValue value = required(path);
-    if (value == null) {
-      return null;
-    }
-    if (isScalar(value)) {
-      try {
-        return value.atKey("v").getBoolean("v");
-      } catch (com.typesafe.config.ConfigException e) {
-        // reported below
-      }
-    }
-    report(path, value, "must be true or false (got " + show(value) + ")");
-    return null;
+    return required(path, ValueConversions::bool);
   }
 
-  /** One of {@code allowed} (case-insensitive); returns the allowed spelling. */
-  String oneOf(String path, List<String> allowed) {
-    String text = string(path);
-    if (text == null) {
-      return null;
-    }
-    for (String a : allowed) {
-      if (a.equalsIgnoreCase(text.trim())) {
-        return a;
-      }
-    }
-    report(path, value(path), "must be one of " + String.join(", ", allowed) + " (got \"" + text + "\")");
-    return null;
-  }
-
-  private Path file(String path, ConfigValue value) {
-    String text = nonBlankString(path, value);
-    if (text == null) {
-      return null;
-    }
-    Path file;
-    try {
-      file = Path.of(text);
-    } catch (InvalidPathException e) {
-      report(path, value, "is not a valid file path (" + e.getReason() + "): " + show(value));
-      return null;
-    }
-    if (file.isAbsolute()) {
-      return file;
-    }
-    String definingFile = value.origin().filename();
-    Path base = definingFile != null ? Path.of(definingFile).toAbsolutePath().getParent() : baseDir;
-    return base == null ? file : base.resolve(file).normalize();
-  }
-
-  // ---- converters for a value already in hand (also used for list elements) ----
-
-  String nonBlankString(String path, ConfigValue value) {
-    if (!isScalar(value)) {
-      report(path, value, "must be a string (got " + show(value) + ")");
-      return null;
-    }
-    String text = value.atKey("v").getString("v");
-    if (text.isBlank()) {
-      report(path, value, "must not be empty");
-      return null;
-    }
-    return text;
-  }
-
-  Integer integer(String path, ConfigValue value, long min, long max) {
-    Long number = wholeNumber(value.unwrapped());
-    if (number == null) {
-      report(path, value, "must be an integer (got " + show(value) + ")");
-      return null;
-    }
-    if (number < min || number > max) {
-      report(path, value, range(min, max) + " (got " + number + ")");
-      return null;
-    }
-    return number.intValue();
-  }
-
-  Integer bytes(String path, ConfigValue value, long min, long max) {
-    Long number = null;
-    Object raw = value.unwrapped();
-    if (raw instanceof String || wholeNumber(raw) != null) {
-      try {
-        number = value.atKey("v").getBytes("v");
-      } catch (com.typesafe.config.ConfigException e) {
-        number = null;
-      }
-    }
-    if (number == null) {
-      report(path, value, "must be a size in bytes such as 32768 or 32KiB (got " + show(value) + ")");
-      return null;
-    }
-    if (number < min || number > max) {
-      report(path, value, range(min, max) + " bytes (got " + show(value) + ")");
-      return null;
-    }
-    return number.intValue();
-  }
-
-  Double decimal(String path, ConfigValue value, double min, double max) {
-    Object raw = value.unwrapped();
-    Double number = null;
-    if (raw instanceof Number n) {
-      number = n.doubleValue();
-    } else if (raw instanceof String s) {
-      try {
-        number = Double.parseDouble(s.trim());
-      } catch (NumberFormatException e) {
-        number = null;
-      }
-    }
-    if (number == null || number.isNaN() || number.isInfinite()) {
-      report(path, value, "must be a number (got " + show(value) + ")");
-      return null;
-    }
-    if (number < min || number > max) {
-      report(path, value, "must be between " + min + " and " + max + " (got " + show(value) + ")");
-      return null;
-    }
-    return number;
-  }
-
-  Duration duration(String path, ConfigValue value, boolean zeroAllowed) {
-    Object raw = value.unwrapped();
-    Duration duration = null;
-    if (raw instanceof Number n) {
-      if (n.doubleValue() != 0) {
-        report(path, value, "needs a unit, for example 2s or 500ms (got " + show(value) + ")");
-        return null;
-      }
-      duration = Duration.ZERO;
-    } else if (raw instanceof String) {
-      try {
-        duration = value.atKey("v").getDuration("v");
-      } catch (com.typesafe.config.ConfigException e) {
-        duration = null;
-      }
-    }
-    if (duration == null) {
-      report(path, value, "must be a duration such as 2s or 500ms (got " + show(value) + ")");
-      return null;
-    }
-    if (duration.isNegative() || (duration.isZero() && !zeroAllowed)) {
-      report(path, value, (zeroAllowed ? "must not be negative" : "must be positive")
-          + " (got " + show(value) + ")");
-      return null;
-    }
-    return duration;
+  /** One of the constants of {@code choices}, spelled as in the configuration (see {@link ValueConversions#oneOf}). */
+  <E extends Enum<E>> E oneOf(String path, Class<E> choices) {
+    return required(path, v -> ValueConversions.oneOf(v, choices));
   }
 
   // ---- helpers ----
@@ -309,30 +194,5 @@ final class ValueReader {
   private static int lineOf(ConfigOrigin origin) {
     boolean operatorText = origin.filename() != null || (origin.resource() == null && origin.url() == null);
     return operatorText ? origin.lineNumber() : -1;
-  }
-
-  private static boolean isScalar(ConfigValue value) {
-    ConfigValueType type = value.valueType();
-    return type == ConfigValueType.STRING
-        || type == ConfigValueType.NUMBER
-        || type == ConfigValueType.BOOLEAN;
-  }
-
-  private static Long wholeNumber(Object raw) {
-    if (raw instanceof Integer || raw instanceof Long) {
-      return ((Number) raw).longValue();
-    }
-    if (raw instanceof String s) {
-      try {
-        return Long.parseLong(s.trim());
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    return null;
-  }
-
-  private static String range(long min, long max) {
-    return max >= Integer.MAX_VALUE ? "must be >= " + min : "must be between " + min + " and " + max;
   }
 }

@@ -3,6 +3,7 @@ package io.apilb.proxy;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.apilb.config.AccessLogConfig;
+import io.apilb.config.AccessLogMode;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -56,7 +57,7 @@ public final class AsyncAccessLog implements AccessLog, AutoCloseable {
 
   @Override
   public void record(AccessLogEntry e) {
-    if (config.mode().equals(AccessLogConfig.SAMPLED) && e.status() < 400
+    if (config.mode() == AccessLogMode.SAMPLED && e.status() < 400
         && ThreadLocalRandom.current().nextDouble() >= config.sampleRate()) {
       return;
     }

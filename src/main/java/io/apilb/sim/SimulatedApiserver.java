@@ -50,9 +50,9 @@ import javax.net.ssl.SSLException;
  *
  * <pre>{@code
  * CertificateIssuer.Issued ca = CertificateIssuer.selfSignedCa("sim-ca", Duration.ofDays(1));
- * TlsContexts.KeyMaterial km = TlsContexts.KeyMaterial.of(CertificateIssuer.issue(ca,
+ * TlsContexts.KeyMaterial km = CertificateIssuer.issue(ca,
  *     CertificateIssuer.LeafSpec.server("kube-apiserver", List.of("localhost"), List.of("127.0.0.1"),
- *         Duration.ofDays(1))));
+ *         Duration.ofDays(1))).keyMaterial();
  * SimulatedCluster cluster = new SimulatedCluster();
  * SimulatedApiserver a = SimulatedApiserver.builder("apiserver-a", cluster)
  *     .keyMaterial(km)

@@ -47,6 +47,8 @@ import org.bouncycastle.asn1.x500.style.BCStyle;
  * an event loop right after a handshake.
  */
 public final class ClientCertificateVerifier {
+  /** Subject attribute kube-apiserver reads as the user UID (certificate issuing writes it too). */
+  public static final ASN1ObjectIdentifier UID_OID = new ASN1ObjectIdentifier("1.3.6.1.4.1.57683.2");
   private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
   private static final String ANY_EKU = "2.5.29.37.0";
 
@@ -167,7 +169,7 @@ public final class ClientCertificateVerifier {
           cn = text(atv.getValue()); // the last CN wins, as in Go's pkix.Name
         } else if (type.equals(BCStyle.O)) {
           orgs.add(text(atv.getValue()));
-        } else if (type.equals(CertificateIssuer.UID_OID)) {
+        } else if (type.equals(UID_OID)) {
           uids.add(text(atv.getValue()));
         }
       }

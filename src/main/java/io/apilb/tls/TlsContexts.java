@@ -49,10 +49,6 @@ public final class TlsContexts {
       }
       return new KeyMaterial(chain, key);
     }
-
-    public static KeyMaterial of(CertificateIssuer.Issued issued) {
-      return new KeyMaterial(List.of(issued.certificate()), issued.privateKey());
-    }
   }
 
   private TlsContexts() {}

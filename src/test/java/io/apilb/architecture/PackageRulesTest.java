@@ -40,6 +40,7 @@ class PackageRulesTest {
       new Rule("io.apilb.support.."),
       new Rule("io.apilb.metrics.."),
       new Rule("io.apilb.tls..", "io.apilb.config.."),
+      new Rule("io.apilb.pki..", "io.apilb.tls.."),
       new Rule("io.apilb.backend", "io.apilb.config.."),
       new Rule("io.apilb.backend.pool..", "io.apilb.backend", "io.apilb.tls..", "io.apilb.config..", "io.apilb.support.."),
       new Rule("io.apilb.balancing..", "io.apilb.backend", "io.apilb.config..", "io.apilb.metrics.."),

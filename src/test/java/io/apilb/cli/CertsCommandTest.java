@@ -2,8 +2,8 @@ package io.apilb.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.apilb.tls.CertificateIssuer;
-import io.apilb.tls.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
 import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.io.ByteArrayOutputStream;

@@ -3,10 +3,9 @@ package io.apilb.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.apilb.pki.CertificateIssuer;
 import io.apilb.sim.SimulatedApiserver;
 import io.apilb.testing.ControlPlaneFixture;
-import io.apilb.tls.CertificateIssuer;
-import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -190,8 +189,8 @@ class LifecycleIT {
   void reloadAddsAndRemovesBackendsUnderLoadAndRejectsAnInvalidFile() throws Exception {
     cp = ControlPlaneFixture.start(2);
     SimulatedApiserver extra = SimulatedApiserver.builder("cp9", cp.cluster)
-        .keyMaterial(KeyMaterial.of(CertificateIssuer.issue(cp.ca, CertificateIssuer.LeafSpec.server("kube-apiserver",
-            List.of("localhost"), List.of("127.0.0.1"), Duration.ofDays(1)))))
+        .keyMaterial(CertificateIssuer.issue(cp.ca, CertificateIssuer.LeafSpec.server("kube-apiserver",
+            List.of("localhost"), List.of("127.0.0.1"), Duration.ofDays(1))).keyMaterial())
         .bindAddress("127.0.0.1").port(0).build().start();
     try {
       List<String> failures = new CopyOnWriteArrayList<>();

@@ -1,6 +1,6 @@
 package io.apilb.health;
 
-import io.apilb.tls.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer;
 import io.apilb.tls.TlsContexts;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -60,7 +60,7 @@ final class FakeReadyzServer implements AutoCloseable {
     this.ca = CertificateIssuer.selfSignedCa("fake-apiserver-ca", Duration.ofDays(1));
     CertificateIssuer.Issued leaf = CertificateIssuer.issue(ca, CertificateIssuer.LeafSpec.server(
         "kube-apiserver", List.of("localhost"), List.of("127.0.0.1"), Duration.ofDays(1)));
-    this.sslContext = TlsContexts.http1Server(TlsContexts.KeyMaterial.of(leaf));
+    this.sslContext = TlsContexts.http1Server(leaf.keyMaterial());
   }
 
   FakeReadyzServer start() throws InterruptedException {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.apilb.backend.Backend;
 import io.apilb.config.HealthConfig;
 import io.apilb.health.ProbeResult.Outcome;
-import io.apilb.tls.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer;
 import io.apilb.tls.TlsContexts;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

@@ -3,7 +3,7 @@ package io.apilb.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.apilb.tls.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer;
 import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -65,9 +65,9 @@ class SimulatedApiserverIT {
   @BeforeAll
   static void startCluster() throws IOException {
     ca = CertificateIssuer.selfSignedCa("sim-ca", Duration.ofDays(1));
-    TlsContexts.KeyMaterial km = TlsContexts.KeyMaterial.of(CertificateIssuer.issue(ca,
+    TlsContexts.KeyMaterial km = CertificateIssuer.issue(ca,
         CertificateIssuer.LeafSpec.server("kube-apiserver", List.of("localhost"), List.of("127.0.0.1"),
-            Duration.ofDays(1))));
+            Duration.ofDays(1))).keyMaterial();
     cluster = new SimulatedCluster();
     a = SimulatedApiserver.builder("apiserver-a", cluster).keyMaterial(km)
         .clientCertificateAuthorities(List.of(ca.certificate())).build().start();

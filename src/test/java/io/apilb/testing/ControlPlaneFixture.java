@@ -8,11 +8,10 @@ import io.apilb.config.ConfigLoader;
 import io.apilb.sim.FrontProxyAuth;
 import io.apilb.sim.SimulatedApiserver;
 import io.apilb.sim.SimulatedCluster;
-import io.apilb.tls.CertificateIssuer;
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import io.apilb.tls.PemFiles;
-import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -64,7 +63,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
       Issued cert = CertificateIssuer.issue(ca, LeafSpec.server("kube-apiserver", List.of("localhost"),
           List.of("127.0.0.1"), Duration.ofDays(1)));
       SimulatedApiserver.Builder sb = SimulatedApiserver.builder("cp" + i, cluster)
-          .keyMaterial(KeyMaterial.of(cert)).bindAddress("127.0.0.1").port(0).eventLoopThreads(1);
+          .keyMaterial(cert.keyMaterial()).bindAddress("127.0.0.1").port(0).eventLoopThreads(1);
       if (clientCertificates) {
         sb.authentication(FrontProxyAuth.kubeadm(frontProxyCa.certificate(), ca.certificate()));
       }

@@ -1,6 +1,6 @@
 package io.apilb.testing;
 
-import io.apilb.tls.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.Issued;
 import java.net.Socket;
 import java.security.KeyStore;
 import java.security.Principal;

@@ -2,8 +2,9 @@ package io.apilb.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import java.security.cert.Certificate;
 import java.time.Clock;
 import java.time.Duration;

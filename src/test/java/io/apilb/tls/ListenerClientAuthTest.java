@@ -3,10 +3,10 @@ package io.apilb.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import io.apilb.testing.ForcedClientCertificate;
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
-import io.apilb.tls.TlsContexts.KeyMaterial;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -49,7 +49,7 @@ class ListenerClientAuthTest {
     assumeTrue(provider == SslProvider.JDK || OpenSsl.isAvailable(), "BoringSSL is not available");
     Issued serving = CertificateIssuer.issue(CA, LeafSpec.server("apilb", List.of("localhost"), List.of("127.0.0.1"),
         Duration.ofDays(1)));
-    SslContext ctx = TlsContexts.server(KeyMaterial.of(serving), List.of(CA.certificate()), provider);
+    SslContext ctx = TlsContexts.server(serving.keyMaterial(), List.of(CA.certificate()), provider);
     ClientCertificateVerifier verifier = new ClientCertificateVerifier(List.of(CA.certificate()), java.time.Clock.systemUTC());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     AtomicReference<CompletableFuture<ClientCertificateResult>> seen = new AtomicReference<>();

@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.apilb.tls.CertificateIssuer.Issued;
-import io.apilb.tls.CertificateIssuer.KeyType;
-import io.apilb.tls.CertificateIssuer.LeafSpec;
+import io.apilb.pki.CertificateIssuer;
+import io.apilb.pki.CertificateIssuer.Issued;
+import io.apilb.pki.CertificateIssuer.KeyType;
+import io.apilb.pki.CertificateIssuer.LeafSpec;
 import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.nio.file.Files;
 import java.nio.file.Path;

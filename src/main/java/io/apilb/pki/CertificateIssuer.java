@@ -1,5 +1,7 @@
-package io.apilb.tls;
+package io.apilb.pki;
 
+import io.apilb.tls.ClientCertificateVerifier;
+import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -16,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -38,12 +39,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Issues X.509 certificates with Bouncy Castle: CAs, apiserver-style serving certificates and
- * client certificates (CN = user, O = groups). Used by {@code apilb certs}, the demo and tests.
+ * client certificates (CN = user, O = groups). Used by {@code apilb certs}, the demo and tests;
+ * the running balancer only reads certificates (package {@code tls}).
  */
 public final class CertificateIssuer {
-  /** Subject attribute kube-apiserver reads as the user UID. */
-  public static final ASN1ObjectIdentifier UID_OID = new ASN1ObjectIdentifier("1.3.6.1.4.1.57683.2");
-
   private static final SecureRandom RANDOM = new SecureRandom();
 
   static {
@@ -59,6 +58,11 @@ public final class CertificateIssuer {
   public record Issued(X509Certificate certificate, KeyPair keyPair) {
     public PrivateKey privateKey() {
       return keyPair.getPrivate();
+    }
+
+    /** The certificate and its key as TLS contexts take them. */
+    public KeyMaterial keyMaterial() {
+      return new KeyMaterial(List.of(certificate), privateKey());
     }
   }
 
@@ -145,50 +149,60 @@ public final class CertificateIssuer {
   /** A leaf certificate signed by {@code ca}. */
   public static Issued issue(Issued ca, LeafSpec spec) {
     KeyPair kp = newKeyPair(spec.keyType());
-    X500NameBuilder nb = new X500NameBuilder(BCStyle.INSTANCE);
-    for (String o : spec.organizations()) {
-      nb.addRDN(BCStyle.O, o);
-    }
-    if (spec.uid() != null) {
-      nb.addRDN(UID_OID, spec.uid());
-    }
-    nb.addRDN(BCStyle.CN, spec.commonName());
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
           ca.certificate(), serial(), Date.from(spec.notBefore()), Date.from(spec.notAfter()),
-          nb.build(), kp.getPublic());
+          subject(spec), kp.getPublic());
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true,
           new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-      List<KeyPurposeId> purposes = new ArrayList<>();
-      if (spec.serverAuth()) {
-        purposes.add(KeyPurposeId.id_kp_serverAuth);
-      }
-      if (spec.clientAuth()) {
-        purposes.add(KeyPurposeId.id_kp_clientAuth);
-      }
-      if (!purposes.isEmpty()) {
-        b.addExtension(Extension.extendedKeyUsage, false,
-            new ExtendedKeyUsage(purposes.toArray(new KeyPurposeId[0])));
-      }
-      List<GeneralName> sans = new ArrayList<>();
-      for (String dns : spec.dnsNames()) {
-        sans.add(new GeneralName(GeneralName.dNSName, dns));
-      }
-      for (String ip : spec.ipAddresses()) {
-        sans.add(new GeneralName(GeneralName.iPAddress, ip));
-      }
-      if (!sans.isEmpty()) {
-        b.addExtension(Extension.subjectAlternativeName, false,
-            new GeneralNames(sans.toArray(new GeneralName[0])));
-      }
+      addUsagesAndNames(b, spec);
       b.addExtension(Extension.authorityKeyIdentifier, false,
           ext.createAuthorityKeyIdentifier(ca.certificate()));
       b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
       return new Issued(sign(b, ca.privateKey()), kp);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot issue certificate for " + spec.commonName(), e);
+    }
+  }
+
+  /** O = each group, then the UID attribute, then CN = user: what kube-apiserver maps to a user. */
+  private static X500Name subject(LeafSpec spec) {
+    X500NameBuilder nb = new X500NameBuilder(BCStyle.INSTANCE);
+    for (String o : spec.organizations()) {
+      nb.addRDN(BCStyle.O, o);
+    }
+    if (spec.uid() != null) {
+      nb.addRDN(ClientCertificateVerifier.UID_OID, spec.uid());
+    }
+    nb.addRDN(BCStyle.CN, spec.commonName());
+    return nb.build();
+  }
+
+  /** Extended key usages and subject alternative names; each left out when there are none. */
+  private static void addUsagesAndNames(X509v3CertificateBuilder b, LeafSpec spec) throws java.io.IOException {
+    List<KeyPurposeId> purposes = new ArrayList<>();
+    if (spec.serverAuth()) {
+      purposes.add(KeyPurposeId.id_kp_serverAuth);
+    }
+    if (spec.clientAuth()) {
+      purposes.add(KeyPurposeId.id_kp_clientAuth);
+    }
+    if (!purposes.isEmpty()) {
+      b.addExtension(Extension.extendedKeyUsage, false,
+          new ExtendedKeyUsage(purposes.toArray(new KeyPurposeId[0])));
+    }
+    List<GeneralName> sans = new ArrayList<>();
+    for (String dns : spec.dnsNames()) {
+      sans.add(new GeneralName(GeneralName.dNSName, dns));
+    }
+    for (String ip : spec.ipAddresses()) {
+      sans.add(new GeneralName(GeneralName.iPAddress, ip));
+    }
+    if (!sans.isEmpty()) {
+      b.addExtension(Extension.subjectAlternativeName, false,
+          new GeneralNames(sans.toArray(new GeneralName[0])));
     }
   }
 
