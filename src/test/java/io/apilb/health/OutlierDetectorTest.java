@@ -231,6 +231,40 @@ class OutlierDetectorTest {
   }
 
   @Test
+  void failuresWhileEjectedDoNotCountAfterReadmission() {
+    eject("cp1");
+    fail("cp1", 5); // requests that were in flight when it was ejected, failing one after another
+    control.runPending();
+    advance(BASE.toMillis());
+    probed("cp1", "ok");
+    advance(500);
+    assertThat(flags("cp1")).isEmpty();
+
+    fail("cp1", 2);
+    control.runPending();
+    assertThat(flags("cp1")).as("a re-admitted backend starts with a clean record").isEmpty();
+    fail("cp1", 1);
+    control.runPending();
+    assertThat(flags("cp1")).as("three failures in a row after re-admission eject it again")
+        .containsExactly(HealthFlag.EJECTED);
+    assertThat(ejections("cp1")).isEqualTo(2);
+  }
+
+  @Test
+  void backendKeptAsTheLastRoutableIsEjectedOnceAnotherReturns() {
+    backends.update("cp2", s -> s.withFlag(HealthFlag.FAILED_PROBE, true, "test", control.clock().instant()));
+    backends.update("cp3", s -> s.withFlag(HealthFlag.FAILED_PROBE, true, "test", control.clock().instant()));
+    fail("cp1", 4);
+    control.runPending();
+    assertThat(flags("cp1")).isEmpty();
+
+    backends.update("cp2", s -> s.withFlag(HealthFlag.FAILED_PROBE, false, "test", control.clock().instant()));
+    fail("cp1", 3);
+    control.runPending();
+    assertThat(flags("cp1")).containsExactly(HealthFlag.EJECTED);
+  }
+
+  @Test
   void shuttingDownMarksTheBackendDrainingOnTheControlThread() {
     advance(1000);
     detector.onShuttingDown(entry("cp1"), "HTTP 429 with Connection: close");
