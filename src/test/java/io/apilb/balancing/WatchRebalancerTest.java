@@ -2,6 +2,9 @@ package io.apilb.balancing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.codahale.metrics.MetricRegistry;
 import io.apilb.backend.Backend;
 import io.apilb.backend.BackendSet;
@@ -16,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The rebalancer on a virtual-time control executor: rounds run only when the test advances time.
@@ -259,6 +263,28 @@ class WatchRebalancerTest {
     open("cp1", 1);
     advance(11_000);
     assertThat(ended).isNotEmpty();
+  }
+
+  @Test
+  void starvedBackendThatNoMoveCanHelpStartsNoEpisode() {
+    ready("cp1", "cp2", "cp3");
+    open("cp1", 3);
+    open("cp2", 3);
+    open("cp3", 1); // below 70 % of the average 2.33, yet nobody holds more than its ceiling, 3
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    Logger logger = (Logger) LoggerFactory.getLogger(WatchRebalancer.class);
+    logger.addAppender(logged);
+    try {
+      start(balancing(true, 1.0, 100, Duration.ZERO));
+      advance(10_000);
+      assertThat(control.queued()).as("no round scheduled, only the periodic check").isEqualTo(1);
+      advance(50_000);
+      assertThat(ended).isEmpty();
+      assertThat(logged.list).as("no episode announced every check").isEmpty();
+    } finally {
+      logger.detachAppender(logged);
+    }
   }
 
   @Test
