@@ -81,12 +81,17 @@ public final class WatchRebalancer {
     }
     double average = (double) total / ready.size();
     Set<String> starved = new HashSet<>();
+    int most = 0;
     for (BackendEntry e : ready) {
-      if (watches.count(e.name()) < average * STARVED_SHARE) {
+      int n = watches.count(e.name());
+      most = Math.max(most, n);
+      if (n < average * STARVED_SHARE) {
         starved.add(e.name());
       }
     }
-    if (!starved.isEmpty()) {
+    // With few watches a backend can be starved while nobody holds more than the rounded-up
+    // average: a round would move nothing, and an episode would only be announced every check.
+    if (!starved.isEmpty() && most > Math.ceil(average)) {
       startEpisode(starved);
     }
   }

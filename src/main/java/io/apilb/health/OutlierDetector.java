@@ -75,6 +75,9 @@ public final class OutlierDetector implements PassiveHealth {
     }
     if (snap.routable().size() <= 1 && snap.routable().contains(e)) {
       log.warn("backend {} would be ejected ({}) but it is the last routable backend; keeping it", name, why);
+      // Count afresh: onFailure fires only when the run reaches the threshold exactly, so a run
+      // left to grow past it would never be looked at again until a success.
+      e.stats().succeeded();
       return;
     }
     int n = ejections.merge(name, 1, Integer::sum);
@@ -95,6 +98,9 @@ public final class OutlierDetector implements PassiveHealth {
     }
     boolean probedOkSince = e.state().lastProbe().equals("ok") && e.state().lastProbeAt().toEpochMilli() >= expiredAt;
     if (probedOkSince) {
+      // Requests that were in flight at the ejection kept failing and counting meanwhile; the run
+      // may be past the threshold, where onFailure would never fire again. Start with a clean record.
+      e.stats().succeeded();
       backends.update(name, s -> s.withFlag(HealthFlag.EJECTED, false,
           "ejection ended: probe ok", backends.clock().instant()));
       return;
