@@ -177,9 +177,11 @@ final class ConfigSections {
     Integer retryBuffer = r.bytes("apilb.proxy.retry-buffer-bytes", 0, Integer.MAX_VALUE);
     Duration deadBackend = r.duration("apilb.proxy.dead-backend-detection", true);
     Duration tunnelIdle = r.duration("apilb.proxy.tunnel-idle-timeout", true);
+    Integer watchEvent = r.bytes("apilb.proxy.watch-event-max-bytes", 1, Integer.MAX_VALUE);
     return r.errorCount() > before
         ? null
-        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer, deadBackend, tunnelIdle);
+        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer, deadBackend, tunnelIdle,
+            watchEvent);
   }
 
   private static String human(Duration duration) {

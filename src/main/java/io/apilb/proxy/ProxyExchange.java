@@ -196,8 +196,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     backendKeepAlive = HttpUtil.isKeepAlive(resp);
     boolean ends = resp instanceof LastHttpContent;
     client.writeResponseHead(resp, request.method(), ends);
-    watch = WatchStream.openIfWatch(resp, request.requestClass(), request.backendHead().uri(), px.watches(),
-        backend.name(), client.eventLoop(), this::endWatchNow);
+    watch = WatchStream.ofResponse(resp, request.requestClass(), request.backendHead().uri(), px, backend.name(),
+        client.eventLoop(), client.alloc(), this::endWatchNow);
     ReferenceCountUtil.release(resp);
     if (ends) {
       client.flush();
@@ -215,18 +215,19 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       return;
     }
     completion.responseBytes(content.content().readableBytes());
+    boolean last = content instanceof LastHttpContent;
     if (watch != null) {
-      watch.onContent(content.content());
+      content = watch.wholeEvents(content, last);
     }
     // void promises: a failed client write closes the client, which ends this exchange
     client.writeContent(content);
-    if (content instanceof LastHttpContent) {
+    if (last) {
       client.flush();
       finish();
     } else if (watch != null && watch.endDue()) {
       endWatchNow();
     } else if (state == State.FORWARDING && client.isWritable()) {
-      attempt.read();
+      attempt.read(); // what was written is flushed when this backend read completes: one flush per read
     }
   }
 
@@ -315,12 +316,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void switchToTunnel(HttpResponse switching) {
-    responseStarted = true;
-    responseStatus = 101;
     end(101, null, true);
     BackendAttempt a = attempt;
     attempt = null;
-    Tunnel tunnel = new Tunnel(px.config().tunnelIdleTimeout());
+    Tunnel tunnel = WebSocketWatchTap.tunnelFor(request.backendHead(), px, backend.name(), client.eventLoop(),
+        client.alloc());
     client.switchProtocols(switching, tunnel.clientEnd());
     a.handOver(tunnel.backendEnd());
     tunnel.start();

@@ -81,11 +81,13 @@ class StatusResponsesTest {
   @ParameterizedTest
   @EnumSource(ProxyFailure.class)
   void failureAnswersWithTheStatusAndReasonOfItsKind(ProxyFailure failure) throws Exception {
-    Seen r = read(StatusResponses.failure(ALLOC, failure, "what happened", 0));
+    Seen r = read(StatusResponses.failure(ALLOC, failure, "what happened"));
     assertThat(r.status()).isEqualTo(failure.status());
     assertThat(r.json().get("code").asInt()).isEqualTo(failure.status().code());
     assertThat(r.json().get("reason").asText()).isEqualTo(failure.reason());
     assertThat(r.json().get("message").asText()).isEqualTo("what happened");
+    assertThat(r.headers().get("Retry-After"))
+        .isEqualTo(failure.retryAfterSeconds() > 0 ? String.valueOf(failure.retryAfterSeconds()) : null);
   }
 
   @Test
