@@ -271,6 +271,35 @@ class ProxyExchangeTest {
     assertThat(readText(a.wire())).isEqualTo("EARLY");
   }
 
+  @Test
+  void anUpgradeTheBackendRefusesIsRelayedAndItsDedicatedConnectionClosed() {
+    client.send(get("/api/v1/namespaces/default/pods/p/exec?command=sh",
+        "Connection: Upgrade", "Upgrade: SPDY/3.1"));
+    FakeBackendAttempt a = f.connector.last();
+
+    a.respond(head(403, "Content-Type: application/json", "Content-Length: 9"), "forbidden");
+
+    assertThat(client.response(0).status()).isEqualTo(403);
+    assertThat(client.response(0).body()).isEqualTo("forbidden");
+    assertThat(a.ends()).containsExactly(End.CLOSE); // never back to a pool
+    assertThat(client.channel.pipeline().get(HandlerNames.HTTP1_CODEC)).isNotNull();
+    assertThat(client.isOpen()).isTrue();
+  }
+
+  @Test
+  void informationalResponsesAreDropped() {
+    client.send(get("/api/v1/pods"));
+    FakeBackendAttempt a = f.connector.last();
+
+    a.deliver(head(103, "Link: </style.css>; rel=preload"));
+    a.deliver(lastContent(""));
+    a.respond(head(200, "Content-Length: 2"), "{}");
+
+    assertThat(client.responses()).singleElement().matches(r -> r.status() == 200 && r.body().equals("{}"));
+    assertThat(client.received()).doesNotContain("103");
+    assertThat(f.accessLog.entries()).singleElement().extracting(AccessLogEntry::status).isEqualTo(200);
+  }
+
   private static String readText(io.netty.channel.embedded.EmbeddedChannel ch) {
     ch.runPendingTasks();
     StringBuilder b = new StringBuilder();
