@@ -287,6 +287,18 @@ class ProxyExchangeTest {
   }
 
   @Test
+  void aBackendResponseSayingConnectionCloseEndsTheAttemptWithCloseNotRelease() {
+    client.send(get("/api/v1/pods"));
+    FakeBackendAttempt a = f.connector.last();
+
+    a.respond(head(200, "Connection: close", "Content-Length: 2"), "{}");
+
+    assertThat(a.ends()).containsExactly(End.CLOSE);
+    assertThat(client.response(0).header("Connection")).isNull(); // hop-by-hop: the client's connection stays
+    assertThat(client.isOpen()).isTrue();
+  }
+
+  @Test
   void informationalResponsesAreDropped() {
     client.send(get("/api/v1/pods"));
     FakeBackendAttempt a = f.connector.last();
