@@ -46,8 +46,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private boolean responseStarted;
   private int responseStatus;
   private boolean backendKeepAlive;
-  /** A 1xx other than 101 was dropped; its (empty) end is dropped too. */
-  private boolean skipInformationalEnd;
   private WatchStream watch;
   private RequestDeadline deadline = RequestDeadline.NONE;
 
@@ -65,15 +63,21 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     completion.request(req);
     Admission.Result result = Admission.admit(req, client.facts(), px.identityHeaders());
     if (result instanceof Admission.Refused refused) {
-      boolean complete = !refused.framingLost() && req instanceof FullHttpRequest;
+      if (!refused.framingLost() && (req instanceof FullHttpRequest
+          || (!client.facts().http2() && !HeaderRules.requestHasBody(req)))) {
+        body.received(LastHttpContent.EMPTY_LAST_CONTENT); // nothing follows: the connection may stay
+      }
       ReferenceCountUtil.release(req);
-      fail(refused.failure(), refused.message(), complete);
+      fail(refused.failure(), refused.message());
       return;
     }
     request = (Admission.Admitted) result;
     completion.admitted(request.requestClass(), request.identity());
     if (req instanceof FullHttpRequest full) {
       onRequestContent(new DefaultLastHttpContent(full.content())); // takes the request's reference
+    } else if (!request.bodyFollows()) {
+      // complete now: the client's (empty) end is dropped when it is read, after or before the answer
+      onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     if (request.requestClass() == RequestClass.SHORT) {
       deadline = RequestDeadline.start(client.eventLoop(), px.config().requestTimeout(), this::onRequestTimeout);
@@ -123,9 +127,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   public void onAcquired(BackendAttempt acquired) {
     attempt = acquired;
     backend = acquired.backend();
-    if (log.isDebugEnabled()) {
-      log.debug("{} {}: backend {}", request.method(), request.backendHead().uri(), backend.name());
-    }
     attempt.start(this, request.requestClass().longRunning());
     state = State.FORWARDING;
     attempt.write(request.backendHead());
@@ -139,8 +140,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   @Override
   public void onNoBackend(String why) {
-    // nothing reached a backend (or only ones that provably did not process it)
-    fail(ProxyFailure.NO_READY_BACKEND, why, body.complete());
+    // after a retry for a broken connection the first backend may have executed it: no Retry-After
+    fail(readRetries > 0 ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
   }
 
   // ---------------------------------------------------------------- backend → client
@@ -172,20 +173,12 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       switchToTunnel(resp);
       return;
     }
-    if (code / 100 == 1) {
-      // 100 Continue is answered by apilb itself (Expect is not forwarded); drop others.
-      ReferenceCountUtil.release(resp);
-      skipInformationalEnd = true;
-      attempt.read();
-      return;
-    }
     RetryReason rejected = RetryPolicy.rejectedBeforeExecution(resp);
     if (rejected != null) {
       px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected.metricTag() + ")");
       if (RetryPolicy.mayRetry(rejected, request.method(), body, readRetries)) {
         ReferenceCountUtil.release(resp); // not executed: the rest of this answer is not needed
-        detach().close(); // it said Connection: close, or is shutting down
-        retryElsewhere(rejected);
+        retryElsewhere(rejected, "backend " + backend.name() + " answered " + code + " while shutting down");
         return;
       }
     }
@@ -208,12 +201,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void onResponseContent(HttpContent content) {
-    if (skipInformationalEnd) {
-      skipInformationalEnd = !(content instanceof LastHttpContent);
-      content.release();
-      attempt.read();
-      return;
-    }
     completion.responseBytes(content.content().readableBytes());
     boolean last = content instanceof LastHttpContent;
     if (watch != null) {
@@ -265,15 +252,15 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   /** The backend connection is gone (closed, or dropped for a malformed response). */
   private void onBackendLost() {
     if (!responseStarted) {
+      String why = "backend " + backend.name() + " closed the connection before responding";
       if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
         readRetries++;
-        retryElsewhere(RetryReason.BACKEND_RESET);
+        retryElsewhere(RetryReason.BACKEND_RESET, why);
         return;
       }
       px.passiveHealth().onFailure(backend, "connection closed before a response");
       // The backend may have executed it: answer, and never add Retry-After.
-      fail(ProxyFailure.BACKEND_RESET, "backend " + backend.name() + " closed the connection before responding",
-          body.complete());
+      fail(ProxyFailure.BACKEND_RESET, why);
       return;
     }
     // Mid-response: the status line is gone; the only honest signal is to break the stream.
@@ -328,13 +315,18 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   // ---------------------------------------------------------------- retries and failures
 
-  /** Sends the whole request to another backend (the current attempt is already closed). */
-  private void retryElsewhere(RetryReason reason) {
-    px.metrics().retry(backend.name(), reason.metricTag());
-    if (log.isDebugEnabled()) {
-      log.debug("backend {}: {} {} not processed ({}); retrying elsewhere", backend.name(), request.method(),
-          request.backendHead().uri(), reason.metricTag());
+  /**
+   * Sends the whole request to another backend; the current connection is closed (a rejecting
+   * apiserver said Connection: close, or is shutting down). {@code why} names the failure.
+   */
+  private void retryElsewhere(RetryReason reason, String why) {
+    if (attempt != null) {
+      detach().close();
     }
+    acquirer.failed(why);
+    px.metrics().retry(backend.name(), reason.metricTag());
+    log.debug("backend {}: {} {} not processed ({}); retrying elsewhere", backend.name(), request.method(),
+        request.backendHead().uri(), reason.metricTag());
     body.replay();
     state = State.CONNECTING;
     acquirer.acquire();
@@ -347,11 +339,12 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     BackendEntry chosen = acquirer == null ? null : acquirer.backend();
     String who = chosen == null ? "a backend" : "backend " + chosen.name();
     fail(ProxyFailure.BACKEND_TIMEOUT,
-        "request to " + who + " timed out after " + px.config().requestTimeout().toSeconds() + "s", body.complete());
+        "request to " + who + " timed out after " + px.config().requestTimeout().toSeconds() + "s");
   }
 
   /** Answers the client with a Status body (or breaks the stream if a response already began). */
-  private void fail(ProxyFailure failure, String message, boolean requestComplete) {
+  private void fail(ProxyFailure failure, String message) {
+    boolean requestComplete = body.complete();
     dropBackend();
     end(responseStarted ? responseStatus : failure.status().code(), failure, responseStarted);
     if (!client.isOpen()) {

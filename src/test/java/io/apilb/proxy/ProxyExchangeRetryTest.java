@@ -12,7 +12,6 @@ import io.apilb.testing.FakeBackendConnector.Request;
 import io.apilb.testing.Http1Client;
 import io.apilb.testing.ProxyFixture;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -238,9 +237,6 @@ class ProxyExchangeRetryTest {
     assertThat(f.accessLog.entries()).singleElement().matches(e -> e.status() == 503 && e.retries() == 2);
   }
 
-  @Disabled("bug: after every backend rejected the request with 503+Retry-After (no connect failure), the 503's "
-      + "message is \"no backend could be reached (last error: null)\": BackendAcquirer only records connect "
-      + "failures as the last error")
   @Test
   void everyBackendRejectingWhileShuttingDownNamesTheRejectionInsteadOfNull() {
     start("");
@@ -252,10 +248,6 @@ class ProxyExchangeRetryTest {
     assertThat(client.response(0).body()).doesNotContain("null");
   }
 
-  @Disabled("possible bug: a bodiless GET answered 503 because no backend is ready closes the client's keep-alive "
-      + "connection (Connection: close): onNoBackend passes body.complete(), which is false because the request's "
-      + "empty LastHttpContent is still unread in the FlowControlHandler, though Admission knew no body follows; the "
-      + "same holds for a 504 while connecting and for 401 refusals")
   @Test
   void aGetAnswered503KeepsTheConnection() {
     start("");

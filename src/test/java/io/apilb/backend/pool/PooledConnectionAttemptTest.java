@@ -267,4 +267,22 @@ class PooledConnectionAttemptTest {
     assertThat(stats.activeLongRunning()).isZero();
     assertThat(listener.events).doesNotContain("inactive");
   }
+
+  @Test
+  void interimResponsesNeverReachTheListener() {
+    PooledConnectionAttempt a = attempt();
+    a.start(listener, false);
+    sendGet(a, "/api/v1/pods");
+
+    backendSends("HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
+        + "HTTP/1.1 100 Continue\r\n\r\n"
+        + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    for (int i = 0; i < 6; i++) {
+      a.read();
+    }
+
+    assertThat(listener.events).filteredOn(e -> e.startsWith("head") || e.startsWith("last"))
+        .containsExactly("head 200", "last {}");
+    a.release();
+  }
 }

@@ -78,8 +78,8 @@ class TunnelHandlerTest {
     }
   }
 
-  private final TunnelHandler clientEnd = new TunnelHandler("client");
-  private final TunnelHandler backendEnd = new TunnelHandler("backend");
+  private final TunnelHandler clientEnd = new TunnelHandler("client", null);
+  private final TunnelHandler backendEnd = new TunnelHandler("backend", null);
   private final ReadCounter clientReads = new ReadCounter();
   private final EmbeddedChannel client = channel(clientReads, clientEnd);
   private final EmbeddedChannel backend = channel(new ReadCounter(), backendEnd);
@@ -199,7 +199,7 @@ class TunnelHandlerTest {
         return !dead[0] && super.isActive();
       }
     };
-    TunnelHandler dyingEnd = new TunnelHandler("client");
+    TunnelHandler dyingEnd = new TunnelHandler("client", null);
     dyingEnd.pairWith(backendEnd);
     backendEnd.pairWith(dyingEnd);
     dying.pipeline().addLast(HandlerNames.TUNNEL, dyingEnd);
@@ -244,7 +244,10 @@ class TunnelHandlerTest {
     FakeBackendAttempt attempt = (FakeBackendAttempt) new FakeBackendConnector()
         .attempt(clientConnection.eventLoop(), entry, ConnectionKind.NO_CLIENT_CERT, true).getNow();
 
-    Tunnel.open(new SwitchingClient(clientConnection), attempt, null, Duration.ofSeconds(30));
+    Tunnel tunnel = new Tunnel(Duration.ofSeconds(30), null);
+    new SwitchingClient(clientConnection).switchProtocols(null, tunnel.clientEnd());
+    attempt.handOver(tunnel.backendEnd());
+    tunnel.start();
     assertThat(clientConnection.pipeline().names()).containsSubsequence(HandlerNames.TUNNEL_IDLE, HandlerNames.TUNNEL);
     clientConnection.writeInbound(bytes("keystroke"));
     assertThat(out(attempt.wire())).isEqualTo("keystroke");
