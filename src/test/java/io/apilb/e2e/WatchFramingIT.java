@@ -66,9 +66,9 @@ class WatchFramingIT {
     cp = ControlPlaneFixture.start(3, """
         apilb.balancing { slow-start = 2s, rebalance { max-share = 0.34, per-second = 50 } }
         apilb.outlier-detection.base-ejection-time = 2s
-        # the fixture's 150 ms probe timeout fails every probe while 220 watches start on two shared
+        # the fixture's 150 ms probe timeout can fail every probe while 220 watches start on two shared
         # cores; a dead backend is still found at once (connection refused)
-        apilb.health { interval = 300ms, timeout = 2s }
+        apilb.health { interval = 1s, timeout = 900ms }
         """);
     long rv0 = cp.cluster.resourceVersion();
     URI base = cp.uri("/");
