@@ -3,6 +3,7 @@ package io.apilb.proxy;
 import io.apilb.backend.pool.BackendAttempt;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -25,6 +26,17 @@ final class RequestBody {
 
   RequestBody(long retryBufferBytes) {
     this.retryBufferBytes = retryBufferBytes;
+  }
+
+  /**
+   * The content without trailers: request trailers never reach a backend (kube-apiserver uses
+   * none, and a client could put identity headers there). Takes the content.
+   */
+  static HttpContent withoutTrailers(HttpContent content) {
+    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+      return new DefaultLastHttpContent(last.content()); // the same bytes, trailers dropped
+    }
+    return content;
   }
 
   /** Counts (and copies for a retry) content about to be sent or queued; true if it ends the body. */

@@ -71,9 +71,9 @@ public final class FakeBackendAttempt implements BackendAttempt {
     if (msg instanceof HttpContent content) {
       String text = content.content().toString(StandardCharsets.UTF_8);
       body.append(text);
-      if (content instanceof LastHttpContent) {
+      if (content instanceof LastHttpContent last) {
         lastContents++;
-        log.add("last " + text);
+        log.add("last " + text + (last.trailingHeaders().isEmpty() ? "" : " trailers " + last.trailingHeaders().names()));
       } else {
         log.add("content " + text);
       }
