@@ -102,10 +102,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       content.release(); // a body we no longer forward (the exchange already answered)
       return;
     }
-    boolean last = body.received(content);
-    attempt.write(content);
-    attempt.flush();
-    if (!last && attempt.isWritable()) {
+    if (body.forward(content, attempt)) {
       client.read();
     }
   }
@@ -134,8 +131,13 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (state == State.DONE) {
       return;
     }
+    boolean sentWhole = state == State.FORWARDING && request.requestClass() == RequestClass.SHORT && body.complete();
     end(responseStarted ? responseStatus : 499, ProxyFailure.CLIENT_CLOSED, responseStarted);
-    dropBackend(); // cancels the backend request now
+    if (sentWhole) {
+      detach().abandon(px.config().requestTimeout()); // its answer is dropped; the connection stays
+    } else {
+      dropBackend(); // cancels the backend request now
+    }
   }
 
   // ---------------------------------------------------------------- a backend
@@ -147,9 +149,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     attempt.start(this, request.requestClass().longRunning());
     state = State.FORWARDING;
     attempt.write(request.backendHead());
-    body.sendQueued(attempt);
-    attempt.flush();
-    if (!body.complete() && attempt.isWritable()) {
+    if (body.sendQueued(attempt)) {
       client.read();
     }
     attempt.read();

@@ -60,12 +60,25 @@ final class RequestBody {
     queued.add(content);
   }
 
-  /** Writes what was queued to {@code attempt} (without flushing). */
-  void sendQueued(BackendAttempt attempt) {
+  /**
+   * Writes and flushes what was queued to {@code attempt}; true when more of the body should be
+   * read from the client now (it has not ended, and the backend takes more).
+   */
+  boolean sendQueued(BackendAttempt attempt) {
     HttpContent c;
     while ((c = queued.poll()) != null) {
       attempt.write(c);
     }
+    attempt.flush();
+    return !complete && attempt.isWritable();
+  }
+
+  /** Sends content straight to {@code attempt}; true when more should be read from the client now. */
+  boolean forward(HttpContent content, BackendAttempt attempt) {
+    boolean last = received(content);
+    attempt.write(content);
+    attempt.flush();
+    return !last && attempt.isWritable();
   }
 
   /** Queues the kept copy, and the body's end, to be sent again to another backend. */

@@ -25,7 +25,7 @@ import java.util.List;
  */
 public final class FakeBackendAttempt implements BackendAttempt {
   /** How an attempt ended. */
-  public enum End { RELEASE, CLOSE, CLOSE_AFTER_FLUSH, HAND_OVER }
+  public enum End { RELEASE, CLOSE, CLOSE_AFTER_FLUSH, HAND_OVER, ABANDON }
 
   private final BackendEntry backend;
   private Listener listener;
@@ -104,6 +104,11 @@ public final class FakeBackendAttempt implements BackendAttempt {
   @Override
   public void close() {
     end(End.CLOSE);
+  }
+
+  @Override
+  public void abandon(java.time.Duration limit) {
+    end(End.ABANDON);
   }
 
   @Override
