@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code /livez} and {@code /readyz} are always open (probes and VIP checks carry no token);
- *   <li>with a token, everything else needs {@code Authorization: Bearer <token>} (401 without);
+ *   <li>with a token, everything else needs {@code Authorization: Bearer <token>} (403 without);
  *   <li>without a token, reads are open, and mutating requests (drain, undrain) are allowed only
  *       when the admin port is bound to loopback; bound beyond it they answer 403, and start-up
  *       says why.

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Lets a request through to the admin routes only when {@link AdminAccess} allows it; otherwise
- * answers 401 (a token is configured and this one is missing or wrong) or 403 (no token is
- * configured and the port is reachable beyond loopback) and closes the connection.
+ * answers 403 and closes the connection, saying whether a valid bearer token is missing (with a
+ * {@code WWW-Authenticate: Bearer} hint) or no token is configured on a port reachable beyond
+ * loopback. Both are 403 so that a script sees one status for "not allowed to drain".
  */
 final class AdminAccessHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(AdminAccessHandler.class);
@@ -46,7 +47,8 @@ final class AdminAccessHandler extends ChannelInboundHandlerAdapter {
     log.info("admin {} {} from {} refused: {}", req.method(), path, ctx.channel().remoteAddress(), decision);
     req.release();
     FullHttpResponse res = decision == AdminAccess.Decision.UNAUTHORIZED
-        ? response(HttpResponseStatus.UNAUTHORIZED, "a bearer token is required (apilb.admin.token-file)")
+        ? response(HttpResponseStatus.FORBIDDEN, "a valid bearer token is required (Authorization: Bearer ..., "
+            + "the content of apilb.admin.token-file)")
         : response(HttpResponseStatus.FORBIDDEN, "the admin port is reachable beyond loopback: "
             + "set apilb.admin.token-file to use drain and undrain");
     if (decision == AdminAccess.Decision.UNAUTHORIZED) {
