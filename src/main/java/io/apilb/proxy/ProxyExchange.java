@@ -108,9 +108,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   /**
-   * The client's body framing broke (a bad chunk): the backend must never see a cleanly ended
-   * body, so its connection is closed with the request cut off; the client gets 400 (or a reset)
-   * and an HTTP/1.1 connection closes, its framing lost.
+   * The client's body framing broke (a bad chunk): the backend's connection closes with the body
+   * cut off, never cleanly ended; the client gets 400 (or a reset), and HTTP/1.1 closes.
    */
   private void onRequestFramingError(HttpContent content) {
     String why = "malformed request body: " + Admission.rootMessage(content.decoderResult().cause());
@@ -149,10 +148,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     attempt.start(this, request.requestClass().longRunning());
     state = State.FORWARDING;
     attempt.write(request.backendHead());
-    if (body.sendQueued(attempt)) {
-      client.read();
-    }
+    boolean moreBody = body.sendQueued(attempt);
     attempt.read();
+    if (moreBody) {
+      client.read(); // last: a broken body read at once ends the exchange
+    }
   }
 
   @Override
