@@ -118,6 +118,11 @@ public final class HostileFixture implements AutoCloseable {
     return s;
   }
 
+  /** The client TLS context (trusts the fixture CA), for sockets built by hand. */
+  public SSLContext clientSsl() {
+    return clientSsl;
+  }
+
   public long counter(String name) {
     return apilb.metrics().registry().counter(name).getCount();
   }
