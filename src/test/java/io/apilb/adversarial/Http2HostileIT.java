@@ -113,7 +113,6 @@ class Http2HostileIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 3: X-Remote-* in HTTP/2 request trailers reach the backend")
   void case3_xRemoteInHttp2TrailersNeverReachTheBackend() throws Exception {
     String id = nonce();
     try (RawHttp2 c = new RawHttp2(f.openTls("h2"))) {
@@ -196,7 +195,6 @@ class Http2HostileIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 7 (strict request-target): control characters in :path are forwarded")
   void case8_controlCharactersInPathGet400() throws Exception {
     for (char ch : new char[] {1, 0x1f, 0x7f, ' '}) {
       String id = nonce();
