@@ -14,7 +14,6 @@ import java.util.UUID;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -77,10 +76,6 @@ class BrokenBackendResponseIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"badchunk", "overrun", "conflict", "twolengths"})
-  @Disabled("pending issue 11 fix 2 (nothing shown complete that the backend did not send whole; broken backend"
-      + " connections are closed, never pooled): a bad chunk-size line or a chunk overrun is shown as a cleanly"
-      + " ended 200 body and the connection is kept; Content-Length + chunked, or two Content-Lengths, wait for"
-      + " the whole request timeout and answer 504 'timed out' instead of 502 'malformed'")
   void malformedResponseIsNeverShownCompleteOverHttp1(String fault) throws Exception {
     http1(fault);
   }
@@ -111,8 +106,6 @@ class BrokenBackendResponseIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"badchunk", "overrun", "conflict", "twolengths"})
-  @Disabled("pending issue 11 fix 2: a bad chunk in the backend response reaches the HTTP/2 client as"
-      + " DATA 'hello' END_STREAM instead of RST_STREAM; conflicting framing gets 504 after the request timeout")
   void malformedResponseEndsTheStreamWithResetOverHttp2(String fault) throws Exception {
     http2(fault);
   }
@@ -145,8 +138,6 @@ class BrokenBackendResponseIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"garbage", "hugehead"})
-  @Disabled("pending issue 11 fix 8 (errors that say what happened): a backend that sent garbage or an oversized"
-      + " head is reported as 'closed the connection before responding'")
   void aMalformedResponseIsReportedAsMalformed(String fault) throws Exception {
     try (SSLSocket s = f.openTls("http/1.1")) {
       Result r = RawHttp1.exchange(s, get(nonce(), fault), 1, BOUND);

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLSocket;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -68,17 +67,15 @@ class Http1FuzzIT {
   }
 
   @Property(tries = 60)
-  @Disabled("pending issue 11 fixes 1 and 3: a bad chunk-size line or a chunk overrun completes the backend request"
-      + " with the bytes before it and leaves the client connection open and silent; X-Remote-* in chunked"
-      + " trailers reach the backend")
   void brokenChunkedFramingAndHostileTrailers(@ForAll("brokenInBand") Case c) throws Exception {
     check(c);
   }
 
   static void check(Case c) throws Exception {
+    String id = Http1Streams.freshId();
     Result r;
     try (SSLSocket s = f.openTls("http/1.1")) {
-      RawHttp1.write(s, c.pieces(), c.pauseMillis());
+      RawHttp1.write(s, c.pieces().stream().map(p -> Http1Streams.withId(p, id)).toList(), c.pauseMillis());
       r = c.closeAfterWrite() ? null : RawHttp1.read(s, 1, BOUND);
     }
     if (r != null) {
@@ -98,10 +95,10 @@ class Http1FuzzIT {
     } else {
       Thread.sleep(60); // a truncated request would have been forwarded by now
     }
-    for (Recorded rec : f.requestsWith("case", c.id())) {
+    for (Recorded rec : f.requestsWith("case", id)) {
       assertThat(rec.allNames()).as("identity headers at the backend").noneMatch(Http1FuzzIT::isIdentity);
       if (rec.complete) {
-        assertThat(c.wholeBody()).as("a backend completed a request the client did not send whole: %s", rec)
+        assertThat(c.wholeBody()).as("a backend completed a request the client did not send whole: %s (case %s)", rec, id)
             .isNotNull();
         assertThat(Arrays.equals(rec.body(), c.wholeBody()))
             .as("backend body %s vs client body %s", new String(rec.body()), new String(c.wholeBody())).isTrue();

@@ -59,9 +59,6 @@ class Http1HostileRequestIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 1 (framing error aborts the backend request, 400 + close): today the bytes before"
-      + " the bad chunk-size line are forwarded and the backend body is ended cleanly (201), then the client"
-      + " connection hangs open")
   void case1_badChunkSizeLineAfterAWholeChunkIsNotExecuted() throws Exception {
     String id = nonce();
     try (SSLSocket s = f.openTls("http/1.1")) {
@@ -73,7 +70,29 @@ class Http1HostileRequestIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 1: a chunk overrun ('2\\r\\nabcdef') ends the backend body cleanly with 2 bytes")
+  @Disabled("pending: a bad chunk read while the backend connection is being acquired throws NullPointerException in"
+      + " ProxyExchange.onAcquired (attempt.read() after client.read() aborted the exchange), logged as a WARN from"
+      + " DefaultPromise")
+  void aFramingErrorReadDuringBackendAcquisitionLogsNoError() throws Exception {
+    try (io.apilb.testing.LogCapture logs = new io.apilb.testing.LogCapture(ch.qos.logback.classic.Level.WARN)) {
+      List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) { // concurrent, so most need a new backend connection
+        all.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try (SSLSocket s = f.openTls("http/1.1")) {
+            assertRefusedAndClosed(RawHttp1.exchange(s, chunkedPost(nonce()) + Integer.toHexString(CM.length()) + "\r\n"
+                + CM + "\r\nzz\r\n", 0, BOUND));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }));
+      }
+      java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0])).get();
+      Thread.sleep(200);
+      assertThat(logs.lines()).as("WARN or worse").isEmpty();
+    }
+  }
+
+  @Test
   void case1_chunkOverrunIsNotExecutedWithItsPrefix() throws Exception {
     String id = nonce();
     try (SSLSocket s = f.openTls("http/1.1")) {
@@ -95,8 +114,6 @@ class Http1HostileRequestIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 3 (trailers never carry identity or hop-by-hop headers): chunked request trailers"
-      + " X-Remote-User/-Group/-Extra-* and Connection reach the backend as sent")
   void case3_xRemoteInChunkedTrailersNeverReachTheBackend() throws Exception {
     String id = nonce();
     try (SSLSocket s = f.openTls("http/1.1")) {
@@ -112,7 +129,6 @@ class Http1HostileRequestIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 7 (strict request-target): NUL, 0x01 and DEL in the request-target are forwarded")
   void case8_controlCharactersInTheRequestTargetGet400() throws Exception {
     for (char c : new char[] {0, 1, 0x1f, 0x7f}) {
       String id = nonce();
@@ -128,7 +144,6 @@ class Http1HostileRequestIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 9 (unknown Expect gets 417): today it is forwarded to the backend")
   void unknownExpectGets417AndIsNotForwarded() throws Exception {
     String id = nonce();
     try (SSLSocket s = f.openTls("http/1.1")) {

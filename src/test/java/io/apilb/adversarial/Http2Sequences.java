@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -21,8 +20,6 @@ import net.jqwik.api.Combinators;
 final class Http2Sequences {
   private Http2Sequences() {}
 
-  static final AtomicLong IDS = new AtomicLong();
-  static final String RUN = Long.toHexString(System.nanoTime());
 
   /** One frame to write. */
   record Frame(int type, int flags, int stream, byte[] payload, String label) {}
@@ -157,7 +154,7 @@ final class Http2Sequences {
 
   @SuppressWarnings("unchecked")
   static Sequence assemble(List<Object[]> streamArgs, List<Frame> noise, List<Integer> order) {
-    String id = "h2-" + IDS.incrementAndGet() + "-" + RUN;
+    String id = Http1Streams.ID; // replaced by a fresh id per run
     Map<Integer, Script> scripts = new HashMap<>();
     List<List<Frame>> queues = new ArrayList<>();
     for (int i = 0; i < streamArgs.size(); i++) {

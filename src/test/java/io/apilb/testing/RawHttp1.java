@@ -128,6 +128,10 @@ public final class RawHttp1 {
         }
       }
       int bodyStart = headEnd + 4;
+      if (status >= 100 && status < 200) { // interim: no body, the final response follows
+        pos = bodyStart;
+        continue;
+      }
       boolean chunked = "chunked".equalsIgnoreCase(headers.get("transfer-encoding"));
       if (chunked) {
         StringBuilder body = new StringBuilder();

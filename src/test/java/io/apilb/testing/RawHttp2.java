@@ -61,6 +61,8 @@ public final class RawHttp2 implements AutoCloseable {
   public final Map<Integer, StreamResult> streams = new HashMap<>();
   public Long goAwayCode;
   public boolean closed;
+  /** A write failed (apilb closed or reset); what it sent before is still read. */
+  public boolean writeFailed;
   private ByteArrayOutputStream pendingBlock;
   private int pendingStream;
 
@@ -92,7 +94,7 @@ public final class RawHttp2 implements AutoCloseable {
       out.write(f);
       out.flush();
     } catch (IOException e) {
-      closed = true;
+      writeFailed = true;
     }
   }
 
