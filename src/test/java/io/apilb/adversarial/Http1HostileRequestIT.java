@@ -12,7 +12,6 @@ import java.util.UUID;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,9 +69,6 @@ class Http1HostileRequestIT {
   }
 
   @Test
-  @Disabled("pending: a bad chunk read while the backend connection is being acquired throws NullPointerException in"
-      + " ProxyExchange.onAcquired (attempt.read() after client.read() aborted the exchange), logged as a WARN from"
-      + " DefaultPromise")
   void aFramingErrorReadDuringBackendAcquisitionLogsNoError() throws Exception {
     try (io.apilb.testing.LogCapture logs = new io.apilb.testing.LogCapture(ch.qos.logback.classic.Level.WARN)) {
       List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();

@@ -155,8 +155,7 @@ class Http2HostileIT {
     try (RawHttp2 c = new RawHttp2(f.openTls("h2"))) {
       for (int i = 0; i < 1000 && !c.writeFailed; i++) {
         int stream = 2 * i + 1;
-        c.headers(stream, request("GET", post(id) + "&n=" + i), true);
-        c.rst(stream, 8); // CANCEL
+        c.headersThenReset(stream, request("GET", post(id) + "&n=" + i), 8); // CANCEL
       }
       assertThat(c.awaitClose(BOUND)).as("apilb ends the connection").isTrue();
       assertThat(c.goAwayCode).as("GOAWAY error code").isEqualTo(0xbL); // ENHANCE_YOUR_CALM

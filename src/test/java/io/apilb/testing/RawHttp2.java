@@ -79,6 +79,19 @@ public final class RawHttp2 implements AutoCloseable {
 
   /** One frame, written and flushed; a write after apilb closed is ignored (reading tells). */
   public void frame(int type, int flags, int stream, byte[] payload) {
+    write(type, flags, stream, payload, true);
+  }
+
+  /**
+   * A request's HEADERS and its RST_STREAM in one write, as the rapid-reset attack sends them
+   * (CVE-2023-44487): both usually arrive in the same read.
+   */
+  public void headersThenReset(int stream, List<Map.Entry<String, String>> fields, int code) {
+    write(HEADERS, END_HEADERS | END_STREAM, stream, hpack(fields), false);
+    write(RST_STREAM, 0, stream, int32(code), true);
+  }
+
+  private void write(int type, int flags, int stream, byte[] payload, boolean flush) {
     byte[] f = new byte[9 + payload.length];
     f[0] = (byte) (payload.length >>> 16);
     f[1] = (byte) (payload.length >>> 8);
@@ -92,7 +105,9 @@ public final class RawHttp2 implements AutoCloseable {
     System.arraycopy(payload, 0, f, 9, payload.length);
     try {
       out.write(f);
-      out.flush();
+      if (flush) {
+        out.flush();
+      }
     } catch (IOException e) {
       writeFailed = true;
     }
