@@ -163,7 +163,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private Optional<X509Certificate> peerCertificate(ChannelHandlerContext ctx) {
     if (peer == null) {
       peer = Optional.empty();
-      SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+      // an HTTP/2 stream's TLS is its connection's
+      io.netty.channel.Channel conn = ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel st
+          ? st.parent() : ctx.channel();
+      SslHandler ssl = conn.pipeline().get(SslHandler.class);
       if (ssl != null) {
         try {
           Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
