@@ -90,6 +90,7 @@ class Http2BackendIT {
       List<CompletableFuture<Integer>> heads = new ArrayList<>();
       for (int c = 0; c < 5; c++) {
         HttpClient client = cp.httpClient(HttpClient.Version.HTTP_2, alice);
+        assertThat(cp.get(client, CONFIGMAPS).statusCode()).isEqualTo(200); // one client connection, then 200 streams
         for (int i = 0; i < 200; i++) {
           Lines l = new Lines();
           watches.add(l);
