@@ -124,6 +124,7 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   Http2StreamAttempt reserve(BackendEntry entry) {
     Http2StreamAttempt a = new Http2StreamAttempt(this, entry);
     attempts.add(a);
+    entry.stats().http2Streams(1);
     return a;
   }
 
@@ -244,6 +245,7 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   /** An attempt ended: its slot is free. */
   void released(Http2StreamAttempt a) {
     if (attempts.remove(a)) {
+      a.backend().stats().http2Streams(-1);
       if (attempts.isEmpty()) {
         idleSinceNanos = System.nanoTime();
       }

@@ -56,6 +56,8 @@ final class Http2Pool {
   private long http1Until;
   private ScheduledFuture<?> ticker;
   private boolean closed;
+  /** The backend's counters (connections open), from the requests' entries. */
+  private io.apilb.backend.BackendStats stats;
 
   Http2Pool(EventLoop loop, Backend backend, Supplier<PoolSettings> settings, SslContext sslContext, boolean h2Required,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver,
@@ -90,6 +92,7 @@ final class Http2Pool {
 
   /** A stream on a connection with room, or on the next connection opened. Event loop only. */
   Future<BackendAttempt> acquire(BackendEntry entry) {
+    stats = entry.stats();
     if (http1Until != 0 && System.nanoTime() - http1Until < 0) {
       return http1.apply(entry);
     }
@@ -132,7 +135,9 @@ final class Http2Pool {
 
   void onClosed(Http2BackendConnection c) {
     open.remove(c);
-    all.remove(c);
+    if (all.remove(c) && stats != null) {
+      stats.http2Connections(-1);
+    }
     if (all.isEmpty() && waiters.isEmpty() && !connecting) {
       stopTicker();
       onEmpty.run();
@@ -221,6 +226,9 @@ final class Http2Pool {
     Http2BackendConnection c = Http2BackendConnection.create(Math.max(settings.maxHeaderSize(), 65536));
     c.pool(this);
     all.add(c);
+    if (stats != null) {
+      stats.http2Connections(1);
+    }
     ch.pipeline().addLast(io.apilb.support.HandlerNames.BACKEND_HTTP2, c);
     ensureTicker(settings);
     // SETTINGS must follow the handshake promptly, or the connection is given up
