@@ -248,4 +248,23 @@ class Http2BackendIT {
       assertThat(ok.get()).isPositive();
     }
   }
+
+  @Test
+  void abruptBackendDeathUnderLoadFailsNoGet() throws Exception {
+    try (ControlPlaneFixture cp = ControlPlaneFixture.startHttp2(3, "", false)) {
+      cp.cluster.createConfigMap("default", "seed", Map.of("k", "v"));
+      HttpClient client = cp.httpClient(HttpClient.Version.HTTP_2);
+      int failed = 0;
+      for (int i = 0; i < 150; i++) {
+        if (i == 30) {
+          cp.backend("cp3").stopAbruptly(); // a TCP reset on every multiplexed connection, no GOAWAY
+        }
+        if (cp.get(client, CONFIGMAPS + "/seed").statusCode() != 200) {
+          failed++;
+        }
+      }
+      assertThat(failed).isZero();
+      assertThat(cp.backends.stream().mapToInt(b -> b.http2Sessions().connections()).sum()).isPositive();
+    }
+  }
 }
