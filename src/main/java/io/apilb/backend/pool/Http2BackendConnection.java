@@ -3,7 +3,6 @@ package io.apilb.backend.pool;
 import io.apilb.backend.BackendEntry;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
@@ -11,7 +10,6 @@ import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -51,10 +49,10 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   private long idleSinceNanos = System.nanoTime();
   private long pingOutstanding;
 
-  private Http2BackendConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings) {
+  Http2BackendConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings) {
     super(decoder, encoder, settings);
     attemptKey = connection().newKey();
-    decoder.frameListener(new Frames());
+    decoder.frameListener(new Http2BackendFrames(this));
     connection().addListener(new Http2ConnectionAdapter() {
       @Override
       public void onStreamClosed(Http2Stream stream) {
@@ -83,7 +81,7 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   }
 
   static Http2BackendConnection create(int maxHeaderListSize) {
-    return new Builder(maxHeaderListSize).build();
+    return new Http2BackendConnectionBuilder(maxHeaderListSize).build();
   }
 
   void pool(Http2Pool owner) {
@@ -191,11 +189,6 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   boolean isWritable(int streamId) {
     Http2Stream s = streamId > 0 ? connection().stream(streamId) : null;
     return ctx.channel().isWritable() && (s == null || encoder().flowController().isWritable(s));
-  }
-
-  boolean isOpen(int streamId) {
-    Http2Stream s = connection().stream(streamId);
-    return s != null && s.state() != Http2Stream.State.CLOSED;
   }
 
   void reset(int streamId) {
@@ -312,84 +305,27 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
     super.exceptionCaught(ctx, cause);
   }
 
-  private final class Frames extends Http2FrameAdapter {
-    @Override
-    public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {
-      if (!ready) {
-        ready = true;
-        if (pool != null) {
-          pool.onReady(Http2BackendConnection.this);
-        }
-      } else if (pool != null) {
-        pool.onCapacity(Http2BackendConnection.this); // the stream limit may have grown
+  /** The stream's attempt, if one is reading it. */
+  Http2StreamAttempt attempt(int streamId) {
+    Http2Stream s = connection().stream(streamId);
+    return s == null ? null : s.getProperty(attemptKey);
+  }
+
+  /** SETTINGS arrived: the first make the connection ready; later ones may raise the stream limit. */
+  void onSettings() {
+    if (!ready) {
+      ready = true;
+      if (pool != null) {
+        pool.onReady(this);
       }
-    }
-
-    @Override
-    public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,
-        short weight, boolean exclusive, int padding, boolean endStream) {
-      onHeadersRead(ctx, streamId, headers, padding, endStream);
-    }
-
-    @Override
-    public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
-        boolean endStream) {
-      Http2StreamAttempt a = attempt(streamId);
-      if (a != null) {
-        a.onHeaders(headers, endStream);
-      }
-    }
-
-    @Override
-    public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
-      Http2StreamAttempt a = attempt(streamId);
-      if (a == null) {
-        return data.readableBytes() + padding; // nobody wants it: straight back to the window
-      }
-      a.onData(data, endOfStream);
-      return padding; // the data's bytes return as the client takes them
-    }
-
-    @Override
-    public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
-      Http2StreamAttempt a = attempt(streamId);
-      if (a != null) {
-        a.onReset(errorCode);
-      }
-    }
-
-    @Override
-    public void onPingAckRead(ChannelHandlerContext ctx, long data) {
-      if (data == pingOutstanding) {
-        pingOutstanding = 0;
-      }
-    }
-
-    private Http2StreamAttempt attempt(int streamId) {
-      Http2Stream s = connection().stream(streamId);
-      return s == null ? null : s.getProperty(attemptKey);
+    } else if (pool != null) {
+      pool.onCapacity(this);
     }
   }
 
-  private static final class Builder
-      extends AbstractHttp2ConnectionHandlerBuilder<Http2BackendConnection, Builder> {
-    Builder(int maxHeaderListSize) {
-      server(false);
-      initialSettings(Http2Settings.defaultSettings().pushEnabled(false).initialWindowSize(STREAM_WINDOW)
-          .maxHeaderListSize(maxHeaderListSize));
-      validateHeaders(true);
-      gracefulShutdownTimeoutMillis(0);
-    }
-
-    @Override
-    protected Http2BackendConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
-        Http2Settings initialSettings) {
-      return new Http2BackendConnection(decoder, encoder, initialSettings);
-    }
-
-    @Override
-    public Http2BackendConnection build() {
-      return super.build();
+  void onPingAck(long data) {
+    if (data == pingOutstanding) {
+      pingOutstanding = 0;
     }
   }
 }

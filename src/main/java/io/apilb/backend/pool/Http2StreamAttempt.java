@@ -285,40 +285,8 @@ final class Http2StreamAttempt implements BackendAttempt {
     }
     Duration l = limit.isZero() ? DEFAULT_ABANDON_LIMIT : limit;
     ScheduledFuture<?> deadline = conn.eventLoop().schedule(this::close, l.toMillis(), TimeUnit.MILLISECONDS);
-    listener = new Discarding(deadline);
+    listener = new Http2AbandonedStream(this, deadline);
     read();
-  }
-
-  /** Reads an abandoned response to its end, dropping it; the stream's slot is then free. */
-  private final class Discarding implements Listener {
-    private final ScheduledFuture<?> deadline;
-
-    Discarding(ScheduledFuture<?> deadline) {
-      this.deadline = deadline;
-    }
-
-    @Override
-    public void onBackendMessage(Object msg) {
-      boolean last = msg instanceof LastHttpContent;
-      ReferenceCountUtil.release(msg);
-      if (last) {
-        deadline.cancel(false);
-        close();
-      } else {
-        read();
-      }
-    }
-
-    @Override
-    public void onBackendInactive() {
-      deadline.cancel(false);
-    }
-
-    @Override
-    public void onBackendWritabilityChanged(boolean writable) {}
-
-    @Override
-    public void onBackendReadComplete() {}
   }
 
   @Override
