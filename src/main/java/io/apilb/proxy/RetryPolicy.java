@@ -52,7 +52,7 @@ public final class RetryPolicy {
     return switch (reason) {
       case CONNECT, TLS -> true; // nothing was sent: the body is still queued whole
       case SHUTDOWN_429, SHUTDOWN_503 -> body.replayable();
-      case REFUSED_STREAM -> body.replayable() && readRetriesSoFar < MAX_REFUSED_RETRIES;
+      case REFUSED_STREAM -> body.intact() && readRetriesSoFar < MAX_REFUSED_RETRIES;
       case BACKEND_RESET -> isRead(method) && body.bytes() == 0 && body.complete() && readRetriesSoFar < MAX_READ_RETRIES;
     };
   }

@@ -53,6 +53,8 @@ final class Http2Pool {
   private final List<Http2BackendConnection> all = new ArrayList<>();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private boolean connecting;
+  /** The connection opened for the waiters, until its SETTINGS arrive. */
+  private Http2BackendConnection pending;
   private long http1Until;
   private ScheduledFuture<?> ticker;
   private boolean closed;
@@ -112,7 +114,10 @@ final class Http2Pool {
   }
 
   void onReady(Http2BackendConnection c) {
-    connecting = false;
+    if (c == pending) {
+      pending = null;
+      connecting = false;
+    }
     open.add(c);
     serveWaiters();
     if (closed) {
@@ -135,6 +140,11 @@ final class Http2Pool {
 
   void onClosed(Http2BackendConnection c) {
     open.remove(c);
+    if (c == pending) {
+      pending = null;
+      failWaiters(new BackendConnectException("backend " + backend.name()
+          + " closed the connection before its HTTP/2 SETTINGS", true, null));
+    }
     if (all.remove(c) && stats != null) {
       stats.http2Connections(-1);
     }
@@ -225,6 +235,7 @@ final class Http2Pool {
     }
     Http2BackendConnection c = Http2BackendConnection.create(Math.max(settings.maxHeaderSize(), 65536));
     c.pool(this);
+    pending = c;
     all.add(c);
     if (stats != null) {
       stats.http2Connections(1);
@@ -233,7 +244,8 @@ final class Http2Pool {
     ensureTicker(settings);
     // SETTINGS must follow the handshake promptly, or the connection is given up
     loop.schedule(() -> {
-      if (!c.ready() && ch.isActive() && connecting && !open.contains(c)) {
+      if (c == pending) {
+        pending = null;
         ch.close();
         failWaiters(new BackendConnectException("backend " + backend.name() + " sent no HTTP/2 SETTINGS", true, null));
       }

@@ -83,7 +83,11 @@ final class Http2StreamAttempt implements BackendAttempt {
           return;
         }
       }
-      conn.writeData(streamId, c.content(), last);
+      if (streamId > 0) {
+        conn.writeData(streamId, c.content(), last);
+      } else {
+        c.release();
+      }
     } else {
       ReferenceCountUtil.release(msg);
     }
