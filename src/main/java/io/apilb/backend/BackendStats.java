@@ -12,6 +12,26 @@ public final class BackendStats {
   private final AtomicInteger activeLongRunning = new AtomicInteger();
   private final LongAdder requests = new LongAdder();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  private final AtomicInteger http2Connections = new AtomicInteger();
+  private final AtomicInteger http2Streams = new AtomicInteger();
+
+  /** A multiplexed (HTTP/2) connection to this backend opened ({@code +1}) or closed ({@code -1}). */
+  public void http2Connections(int delta) {
+    http2Connections.addAndGet(delta);
+  }
+
+  /** A stream on a multiplexed connection reserved ({@code +1}) or ended ({@code -1}). */
+  public void http2Streams(int delta) {
+    http2Streams.addAndGet(delta);
+  }
+
+  public int http2Connections() {
+    return http2Connections.get();
+  }
+
+  public int http2Streams() {
+    return http2Streams.get();
+  }
 
   public void requestStarted(boolean longRunning) {
     inFlight.incrementAndGet();

@@ -89,8 +89,9 @@ public final class ApilbRuntime implements AutoCloseable {
 
     this.tls = new TlsState(config, material, control, metrics::certificateReload);
     SslContext backendContext = tls.backendContext();
-    this.pools = new BackendPools(backendContext, tls.frontProxyContext().orElse(null), PoolSettings.of(config.proxy()),
-        transport.socketChannelClass(), transport.newResolverGroup());
+    this.pools = new BackendPools(tls.backendContexts(), tls.frontProxyContexts().orElse(null),
+        config.backendTls().http2(), PoolSettings.of(config.proxy()), transport.socketChannelClass(),
+        transport.newResolverGroup());
     registry.gauge(MetricNames.BALANCING_PANIC, () -> () -> backends.snapshot().panic() ? 1 : 0);
     this.rebalancer = new WatchRebalancer(config.balancing(), backends, watches, control, metrics);
     this.proxyContexts = new ProxyContexts(backends, clock, pools, metrics, control, watches, tls);
@@ -130,7 +131,7 @@ public final class ApilbRuntime implements AutoCloseable {
     try {
       rt.rebalancer.start();
       rt.reloader.watchFile(rt.control);
-      rt.tls.start(next -> rt.pools.rotateSslContext(ConnectionKind.FRONT_PROXY, next));
+      rt.tls.start(next -> rt.pools.rotateSslContexts(ConnectionKind.FRONT_PROXY, next));
       rt.health.start();
       rt.frontend.start().sync();
       rt.admin.start();

@@ -44,6 +44,10 @@ final class BackendGauges {
         () -> backends.snapshot().byName(name).map(x -> x.stats().inFlight()).orElse(0),
         () -> backends.snapshot().byName(name).map(x -> x.stats().activeLongRunning()).orElse(0),
         () -> backends.snapshot().byName(name).map(x -> x.ready() ? 1 : 0).orElse(0));
+    metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_HTTP2_CONNECTIONS, name),
+        () -> backends.snapshot().byName(name).map(x -> x.stats().http2Connections()).orElse(0));
+    metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_HTTP2_STREAMS, name),
+        () -> backends.snapshot().byName(name).map(x -> x.stats().http2Streams()).orElse(0));
     for (HealthFlag flag : HealthFlag.values()) {
       metrics.registerBackendGauge(name, MetricRegistry.name(MetricNames.BACKEND_FLAG, name, flag.label()),
           () -> backends.snapshot().byName(name).map(x -> x.state().flags().contains(flag) ? 1 : 0).orElse(0));

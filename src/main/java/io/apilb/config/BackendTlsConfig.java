@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param proxyClientKeyFile its key (explicit, or {@code <pki-dir>/front-proxy-client.key})
  * @param proxyClientKeyPassphraseFile passphrase of an encrypted PKCS#8 {@code proxyClientKeyFile}
  * @param tlsPolicy lowest TLS version and the TLS 1.2 cipher suites offered to backends
+ * @param http2 whether requests that are not upgrades are multiplexed over HTTP/2
  */
 public record BackendTlsConfig(
     Path caFile,
@@ -22,7 +23,8 @@ public record BackendTlsConfig(
     Path proxyClientCertFile,
     Path proxyClientKeyFile,
     Optional<Path> proxyClientKeyPassphraseFile,
-    TlsPolicy tlsPolicy) {
+    TlsPolicy tlsPolicy,
+    BackendHttp2Mode http2) {
 
   public BackendTlsConfig {
     Objects.requireNonNull(caFile, "caFile");
@@ -31,6 +33,20 @@ public record BackendTlsConfig(
     Objects.requireNonNull(proxyClientKeyFile, "proxyClientKeyFile");
     Objects.requireNonNull(proxyClientKeyPassphraseFile, "proxyClientKeyPassphraseFile");
     Objects.requireNonNull(tlsPolicy, "tlsPolicy");
+    Objects.requireNonNull(http2, "http2");
+  }
+
+  /** Backend TLS with reference.conf's HTTP/2 mode ({@code auto}). */
+  public BackendTlsConfig(Path caFile, Optional<String> serverName, Path proxyClientCertFile, Path proxyClientKeyFile,
+      Optional<Path> proxyClientKeyPassphraseFile, TlsPolicy tlsPolicy) {
+    this(caFile, serverName, proxyClientCertFile, proxyClientKeyFile, proxyClientKeyPassphraseFile, tlsPolicy,
+        BackendHttp2Mode.AUTO);
+  }
+
+  /** The same, with HTTP/2 towards the backends as {@code mode} says. */
+  public BackendTlsConfig withHttp2(BackendHttp2Mode mode) {
+    return new BackendTlsConfig(caFile, serverName, proxyClientCertFile, proxyClientKeyFile,
+        proxyClientKeyPassphraseFile, tlsPolicy, mode);
   }
 
   /** Backend TLS with reference.conf's TLS policy. */

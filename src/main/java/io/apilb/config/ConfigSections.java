@@ -89,6 +89,7 @@ final class ConfigSections {
     Optional<Path> proxyKey = r.optionalFile("apilb.backend-tls.proxy-client-key-file");
     Optional<Path> passphrase = r.optionalFile("apilb.backend-tls.proxy-client-key-passphrase-file");
     TlsPolicy policy = EdgeSections.tlsPolicy(r, "apilb.backend-tls");
+    BackendHttp2Mode http2 = r.oneOf("apilb.backend-tls.http2", BackendHttp2Mode.class);
     if (proxyCert.isPresent() != proxyKey.isPresent()) {
       String missing = proxyCert.isPresent() ? "proxy-client-key-file" : "proxy-client-cert-file";
       String given = proxyCert.isPresent() ? "proxy-client-cert-file" : "proxy-client-key-file";
@@ -100,7 +101,7 @@ final class ConfigSections {
     }
     return new BackendTlsConfig(ca.orElse(pkiDir.resolve("ca.crt")), serverName,
         proxyCert.orElse(pkiDir.resolve("front-proxy-client.crt")),
-        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase, policy);
+        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase, policy, http2);
   }
 
   static IdentityConfig identity(ValueReader r) {

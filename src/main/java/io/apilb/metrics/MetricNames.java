@@ -16,6 +16,8 @@ package io.apilb.metrics;
  * apilb.backend.connect_failures.BACKEND      counter  -> apilb_backend_connect_failures_total{backend}
  * apilb.backend.rebalanced_watches.BACKEND    counter  -> apilb_backend_rebalanced_watches_total{backend}
  * apilb.backend.watches.BACKEND               gauge    -> apilb_backend_watches{backend}
+ * apilb.backend.http2_connections.BACKEND     gauge    -> apilb_backend_http2_connections{backend}
+ * apilb.backend.http2_streams.BACKEND         gauge    -> apilb_backend_http2_streams{backend}
  * apilb.backend.ejections.BACKEND             counter  -> apilb_backend_ejections_total{backend}
  * apilb.backend.transitions.BACKEND.STATE     counter  -> apilb_backend_transitions_total{backend,state}
  * apilb.backend.flag.BACKEND.FLAG             gauge    -> apilb_backend_flag{backend,flag}
@@ -42,6 +44,9 @@ public final class MetricNames {
   public static final String BACKEND_CONNECT_FAILURES = "apilb.backend.connect_failures";
   public static final String BACKEND_REBALANCED = "apilb.backend.rebalanced_watches";
   public static final String BACKEND_WATCHES = "apilb.backend.watches";
+  /** Open multiplexed (HTTP/2) backend connections, and the streams open on them. */
+  public static final String BACKEND_HTTP2_CONNECTIONS = "apilb.backend.http2_connections";
+  public static final String BACKEND_HTTP2_STREAMS = "apilb.backend.http2_streams";
   public static final String BACKEND_EJECTIONS = "apilb.backend.ejections";
   public static final String BACKEND_TRANSITIONS = "apilb.backend.transitions";
   public static final String BACKEND_FLAG = "apilb.backend.flag";

@@ -80,6 +80,8 @@ public final class PrometheusExporter {
       new Mapping(MetricNames.BACKEND_EJECTIONS + ".*", "apilb_backend_ejections", List.of("backend")),
       new Mapping(MetricNames.BACKEND_REBALANCED + ".*", "apilb_backend_rebalanced_watches", List.of("backend")),
       new Mapping(MetricNames.BACKEND_WATCHES + ".*", "apilb_backend_watches", List.of("backend")),
+      new Mapping(MetricNames.BACKEND_HTTP2_CONNECTIONS + ".*", "apilb_backend_http2_connections", List.of("backend")),
+      new Mapping(MetricNames.BACKEND_HTTP2_STREAMS + ".*", "apilb_backend_http2_streams", List.of("backend")),
       new Mapping(MetricNames.BACKEND_TRANSITIONS + ".*.*", "apilb_backend_transitions", List.of("backend", "state")),
       new Mapping(MetricNames.BACKEND_FLAG + ".*.*", "apilb_backend_flag", List.of("backend", "flag")),
       new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol")),

@@ -3,7 +3,7 @@ package io.apilb.proxy;
 import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSnapshot;
 import io.apilb.backend.pool.BackendAttempt;
-import io.apilb.backend.pool.ConnectionKind;
+import io.apilb.backend.pool.Sharing;
 import io.apilb.balancing.RequestClass;
 import io.apilb.balancing.SelectionContext;
 import io.netty.channel.EventLoop;
@@ -32,21 +32,22 @@ final class BackendAcquirer {
   private final ProxyContext px;
   private final EventLoop loop;
   private final RequestClass requestClass;
-  private final ConnectionKind kind;
+  private final Sharing sharing;
   private final Completion completion;
   private final Callback callback;
   /** Backends tried, in order (usually one). */
   private final ArrayList<String> tried = new ArrayList<>(2);
   private String lastFailure;
+  private int refusals;
   private BackendEntry backend;
   private Future<BackendAttempt> pending;
 
-  BackendAcquirer(ProxyContext px, EventLoop loop, RequestClass requestClass, ConnectionKind kind,
+  BackendAcquirer(ProxyContext px, EventLoop loop, RequestClass requestClass, Sharing sharing,
       Completion completion, Callback callback) {
     this.px = px;
     this.loop = loop;
     this.requestClass = requestClass;
-    this.kind = kind;
+    this.sharing = sharing;
     this.completion = completion;
     this.callback = callback;
   }
@@ -69,7 +70,7 @@ final class BackendAcquirer {
     backend = choice.get();
     tried.add(backend.name());
     completion.backend(backend.name());
-    Future<BackendAttempt> f = px.pools().attempt(loop, backend, kind, requestClass == RequestClass.UPGRADE);
+    Future<BackendAttempt> f = px.pools().attempt(loop, backend, sharing, requestClass == RequestClass.UPGRADE);
     pending = f;
     f.addListener(done -> onDone(f));
   }
@@ -81,6 +82,10 @@ final class BackendAcquirer {
   void retry(RetryReason reason, String why) {
     lastFailure = why;
     px.metrics().retry(backend.name(), reason.metricTag());
+    if (reason == RetryReason.REFUSED_STREAM && refusals++ == 0) {
+      // a retired connection, not a failed backend: the same backend may take it on another connection
+      tried.remove(tried.size() - 1);
+    }
     log.debug("{}; retrying elsewhere ({})", why, reason.metricTag());
     acquire();
   }

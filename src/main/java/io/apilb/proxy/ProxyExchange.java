@@ -2,11 +2,13 @@ package io.apilb.proxy;
 
 import io.apilb.backend.BackendEntry;
 import io.apilb.backend.pool.BackendAttempt;
+import io.apilb.backend.pool.Sharing;
 import io.apilb.balancing.RequestClass;
 import io.apilb.proxy.tunnel.Tunnel;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -40,6 +42,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private Admission.Admitted request;
   private BackendAcquirer acquirer;
   private int readRetries;
+  private int refusedRetries;
   private BackendEntry backend; // the current attempt's
   private BackendAttempt attempt;
   private boolean responseStarted;
@@ -81,8 +84,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (request.requestClass() == RequestClass.SHORT) {
       deadline = RequestDeadline.start(client.eventLoop(), px.config().requestTimeout(), this::onRequestTimeout);
     }
-    acquirer = new BackendAcquirer(px, client.eventLoop(), request.requestClass(), request.identity().kind(),
-        completion, this);
+    acquirer = new BackendAcquirer(px, client.eventLoop(), request.requestClass(), Sharing.of(request.identity().kind(),
+        request.backendHead().headers().get(HttpHeaderNames.AUTHORIZATION)), completion, this);
     acquirer.acquire();
   }
 
@@ -250,6 +253,22 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   public void onBackendWritabilityChanged(boolean writable) {
     if (writable && state == State.FORWARDING && !body.complete()) {
       client.read();
+    }
+  }
+
+  /** An HTTP/2 backend provably did not process the request: elsewhere, whatever the verb. */
+  @Override
+  public void onBackendRefused(String why) {
+    if (state != State.FORWARDING) {
+      return;
+    }
+    if (!responseStarted && RetryPolicy.mayRetry(RetryReason.REFUSED_STREAM, request.method(), body, refusedRetries)) {
+      refusedRetries++;
+      retryElsewhere(RetryReason.REFUSED_STREAM, why);
+    } else if (!responseStarted) {
+      fail(ProxyFailure.NO_READY_BACKEND, why + "; the request was not processed");
+    } else {
+      onBackendLost(BackendLoss.CLOSED);
     }
   }
 

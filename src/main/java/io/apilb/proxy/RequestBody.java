@@ -87,12 +87,22 @@ final class RequestBody {
     for (ByteBuf b : copies) {
       queued.add(new DefaultHttpContent(b.retainedDuplicate()));
     }
-    queued.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    if (complete) {
+      queued.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    } // else the rest is still to come from the client, and queues behind the copies
   }
 
   /** The whole body was received and kept: it can be sent again. */
   boolean replayable() {
     return complete && !overflowed;
+  }
+
+  /**
+   * Every byte received so far is still held: a request refused unprocessed may go elsewhere
+   * even while its body is still arriving (the copies first, then the rest as it comes).
+   */
+  boolean intact() {
+    return !overflowed;
   }
 
   long bytes() {

@@ -16,6 +16,8 @@ import io.netty.handler.codec.http.HttpResponse;
 public final class RetryPolicy {
   /** Retries of a read whose backend connection broke before any response byte. */
   public static final int MAX_READ_RETRIES = 1;
+  /** Retries of a request refused unprocessed by HTTP/2 backends (a draining apiserver, a retired connection). */
+  public static final int MAX_REFUSED_RETRIES = 3;
 
   private RetryPolicy() {}
 
@@ -50,6 +52,7 @@ public final class RetryPolicy {
     return switch (reason) {
       case CONNECT, TLS -> true; // nothing was sent: the body is still queued whole
       case SHUTDOWN_429, SHUTDOWN_503 -> body.replayable();
+      case REFUSED_STREAM -> body.intact() && readRetriesSoFar < MAX_REFUSED_RETRIES;
       case BACKEND_RESET -> isRead(method) && body.bytes() == 0 && body.complete() && readRetriesSoFar < MAX_READ_RETRIES;
     };
   }

@@ -14,6 +14,11 @@ public enum RetryReason {
   SHUTDOWN_429("shutdown_429"),
   /** 503 with {@code Retry-After} from a shutting-down kube-apiserver: rejected unexecuted. */
   SHUTDOWN_503("shutdown_503"),
+  /**
+   * An HTTP/2 backend refused the stream (REFUSED_STREAM), or its GOAWAY's last stream id is
+   * below the stream: the request was provably not processed.
+   */
+  REFUSED_STREAM("refused_stream"),
   /** The connection broke after the request was written, before any response byte: outcome unknown. */
   BACKEND_RESET("backend_reset");
 

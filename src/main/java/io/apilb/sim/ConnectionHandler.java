@@ -152,10 +152,21 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** system:anonymous: the authenticators' verdict, or without them no credential at all. */
+  private boolean anonymous(HttpRequest r) {
+    if (auth != null) {
+      return auth.user().map(u -> u.name().equals("system:anonymous")).orElse(false);
+    }
+    return !r.headers().contains("Authorization") && !r.headers().contains("X-Remote-User");
+  }
+
   private Optional<X509Certificate> peerCertificate(ChannelHandlerContext ctx) {
     if (peer == null) {
       peer = Optional.empty();
-      SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+      // an HTTP/2 stream's TLS is its connection's
+      io.netty.channel.Channel conn = ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel st
+          ? st.parent() : ctx.channel();
+      SslHandler ssl = conn.pipeline().get(SslHandler.class);
       if (ssl != null) {
         try {
           Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
@@ -206,7 +217,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     boolean keepAlive = HttpUtil.isKeepAlive(r);
     QueryStringDecoder q = new QueryStringDecoder(r.uri());
     boolean head = r.method().name().equals("HEAD");
-    if (auth != null && auth.unauthorized()) {
+    boolean rejected = server.http2Sessions().tokenRejected(r.headers().get("Authorization"));
+    if (rejected || (auth != null && auth.unauthorized()) || anonymous(r)) {
+      server.http2Sessions().unauthenticated(ctx.channel()); // 1.28+: GOAWAY on HTTP/2
+    }
+    if (rejected || (auth != null && auth.unauthorized())) {
       respond(ctx, ApiRoutes.error(new ApiException(401, "Unauthorized", "Unauthorized", null, null)), keepAlive, head);
       return;
     }

@@ -25,8 +25,6 @@ import java.util.function.Consumer;
  * GOAWAY and lets open streams finish; an abrupt stop resets the TCP connection without GOAWAY.
  */
 final class Http2Serving {
-  /** SETTINGS_MAX_CONCURRENT_STREAMS, Go's net/http2 default used by kube-apiserver. */
-  static final int MAX_CONCURRENT_STREAMS = 250;
   /** How long a graceful close (GOAWAY) waits for open streams. */
   static final long GRACEFUL_CLOSE_MILLIS = 5_000;
 
@@ -45,13 +43,19 @@ final class Http2Serving {
           return;
         }
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-            .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
+            .initialSettings(Http2Settings.defaultSettings()
+                .maxConcurrentStreams(server.http2Sessions().maxConcurrentStreams())
+                .initialWindowSize(256 * 1024).maxFrameSize(256 * 1024))
             .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
             .build();
         ctx.pipeline().addLast("h2", codec);
+        server.http2Sessions().connectionOpened(ctx.channel());
         ctx.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
           @Override
           protected void initChannel(Http2StreamChannel stream) {
+            if (!server.http2Sessions().streamOpened(stream)) {
+              return;
+            }
             server.streamOpened(stream);
             stream.pipeline().addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
             stream.pipeline().addLast("api", server.newConnectionHandler());

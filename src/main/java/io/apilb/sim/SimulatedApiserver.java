@@ -106,6 +106,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final ChannelGroup streams = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final boolean http2;
+  private final Http2Sessions http2Sessions;
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
@@ -135,6 +136,7 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.port = b.port;
     this.bookmarkInterval = b.bookmarkInterval;
     this.http2 = b.http2;
+    this.http2Sessions = new Http2Sessions(b.maxConcurrentStreams, b.unauthenticatedHttp2Close);
     SslContextBuilder ssl = SslContextBuilder
         .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
         .sslProvider(TlsContexts.provider())
@@ -177,6 +179,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     private Duration bookmarkInterval = Duration.ofSeconds(60);
     private int threads = 2;
     private boolean http2;
+    private int maxConcurrentStreams = 250;
+    private boolean unauthenticatedHttp2Close = true;
 
     private Builder(String name, SimulatedCluster cluster) {
       this.name = Objects.requireNonNull(name, "name");
@@ -234,6 +238,21 @@ public final class SimulatedApiserver implements AutoCloseable {
     /** {@code true}: offer ALPN {@code h2} before {@code http/1.1} (default: HTTP/1.1 only). */
     public Builder http2(boolean enabled) {
       this.http2 = enabled;
+      return this;
+    }
+
+    /** SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 (default 250, kube-apiserver's). */
+    public Builder maxConcurrentStreams(int n) {
+      this.maxConcurrentStreams = n;
+      return this;
+    }
+
+    /**
+     * kube-apiserver 1.28+'s {@code UnauthenticatedHTTP2DOSMitigation} (default on): an anonymous
+     * or 401 request on HTTP/2 retires its connection with GOAWAY.
+     */
+    public Builder unauthenticatedHttp2Close(boolean on) {
+      this.unauthenticatedHttp2Close = on;
       return this;
     }
 
@@ -302,6 +321,11 @@ public final class SimulatedApiserver implements AutoCloseable {
   private void addHttp1Handlers(Channel ch) {
     ch.pipeline().addLast("http", new HttpServerCodec(16384, 65536, 65536));
     ch.pipeline().addLast("api", newConnectionHandler());
+  }
+
+  /** HTTP/2 behaviour and counts (connections, streams per connection). */
+  public Http2Sessions http2Sessions() {
+    return http2Sessions;
   }
 
   ConnectionHandler newConnectionHandler() {

@@ -20,6 +20,8 @@ package io.apilb.support;
  * backend connection (BackendChannelInitializer):
  *   backend-tls → backend-http-codec → backend-relay
  *   after 101: backend-tls → tunnel
+ * multiplexed backend connection (Http2Pool, ALPN h2):
+ *   backend-tls → backend-http2 (every stream served by this one handler)
  * </pre>
  */
 public final class HandlerNames {
@@ -47,6 +49,7 @@ public final class HandlerNames {
   public static final String BACKEND_TLS = "backend-tls";
   public static final String BACKEND_HTTP_CODEC = "backend-http-codec";
   public static final String BACKEND_RELAY = "backend-relay";
+  public static final String BACKEND_HTTP2 = "backend-http2";
   /** HTTP/2 framing and every stream's exchange, in one handler (no child channels). */
   public static final String HTTP2_STREAMS = "http2-streams";
 

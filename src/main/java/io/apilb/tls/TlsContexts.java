@@ -145,6 +145,26 @@ public final class TlsContexts {
   /** As {@link #backendClient(List, Optional)}, offering only what {@code policy} allows (null: defaults). */
   public static SslContext backendClient(List<X509Certificate> trust, Optional<KeyMaterial> clientCert,
       TlsPolicy policy) throws SSLException {
+    return backendClient(trust, clientCert, policy, ApplicationProtocolNames.HTTP_1_1);
+  }
+
+  /**
+   * The contexts of one kind of backend connection: HTTP/1.1, and for multiplexed connections
+   * {@code h2} (with {@code http/1.1} as the fallback when {@code mode} is {@code auto}), none when off.
+   */
+  public static BackendClientContexts backendClients(List<X509Certificate> trust, Optional<KeyMaterial> clientCert,
+      TlsPolicy policy, io.apilb.config.BackendHttp2Mode mode) throws SSLException {
+    SslContext http1 = backendClient(trust, clientCert, policy);
+    return switch (mode) {
+      case OFF -> BackendClientContexts.http1Only(http1);
+      case ON -> new BackendClientContexts(http1, backendClient(trust, clientCert, policy, ApplicationProtocolNames.HTTP_2));
+      case AUTO -> new BackendClientContexts(http1, backendClient(trust, clientCert, policy,
+          ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+    };
+  }
+
+  private static SslContext backendClient(List<X509Certificate> trust, Optional<KeyMaterial> clientCert,
+      TlsPolicy policy, String... alpn) throws SSLException {
     SslContextBuilder b = SslContextBuilder.forClient()
         .sslProvider(provider())
         .trustManager(trust.toArray(new X509Certificate[0]))
@@ -153,7 +173,7 @@ public final class TlsContexts {
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_1_1));
+            alpn));
     clientCert.ifPresent(km -> b.keyManager(km.key(), km.chain().toArray(new X509Certificate[0])));
     return apply(b, policy).build();
   }

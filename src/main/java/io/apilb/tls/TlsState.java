@@ -31,8 +31,8 @@ public final class TlsState implements AutoCloseable {
   private final List<X509Certificate> backendCa;
   private final AtomicReference<ServerContexts> server;
   private final AtomicReference<SslContext> admin;
-  private final SslContext backendPlain;
-  private final Optional<SslContext> frontProxy;
+  private final BackendClientContexts backendPlain;
+  private final Optional<BackendClientContexts> frontProxy;
   private final Optional<ClientCertificateVerifier> verifier;
   private final CertificateReloader reloader;
   // control thread after start: the material the listener contexts are built from
@@ -49,9 +49,9 @@ public final class TlsState implements AutoCloseable {
     this.clientCas = material.clientCas();
     this.server = new AtomicReference<>(buildServerContexts());
     BackendTlsConfig b = config.backendTls();
-    this.backendPlain = TlsContexts.backendClient(backendCa, Optional.empty(), b.tlsPolicy());
+    this.backendPlain = TlsContexts.backendClients(backendCa, Optional.empty(), b.tlsPolicy(), b.http2());
     this.frontProxy = material.proxyClient().isEmpty() ? Optional.empty()
-        : Optional.of(TlsContexts.backendClient(backendCa, material.proxyClient(), b.tlsPolicy()));
+        : Optional.of(TlsContexts.backendClients(backendCa, material.proxyClient(), b.tlsPolicy(), b.http2()));
     this.admin = new AtomicReference<>(material.adminServing().isEmpty() ? null
         : TlsContexts.http1Server(material.adminServing().get(), config.listener().tlsPolicy()));
     this.verifier = material.clientCertificates()
@@ -76,11 +76,21 @@ public final class TlsState implements AutoCloseable {
 
   /** Backend connections that present no client certificate (tokens, anonymous, probes). */
   public SslContext backendContext() {
+    return backendPlain.http1();
+  }
+
+  /** The contexts of backend connections that present no client certificate (HTTP/1.1 and h2). */
+  public BackendClientContexts backendContexts() {
     return backendPlain;
   }
 
-  /** The initial context for backend connections that present the front-proxy certificate. */
+  /** The initial HTTP/1.1 context for backend connections that present the front-proxy certificate. */
   public Optional<SslContext> frontProxyContext() {
+    return frontProxy.map(BackendClientContexts::http1);
+  }
+
+  /** The initial contexts (HTTP/1.1 and h2) of connections that present the front-proxy certificate. */
+  public Optional<BackendClientContexts> frontProxyContexts() {
     return frontProxy;
   }
 
@@ -102,7 +112,7 @@ public final class TlsState implements AutoCloseable {
    * certificate always; the client CA bundle and the front-proxy certificate when client
    * certificates are on. A new front-proxy context goes to {@code frontProxyRotation}.
    */
-  public void start(Consumer<SslContext> frontProxyRotation) {
+  public void start(Consumer<BackendClientContexts> frontProxyRotation) {
     ListenerConfig listener = config.listener();
     reloader.watch("serving", files(listener.certFile(), listener.keyFile(), listener.keyPassphraseFile()), () -> {
       KeyMaterial next = KeyMaterial.load(listener.certFile(), listener.keyFile(), listener.keyPassphraseFile());
@@ -128,7 +138,7 @@ public final class TlsState implements AutoCloseable {
           files(b.proxyClientCertFile(), b.proxyClientKeyFile(), b.proxyClientKeyPassphraseFile()), () -> {
             KeyMaterial next = KeyMaterial.load(b.proxyClientCertFile(), b.proxyClientKeyFile(),
                 b.proxyClientKeyPassphraseFile());
-            frontProxyRotation.accept(TlsContexts.backendClient(backendCa, Optional.of(next), b.tlsPolicy()));
+            frontProxyRotation.accept(TlsContexts.backendClients(backendCa, Optional.of(next), b.tlsPolicy(), b.http2()));
           });
     }
     reloader.start();

@@ -77,11 +77,25 @@ class RebalanceIT {
 
   @Test
   void afterABackendRestartsItServesItsShareOfRequestsAndWatchesWithinAMinute() throws Exception {
-    cp = ControlPlaneFixture.start(3, """
+    restartAndRebalance(false);
+  }
+
+  /** The same with multiplexed HTTP/2 backend connections: rebalanced watches end with RST_STREAM CANCEL. */
+  @Test
+  void overHttp2BackendsTooAfterABackendRestartsItServesItsShare() throws Exception {
+    restartAndRebalance(true);
+    int[] h2 = cp.backends.stream().mapToInt(b -> b.http2Sessions().connections()).toArray();
+    assertThat(java.util.Arrays.stream(h2).sum()).as("multiplexed connections %s", java.util.Arrays.toString(h2))
+        .isPositive();
+  }
+
+  private void restartAndRebalance(boolean http2) throws Exception {
+    String config = """
         apilb.balancing { slow-start = 5s, rebalance { max-share = 0.34, per-second = 10 } }
         # the abrupt stop ejects cp1 (connect failures) before its probes fail; keep that short here
         apilb.outlier-detection.base-ejection-time = 2s
-        """);
+        """;
+    cp = http2 ? ControlPlaneFixture.startHttp2(3, config, false) : ControlPlaneFixture.start(3, config);
     List<HttpClient> clients = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       clients.add(cp.httpClient(HttpClient.Version.HTTP_2));

@@ -49,6 +49,11 @@ public final class ControlPlaneFixture implements AutoCloseable {
   public final Path pki;
 
   private ControlPlaneFixture(int count, String extraConfig, boolean clientCertificates) throws Exception {
+    this(count, extraConfig, clientCertificates, false);
+  }
+
+  private ControlPlaneFixture(int count, String extraConfig, boolean clientCertificates, boolean http2)
+      throws Exception {
     dir = Files.createTempDirectory("apilb-it");
     ca = CertificateIssuer.selfSignedCa("test-cluster-ca", Duration.ofDays(1));
     PemFiles.writeCertificates(dir.resolve("ca.crt"), ca.certificate());
@@ -63,7 +68,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
       Issued cert = CertificateIssuer.issue(ca, LeafSpec.server("kube-apiserver", List.of("localhost"),
           List.of("127.0.0.1"), Duration.ofDays(1)));
       SimulatedApiserver.Builder sb = SimulatedApiserver.builder("cp" + i, cluster)
-          .keyMaterial(cert.keyMaterial()).bindAddress("127.0.0.1").port(0).eventLoopThreads(1);
+          .keyMaterial(cert.keyMaterial()).bindAddress("127.0.0.1").port(0).eventLoopThreads(1).http2(http2);
       if (clientCertificates) {
         sb.authentication(FrontProxyAuth.kubeadm(frontProxyCa.certificate(), ca.certificate()));
       }
@@ -112,9 +117,23 @@ public final class ControlPlaneFixture implements AutoCloseable {
     return start(count, extraConfig, true);
   }
 
+  /**
+   * As {@link #startWithClientCertificates} (or without client certificates), with apiservers that
+   * serve HTTP/2 like kube-apiserver (ALPN h2, 250 streams, the 1.28+ unauthenticated GOAWAY).
+   */
+  public static ControlPlaneFixture startHttp2(int count, String extraConfig, boolean clientCertificates)
+      throws Exception {
+    return start(count, extraConfig, clientCertificates, true);
+  }
+
   private static ControlPlaneFixture start(int count, String extraConfig, boolean clientCertificates)
       throws Exception {
-    ControlPlaneFixture f = new ControlPlaneFixture(count, extraConfig, clientCertificates);
+    return start(count, extraConfig, clientCertificates, false);
+  }
+
+  private static ControlPlaneFixture start(int count, String extraConfig, boolean clientCertificates, boolean http2)
+      throws Exception {
+    ControlPlaneFixture f = new ControlPlaneFixture(count, extraConfig, clientCertificates, http2);
     try {
       f.awaitAllReady();
     } catch (RuntimeException | Error e) {

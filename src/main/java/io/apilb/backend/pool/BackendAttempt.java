@@ -4,8 +4,8 @@ import io.apilb.backend.BackendEntry;
 import io.netty.channel.ChannelHandler;
 
 /**
- * One request's use of one backend: the connection (today an HTTP/1.1 connection from a pool;
- * later possibly an HTTP/2 stream) from the moment it is acquired until it is released or
+ * One request's use of one backend: an HTTP/1.1 connection from a pool, or a stream of a
+ * multiplexed HTTP/2 connection, from the moment it is acquired until it is released or
  * closed. It owns the relay's attach and detach, the backend's in-flight counters and the
  * release-or-close decision, so an exchange never touches a backend channel or pipeline. Event
  * loop only: an attempt lives on its exchange's event loop.
@@ -18,6 +18,15 @@ public interface BackendAttempt {
 
     /** The connection closed (the attempt is then over: no release, no close needed). */
     void onBackendInactive();
+
+    /**
+     * The backend provably did not process the request (an HTTP/2 REFUSED_STREAM, a stream above
+     * a GOAWAY's last stream id, or a stream never opened): it may go elsewhere whatever its verb.
+     * The attempt is then over. By default treated as {@link #onBackendInactive()}.
+     */
+    default void onBackendRefused(String why) {
+      onBackendInactive();
+    }
 
     void onBackendWritabilityChanged(boolean writable);
 

@@ -12,4 +12,13 @@ public interface BackendConnector {
    * Fails with {@link BackendConnectException} when no request byte can have been sent.
    */
   Future<BackendAttempt> attempt(EventLoop loop, BackendEntry backend, ConnectionKind kind, boolean dedicated);
+
+  /**
+   * As {@link #attempt(EventLoop, BackendEntry, ConnectionKind, boolean)}, on a stream of a
+   * multiplexed (HTTP/2) connection shared as {@code sharing} allows, where the backend speaks
+   * HTTP/2; by default an HTTP/1.1 connection of {@code sharing}'s kind.
+   */
+  default Future<BackendAttempt> attempt(EventLoop loop, BackendEntry backend, Sharing sharing, boolean dedicated) {
+    return attempt(loop, backend, sharing.kind(), dedicated);
+  }
 }

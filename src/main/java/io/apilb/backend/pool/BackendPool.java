@@ -156,7 +156,7 @@ final class BackendPool {
     return promise;
   }
 
-  private static String describe(Throwable t) {
+  static String describe(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();

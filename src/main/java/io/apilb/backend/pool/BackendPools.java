@@ -2,6 +2,8 @@ package io.apilb.backend.pool;
 
 import io.apilb.backend.Backend;
 import io.apilb.backend.BackendEntry;
+import io.apilb.config.BackendHttp2Mode;
+import io.apilb.tls.BackendClientContexts;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -38,8 +40,23 @@ public final class BackendPools implements BackendConnector {
     }
   }
 
+  /** A multiplexed pool's key: backend (by identity), kind and credential digest (null: front-proxy). */
+  private record H2Key(Backend backend, ConnectionKind kind, Sharing.CredentialKey credential) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof H2Key k && k.backend == backend && k.kind == kind && Objects.equals(k.credential, credential);
+    }
+
+    @Override
+    public int hashCode() {
+      return (System.identityHashCode(backend) * 31 + kind.ordinal()) * 31 + Objects.hashCode(credential);
+    }
+  }
+
   private final ConcurrentHashMap<EventLoop, Map<Key, BackendPool>> byLoop = new ConcurrentHashMap<>();
-  private final Map<ConnectionKind, AtomicReference<SslContext>> sslContexts = new EnumMap<>(ConnectionKind.class);
+  private final ConcurrentHashMap<EventLoop, Map<H2Key, Http2Pool>> h2ByLoop = new ConcurrentHashMap<>();
+  private final Map<ConnectionKind, AtomicReference<BackendClientContexts>> sslContexts = new EnumMap<>(ConnectionKind.class);
+  private final boolean h2Required;
   private final AtomicReference<PoolSettings> settings;
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
@@ -51,8 +68,22 @@ public final class BackendPools implements BackendConnector {
    */
   public BackendPools(SslContext plain, SslContext frontProxy, PoolSettings settings,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
+    this(BackendClientContexts.http1Only(plain), frontProxy == null ? null : BackendClientContexts.http1Only(frontProxy),
+        BackendHttp2Mode.OFF, settings, channelClass, resolver);
+  }
+
+  /**
+   * @param plain contexts of connections without a client certificate
+   * @param frontProxy contexts presenting the front-proxy certificate; {@code null} when client
+   *     certificates are off
+   * @param http2 {@code on}: a backend that does not negotiate h2 fails multiplexed connections
+   */
+  public BackendPools(BackendClientContexts plain, BackendClientContexts frontProxy, BackendHttp2Mode http2,
+      PoolSettings settings, Class<? extends SocketChannel> channelClass,
+      AddressResolverGroup<InetSocketAddress> resolver) {
     sslContexts.put(ConnectionKind.NO_CLIENT_CERT, new AtomicReference<>(Objects.requireNonNull(plain)));
     sslContexts.put(ConnectionKind.FRONT_PROXY, new AtomicReference<>(frontProxy));
+    this.h2Required = http2 == BackendHttp2Mode.ON;
     this.settings = new AtomicReference<>(settings);
     this.channelClass = channelClass;
     this.resolver = resolver;
@@ -62,6 +93,51 @@ public final class BackendPools implements BackendConnector {
   public Future<BackendAttempt> attempt(EventLoop loop, BackendEntry backend, ConnectionKind kind, boolean dedicated) {
     BackendPool pool = pool(loop, backend.backend(), kind);
     return dedicated ? pool.connectDedicated(backend) : pool.acquire(backend);
+  }
+
+  @Override
+  public Future<BackendAttempt> attempt(EventLoop loop, BackendEntry backend, Sharing sharing, boolean dedicated) {
+    if (dedicated || !sharing.multiplexed() || contexts(sharing.kind()).h2() == null) {
+      return attempt(loop, backend, sharing.kind(), dedicated);
+    }
+    return h2Pool(loop, backend.backend(), sharing).acquire(backend);
+  }
+
+  /** Multiplexed connections and their streams to {@code backend}, over all loops (metrics; approximate). */
+  public int[] http2ConnectionsAndStreams(Backend backend) {
+    int[] n = new int[2];
+    h2ByLoop.forEach((loop, pools) -> pools.forEach((k, p) -> {
+      if (k.backend() == backend) {
+        n[0] += p.connections();
+        n[1] += p.streams();
+      }
+    }));
+    return n;
+  }
+
+  private BackendClientContexts contexts(ConnectionKind kind) {
+    BackendClientContexts c = sslContexts.get(kind).get();
+    if (c == null) {
+      throw new IllegalStateException("no TLS context for " + kind + " backend connections");
+    }
+    return c;
+  }
+
+  /** The multiplexed pool of {@code backend} on {@code loop} for {@code sharing}; call on {@code loop}. */
+  private Http2Pool h2Pool(EventLoop loop, Backend backend, Sharing sharing) {
+    Map<H2Key, Http2Pool> pools = h2ByLoop.computeIfAbsent(loop, l -> new ConcurrentHashMap<>());
+    H2Key key = new H2Key(backend, sharing.kind(), sharing.credential());
+    Http2Pool existing = pools.get(key);
+    if (existing != null) {
+      return existing;
+    }
+    Http2Pool[] made = new Http2Pool[1];
+    made[0] = new Http2Pool(loop, backend, settings::get, contexts(sharing.kind()).h2(), h2Required, channelClass,
+        resolver, entry -> pool(loop, backend, sharing.kind()).acquire(entry),
+        // a credential's pool goes when its last connection does: one pool per token seen is not kept
+        () -> pools.remove(key, made[0]));
+    pools.put(key, made[0]);
+    return made[0];
   }
 
   /** The pool of {@code backend} on {@code loop} for {@code kind}; call on {@code loop}. */
@@ -76,11 +152,7 @@ public final class BackendPools implements BackendConnector {
       return existing;
     }
     return pools.computeIfAbsent(key, k -> {
-      SslContext ctx = sslContexts.get(kind).get();
-      if (ctx == null) {
-        throw new IllegalStateException("no TLS context for " + kind + " backend connections");
-      }
-      return new BackendPool(loop, backend, settings::get, ctx, channelClass, resolver);
+      return new BackendPool(loop, backend, settings::get, contexts(kind).http1(), channelClass, resolver);
     });
   }
 
@@ -91,13 +163,31 @@ public final class BackendPools implements BackendConnector {
 
   /** New {@code kind} connections use {@code next}; pooled idle ones are retired so they reconnect with it. */
   public void rotateSslContext(ConnectionKind kind, SslContext next) {
+    BackendClientContexts current = sslContexts.get(kind).get();
+    rotateSslContexts(kind, new BackendClientContexts(next, current == null ? null : current.h2()));
+  }
+
+  /** New {@code kind} connections use {@code next}; idle ones close, busy multiplexed ones retire. */
+  public void rotateSslContexts(ConnectionKind kind, BackendClientContexts next) {
     sslContexts.get(kind).set(Objects.requireNonNull(next));
     closePoolsWhere(key -> key.kind() == kind);
+    closeH2PoolsWhere(key -> key.kind() == kind);
   }
 
   /** Closes the idle connections of backends no longer configured. */
   public void retain(java.util.Set<Backend> current) {
     closePoolsWhere(key -> !current.contains(key.backend()));
+    closeH2PoolsWhere(key -> !current.contains(key.backend()));
+  }
+
+  private void closeH2PoolsWhere(java.util.function.Predicate<H2Key> doomed) {
+    h2ByLoop.forEach((loop, pools) -> loop.execute(() -> pools.entrySet().removeIf(e -> {
+      if (doomed.test(e.getKey())) {
+        e.getValue().close();
+        return true;
+      }
+      return false;
+    })));
   }
 
   /** Closes and forgets, each on its own loop, the pools whose key matches. */
@@ -115,6 +205,11 @@ public final class BackendPools implements BackendConnector {
     byLoop.forEach((loop, pools) -> {
       if (!loop.isShuttingDown()) {
         loop.execute(() -> pools.values().forEach(BackendPool::close));
+      }
+    });
+    h2ByLoop.forEach((loop, pools) -> {
+      if (!loop.isShuttingDown()) {
+        loop.execute(() -> java.util.List.copyOf(pools.values()).forEach(Http2Pool::close));
       }
     });
   }

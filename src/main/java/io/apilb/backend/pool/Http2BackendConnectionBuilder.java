@@ -1,0 +1,33 @@
+package io.apilb.backend.pool;
+
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2Settings;
+
+/**
+ * Builds the client side of a multiplexed backend connection: no server push, each stream's
+ * window {@link Http2BackendConnection#STREAM_WINDOW}, headers validated, and no grace period on
+ * close (apilb closes a backend connection only when it has no stream left, or it is dead).
+ */
+final class Http2BackendConnectionBuilder
+    extends AbstractHttp2ConnectionHandlerBuilder<Http2BackendConnection, Http2BackendConnectionBuilder> {
+  Http2BackendConnectionBuilder(int maxHeaderListSize) {
+    server(false);
+    initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
+        .initialWindowSize(Http2BackendConnection.STREAM_WINDOW).maxHeaderListSize(maxHeaderListSize));
+    validateHeaders(true);
+    gracefulShutdownTimeoutMillis(0);
+  }
+
+  @Override
+  protected Http2BackendConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+      Http2Settings initialSettings) {
+    return new Http2BackendConnection(decoder, encoder, initialSettings);
+  }
+
+  @Override
+  public Http2BackendConnection build() {
+    return super.build();
+  }
+}

@@ -1,0 +1,75 @@
+package io.apilb.backend.pool;
+
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.AsciiString;
+import java.util.Map;
+
+/**
+ * Converts between the HTTP/1 objects the exchange speaks and HTTP/2 header blocks on backend
+ * streams: the request head becomes pseudo-headers plus its fields minus the connection-specific
+ * ones; a response's HEADERS become an HTTP/1.1 response head (no stream-id extension header).
+ */
+final class Http2Messages {
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+
+  private Http2Messages() {}
+
+  static Http2Headers requestHeaders(HttpRequest head, String defaultAuthority) {
+    Http2Headers out = new DefaultHttp2Headers(false, head.headers().size() + 4);
+    String host = head.headers().get(HttpHeaderNames.HOST);
+    out.method(head.method().asciiName())
+        .path(head.uri())
+        .scheme(HTTPS)
+        .authority(host == null || host.isEmpty() ? defaultAuthority : host);
+    // lower-cases names and drops Connection, Keep-Alive, Transfer-Encoding, Upgrade, Host and TE
+    // (but "TE: trailers")
+    HttpConversionUtil.toHttp2Headers(head.headers(), out);
+    return out;
+  }
+
+  /** Whether {@code headers} are an interim (1xx) response, never relayed. */
+  static boolean interim(Http2Headers headers) {
+    CharSequence status = headers.status();
+    return status != null && status.length() == 3 && status.charAt(0) == '1';
+  }
+
+  /**
+   * The response head of {@code headers}. On a connection the backend is retiring (GOAWAY seen)
+   * the head says {@code Connection: close}, as the HTTP/1.1 answer would: an apiserver's
+   * shutdown rejections (429 with {@code Connection: close}) are recognised on either protocol.
+   */
+  static HttpResponse response(int streamId, Http2Headers headers, boolean connectionClosing) {
+    HttpResponseStatus status;
+    try {
+      status = HttpConversionUtil.parseStatus(headers.status());
+    } catch (Exception e) {
+      status = null;
+    }
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+        status == null ? HttpResponseStatus.BAD_GATEWAY : status, false);
+    if (status == null) {
+      r.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
+          new IllegalArgumentException("malformed :status " + headers.status())));
+      return r;
+    }
+    for (Map.Entry<CharSequence, CharSequence> h : headers) {
+      CharSequence name = h.getKey();
+      if (name.length() > 0 && name.charAt(0) != ':') {
+        r.headers().add(name, h.getValue());
+      }
+    }
+    if (connectionClosing) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,314 @@
+package io.apilb.backend.pool;
+
+import io.apilb.backend.Backend;
+import io.apilb.backend.BackendEntry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Multiplexed HTTP/2 connections to one backend for one kind of connection and one credential
+ * ({@link Sharing}), owned by one event loop. A request gets a stream on the oldest connection
+ * with room under the backend's SETTINGS_MAX_CONCURRENT_STREAMS; when all are full one more
+ * connection is opened (one at a time, requests waiting for it), so N concurrent streams use
+ * ⌈N ÷ max-streams⌉ connections. Connections without streams close after the idle timeout; each
+ * is PINGed every half of the dead-backend time. In {@code auto} mode a backend that negotiates
+ * HTTP/1.1 is served by its HTTP/1.1 pool for a minute before h2 is tried again.
+ */
+final class Http2Pool {
+  private static final long HTTP1_RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  private record Waiter(BackendEntry entry, Promise<BackendAttempt> promise) {}
+
+  private final EventLoop loop;
+  private final Backend backend;
+  private final Supplier<PoolSettings> settingsSource;
+  private final SslContext sslContext;
+  private final boolean h2Required;
+  private final Class<? extends SocketChannel> channelClass;
+  private final AddressResolverGroup<InetSocketAddress> resolver;
+  private final Function<BackendEntry, Future<BackendAttempt>> http1;
+  private final Runnable onEmpty;
+  /** Connections that take new streams, oldest first. */
+  private final List<Http2BackendConnection> open = new ArrayList<>();
+  /** Every connection of this pool, draining ones included (for counts and close). */
+  private final List<Http2BackendConnection> all = new ArrayList<>();
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private boolean connecting;
+  /** The connection opened for the waiters, until its SETTINGS arrive. */
+  private Http2BackendConnection pending;
+  private long http1Until;
+  private ScheduledFuture<?> ticker;
+  private boolean closed;
+  /** The backend's counters (connections open), from the requests' entries. */
+  private io.apilb.backend.BackendStats stats;
+
+  Http2Pool(EventLoop loop, Backend backend, Supplier<PoolSettings> settings, SslContext sslContext, boolean h2Required,
+      Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver,
+      Function<BackendEntry, Future<BackendAttempt>> http1, Runnable onEmpty) {
+    this.loop = loop;
+    this.backend = backend;
+    this.settingsSource = settings;
+    this.sslContext = sslContext;
+    this.h2Required = h2Required;
+    this.channelClass = channelClass;
+    this.resolver = resolver;
+    this.http1 = http1;
+    this.onEmpty = onEmpty;
+  }
+
+  String name() {
+    return backend.name();
+  }
+
+  /** Open connections (draining ones included) and their streams; event loop only. */
+  int connections() {
+    return all.size();
+  }
+
+  int streams() {
+    int n = 0;
+    for (Http2BackendConnection c : all) {
+      n += c.streams();
+    }
+    return n;
+  }
+
+  /** A stream on a connection with room, or on the next connection opened. Event loop only. */
+  Future<BackendAttempt> acquire(BackendEntry entry) {
+    stats = entry.stats();
+    if (http1Until != 0 && System.nanoTime() - http1Until < 0) {
+      return http1.apply(entry);
+    }
+    http1Until = 0;
+    for (int i = 0; i < open.size(); i++) {
+      Http2BackendConnection c = open.get(i);
+      if (c.hasCapacity()) {
+        return loop.newSucceededFuture(c.reserve(entry));
+      }
+    }
+    Promise<BackendAttempt> p = loop.newPromise();
+    waiters.add(new Waiter(entry, p));
+    if (!connecting) {
+      connect();
+    }
+    return p;
+  }
+
+  void onReady(Http2BackendConnection c) {
+    if (c == pending) {
+      pending = null;
+      connecting = false;
+    }
+    open.add(c);
+    serveWaiters();
+    if (closed) {
+      c.retire();
+    }
+  }
+
+  void onCapacity(Http2BackendConnection c) {
+    if (!waiters.isEmpty()) {
+      serveWaiters();
+    }
+  }
+
+  void onDraining(Http2BackendConnection c) {
+    open.remove(c);
+    if (!waiters.isEmpty()) {
+      serveWaiters();
+    }
+  }
+
+  void onClosed(Http2BackendConnection c) {
+    open.remove(c);
+    if (c == pending) {
+      pending = null;
+      failWaiters(new BackendConnectException("backend " + backend.name()
+          + " closed the connection before its HTTP/2 SETTINGS", true, null));
+    }
+    if (all.remove(c) && stats != null) {
+      stats.http2Connections(-1);
+    }
+    if (all.isEmpty() && waiters.isEmpty() && !connecting) {
+      stopTicker();
+      onEmpty.run();
+    }
+  }
+
+  private void serveWaiters() {
+    while (!waiters.isEmpty()) {
+      Http2BackendConnection room = null;
+      for (int i = 0; i < open.size() && room == null; i++) {
+        if (open.get(i).hasCapacity()) {
+          room = open.get(i);
+        }
+      }
+      if (room == null) {
+        if (!connecting) {
+          connect();
+        }
+        return;
+      }
+      Waiter w = waiters.poll();
+      Http2StreamAttempt a = room.reserve(w.entry());
+      if (!w.promise().trySuccess(a)) {
+        a.close();
+      }
+    }
+  }
+
+  /** Retires every connection (they close when their streams end); new requests go to a new pool. */
+  void close() {
+    closed = true;
+    for (Http2BackendConnection c : List.copyOf(all)) {
+      c.retire();
+    }
+    stopTicker();
+  }
+
+  private void connect() {
+    connecting = true;
+    PoolSettings settings = settingsSource.get();
+    int timeoutMillis = (int) Math.max(1, settings.connectTimeout().toMillis());
+    Bootstrap b = new Bootstrap()
+        .group(loop)
+        .channel(channelClass)
+        .resolver(resolver)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(io.apilb.support.HandlerNames.BACKEND_TLS, io.apilb.tls.TlsContexts.newBackendHandler(
+                sslContext, ch.alloc(), backend.verifiedName(), backend.port()));
+          }
+        });
+    DeadPeerDetection.apply(b, channelClass, settings.deadBackendDetection());
+    b.connect(InetSocketAddress.createUnresolved(backend.host(), backend.port())).addListener((ChannelFuture f) -> {
+      if (!f.isSuccess()) {
+        failWaiters(new BackendConnectException("connect to " + backend.name() + " (" + backend.address()
+            + ") failed: " + BackendPool.describe(f.cause()), false, f.cause()));
+        return;
+      }
+      SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+      ssl.setHandshakeTimeoutMillis(timeoutMillis);
+      ssl.handshakeFuture().addListener(hs -> onHandshake(f.channel(), ssl, hs.cause(), settings, timeoutMillis));
+    });
+  }
+
+  private void onHandshake(Channel ch, SslHandler ssl, Throwable failure, PoolSettings settings, int timeoutMillis) {
+    if (failure != null) {
+      ch.close();
+      failWaiters(new BackendConnectException("TLS handshake with " + backend.name() + " (" + backend.address()
+          + ") failed: " + BackendPool.describe(failure), true, failure));
+      return;
+    }
+    if (!ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
+      ch.close();
+      if (h2Required) {
+        failWaiters(new BackendConnectException("backend " + backend.name() + " did not negotiate HTTP/2 (ALPN h2)",
+            true, null));
+      } else {
+        fallBackToHttp1();
+      }
+      return;
+    }
+    Http2BackendConnection c = Http2BackendConnection.create(Math.max(settings.maxHeaderSize(), 65536));
+    c.pool(this);
+    pending = c;
+    all.add(c);
+    if (stats != null) {
+      stats.http2Connections(1);
+    }
+    ch.pipeline().addLast(io.apilb.support.HandlerNames.BACKEND_HTTP2, c);
+    ensureTicker(settings);
+    // SETTINGS must follow the handshake promptly, or the connection is given up
+    loop.schedule(() -> {
+      if (c == pending) {
+        pending = null;
+        ch.close();
+        failWaiters(new BackendConnectException("backend " + backend.name() + " sent no HTTP/2 SETTINGS", true, null));
+      }
+    }, timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** The backend speaks HTTP/1.1 only: waiting requests, and new ones for a while, go to its HTTP/1.1 pool. */
+  private void fallBackToHttp1() {
+    connecting = false;
+    http1Until = System.nanoTime() + HTTP1_RETRY_NANOS;
+    Waiter w;
+    while ((w = waiters.poll()) != null) {
+      Promise<BackendAttempt> p = w.promise();
+      http1.apply(w.entry()).addListener((Future<BackendAttempt> f) -> {
+        if (f.isSuccess()) {
+          if (!p.trySuccess(f.getNow())) {
+            f.getNow().release();
+          }
+        } else {
+          p.tryFailure(f.cause());
+        }
+      });
+    }
+  }
+
+  private void failWaiters(BackendConnectException e) {
+    connecting = false;
+    Waiter w;
+    while ((w = waiters.poll()) != null) {
+      w.promise().tryFailure(e);
+    }
+    if (all.isEmpty()) {
+      onEmpty.run();
+    }
+  }
+
+  /** PINGs and the idle timeout, every half of the shorter of the two. */
+  private void ensureTicker(PoolSettings settings) {
+    if (ticker != null) {
+      return;
+    }
+    long dead = settings.deadBackendDetection().toMillis();
+    long every = Math.max(100, Math.min(settings.idleTimeout().toMillis(), dead == 0 ? Long.MAX_VALUE : dead) / 2);
+    ticker = loop.scheduleAtFixedRate(this::tick, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private void tick() {
+    PoolSettings settings = settingsSource.get();
+    long idleLimit = System.nanoTime() - settings.idleTimeout().toNanos();
+    boolean ping = !settings.deadBackendDetection().isZero();
+    for (Http2BackendConnection c : List.copyOf(all)) {
+      if (c.idleSince(idleLimit)) {
+        c.retire();
+      } else if (ping) {
+        c.ping();
+      }
+    }
+  }
+
+  private void stopTicker() {
+    if (ticker != null) {
+      ticker.cancel(false);
+      ticker = null;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package io.apilb.backend.pool;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * Which requests may share a multiplexed (HTTP/2) backend connection, so that no client can end
+ * or disturb another client's stream. kube-apiserver (1.28+, {@code UnauthenticatedHTTP2DOSMitigation})
+ * answers an unauthenticated HTTP/2 request (anonymous, or 401) with GOAWAY and retires the
+ * connection; every stream sharing it is then moved or ended. So:
+ * <ul>
+ *   <li>requests whose identity apilb asserts with the front-proxy certificate are always
+ *       authenticated at the apiserver: they share connections ({@code credential} null);
+ *   <li>a bearer-token (or any {@code Authorization}) request shares only with requests carrying
+ *       the very same credential: a credential that fails retires only its own connections;
+ *   <li>anonymous requests are never multiplexed: they go on HTTP/1.1.
+ * </ul>
+ * The credential is kept only as a 128-bit digest (SHA-256, truncated), never as text: it is
+ * never logged or exposed, and a second credential cannot be made to collide with it.
+ *
+ * @param credential digest of the request's credential; null for front-proxy requests
+ */
+public record Sharing(ConnectionKind kind, boolean multiplexed, CredentialKey credential) {
+  /** A request that must not share: HTTP/1.1 on a connection of its own for the time of the request. */
+  public static Sharing http1(ConnectionKind kind) {
+    return new Sharing(kind, false, null);
+  }
+
+  /**
+   * The sharing of a request of {@code kind} whose {@code Authorization} header is
+   * {@code authorization} (null when absent).
+   */
+  public static Sharing of(ConnectionKind kind, CharSequence authorization) {
+    if (kind == ConnectionKind.FRONT_PROXY) {
+      return new Sharing(kind, true, null);
+    }
+    if (authorization == null || authorization.length() == 0) {
+      return http1(kind);
+    }
+    return new Sharing(kind, true, CredentialKey.of(authorization));
+  }
+
+  /** A digest of one credential; equal digests mean the same credential. */
+  public record CredentialKey(long high, long low) {
+    static CredentialKey of(CharSequence credential) {
+      try {
+        byte[] d = MessageDigest.getInstance("SHA-256")
+            .digest(credential.toString().getBytes(StandardCharsets.UTF_8));
+        ByteBuffer b = ByteBuffer.wrap(d);
+        return new CredentialKey(b.getLong(), b.getLong());
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is missing from the JDK", e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "credential"; // never the digest either: nothing about a token leaves this record
+    }
+  }
+}
