@@ -30,25 +30,28 @@ public final class Admission {
       IdentityHeaders.Decision identity, boolean bodyFollows) implements Result {}
 
   /**
-   * @param framingLost the request could not be parsed, so where it ends is unknown: an HTTP/1.1
-   *     connection must close after the answer
+   * @param complete nothing follows the head (no body, and the head could be parsed), so an
+   *     HTTP/1.1 connection may serve its next request after the answer; false when a body follows
+   *     or the framing was lost
    */
-  public record Refused(ProxyFailure failure, String message, boolean framingLost) implements Result {}
+  public record Refused(ProxyFailure failure, String message, boolean complete) implements Result {}
 
   public static Result admit(HttpRequest req, ConnectionFacts facts, IdentityHeaders identityHeaders) {
     DecoderResult decoded = req.decoderResult();
     if (decoded.isFailure()) {
       boolean tooLarge = decoded.cause() instanceof TooLongHttpHeaderException;
-      return tooLarge ? new Refused(ProxyFailure.HEADERS_TOO_LARGE, "request headers too large", true)
-          : new Refused(ProxyFailure.BAD_REQUEST, "malformed HTTP request: " + rootMessage(decoded.cause()), true);
+      return tooLarge ? new Refused(ProxyFailure.HEADERS_TOO_LARGE, "request headers too large", false)
+          : new Refused(ProxyFailure.BAD_REQUEST, "malformed HTTP request: " + rootMessage(decoded.cause()), false);
     }
+    boolean headOnly = req instanceof FullHttpRequest || (!facts.http2() && !HeaderRules.requestHasBody(req));
     String badTarget = invalidTargetCharacter(req.uri());
     if (badTarget != null) {
-      return new Refused(ProxyFailure.BAD_REQUEST, "invalid character " + badTarget + " in the request target", false);
+      return new Refused(ProxyFailure.BAD_REQUEST, "invalid character " + badTarget + " in the request target",
+          headOnly);
     }
     String expect = req.headers().get(HttpHeaderNames.EXPECT);
     if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
-      return new Refused(ProxyFailure.EXPECTATION_FAILED, "unsupported expectation: " + expect, false);
+      return new Refused(ProxyFailure.EXPECTATION_FAILED, "unsupported expectation: " + expect, headOnly);
     }
     RequestClass requestClass = RequestClassifier.classify(req.uri(), req.headers());
     boolean full = req instanceof FullHttpRequest;
@@ -58,12 +61,12 @@ public final class Admission {
         facts.clientAddress());
     IdentityHeaders.Decision identity = identityHeaders.forRequest(backendHead.headers(), facts.certificate());
     if (identity.refusal().isPresent()) {
-      return new Refused(ProxyFailure.UNAUTHORIZED, identity.refusal().get(), false);
+      return new Refused(ProxyFailure.UNAUTHORIZED, identity.refusal().get(), headOnly);
     }
     if (req.method().equals(HttpMethod.CONNECT) || (facts.http2() && requestClass == RequestClass.UPGRADE)) {
       return new Refused(ProxyFailure.UPGRADE_NOT_SUPPORTED,
           "CONNECT and protocol upgrades are not supported over HTTP/2; use HTTP/1.1 for exec, attach and port-forward",
-          false);
+          headOnly);
     }
     identity.applyTo(backendHead.headers());
     if (full && bodyFollows && !backendHead.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -41,8 +42,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private State state = State.CONNECTING;
   private Admission.Admitted request;
   private BackendAcquirer acquirer;
-  private int readRetries;
-  private int refusedRetries;
+  private final Retries retries = new Retries();
   private BackendEntry backend; // the current attempt's
   private BackendAttempt attempt;
   private boolean responseStarted;
@@ -65,8 +65,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     completion.request(req);
     Admission.Result result = Admission.admit(req, client.facts(), px.identityHeaders());
     if (result instanceof Admission.Refused refused) {
-      if (!refused.framingLost() && (req instanceof FullHttpRequest
-          || (!client.facts().http2() && !HeaderRules.requestHasBody(req)))) {
+      if (refused.complete()) {
         body.received(LastHttpContent.EMPTY_LAST_CONTENT); // nothing follows: the connection may stay
       }
       ReferenceCountUtil.release(req);
@@ -142,8 +141,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     }
   }
 
-  // ---------------------------------------------------------------- a backend
-
   @Override
   public void onAcquired(BackendAttempt acquired) {
     attempt = acquired;
@@ -161,15 +158,19 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   @Override
   public void onNoBackend(String why) {
     // after a retry for a broken connection the first backend may have executed it: no Retry-After
-    fail(readRetries > 0 ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
+    fail(retries.mayHaveExecuted() ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
   }
 
   // ---------------------------------------------------------------- backend → client
 
   @Override
   public void onBackendMessage(Object msg) {
-    if (state != State.FORWARDING) {
+    if (state != State.FORWARDING || !(msg instanceof HttpObject o)) {
       ReferenceCountUtil.release(msg);
+    } else if (o.decoderResult().isFailure()) {
+      // never shown complete: the client's response breaks (or a watch ends at its last event)
+      ReferenceCountUtil.release(msg);
+      onBackendLost(BackendLoss.malformed(Admission.rootMessage(o.decoderResult().cause())));
     } else if (msg instanceof HttpResponse response) {
       onResponseHead(response);
     } else if (msg instanceof HttpContent content) {
@@ -180,11 +181,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void onResponseHead(HttpResponse resp) {
-    if (resp.decoderResult().isFailure()) {
-      ReferenceCountUtil.release(resp);
-      onBackendLost(BackendLoss.malformed(Admission.rootMessage(resp.decoderResult().cause())));
-      return;
-    }
     int code = resp.status().code();
     if (code == 101 && request.requestClass() == RequestClass.UPGRADE) {
       ReferenceCountUtil.release(resp);
@@ -194,7 +190,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     RetryReason rejected = RetryPolicy.rejectedBeforeExecution(resp);
     if (rejected != null) {
       px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected.metricTag() + ")");
-      if (RetryPolicy.mayRetry(rejected, request.method(), body, readRetries)) {
+      if (retries.allow(rejected, request.method(), body)) {
         ReferenceCountUtil.release(resp); // not executed: the rest of this answer is not needed
         retryElsewhere(rejected, "backend " + backend.name() + " answered " + code + " while shutting down");
         return;
@@ -219,12 +215,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void onResponseContent(HttpContent content) {
-    if (content.decoderResult().isFailure()) {
-      // never shown complete: the client's response breaks (or a watch ends at its last event)
-      content.release();
-      onBackendLost(BackendLoss.malformed(Admission.rootMessage(content.decoderResult().cause())));
-      return;
-    }
     completion.responseBytes(content.content().readableBytes());
     boolean last = content instanceof LastHttpContent;
     if (watch != null) {
@@ -259,16 +249,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   /** An HTTP/2 backend provably did not process the request: elsewhere, whatever the verb. */
   @Override
   public void onBackendRefused(String why) {
-    if (state != State.FORWARDING) {
-      return;
-    }
-    if (!responseStarted && RetryPolicy.mayRetry(RetryReason.REFUSED_STREAM, request.method(), body, refusedRetries)) {
-      refusedRetries++;
-      retryElsewhere(RetryReason.REFUSED_STREAM, why);
-    } else if (!responseStarted) {
-      fail(ProxyFailure.NO_READY_BACKEND, why + "; the request was not processed");
-    } else {
-      onBackendLost(BackendLoss.CLOSED);
+    if (state == State.FORWARDING) {
+      onBackendLost(BackendLoss.refused(why));
     }
   }
 
@@ -287,19 +269,17 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private void onBackendLost(BackendLoss loss) {
     boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
     detach().close(); // never pooled again
-    px.passiveHealth().onFailure(backend, loss.healthNote(cleanWatchEnd, responseStarted));
+    loss.report(px.passiveHealth(), backend, cleanWatchEnd, responseStarted);
     if (cleanWatchEnd) {
       endClientStreamCleanly();
     } else if (responseStarted) {
       // mid-response: the status line is gone; the only honest signal is to break the stream
       end(responseStatus, loss.failure(true), true);
       client.abort();
-    } else if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
-      readRetries++;
-      retryElsewhere(RetryReason.BACKEND_RESET, loss.beforeResponse(backend.name()));
+    } else if (retries.allow(loss.retryReason(), request.method(), body)) {
+      retryElsewhere(loss.retryReason(), loss.beforeResponse(backend.name()));
     } else {
-      // the backend may have executed it: answer, and never add Retry-After
-      fail(loss.failure(false), loss.beforeResponse(backend.name()));
+      fail(loss.failure(false), loss.beforeResponse(backend.name())); // Retry-After only if unprocessed
     }
   }
 

@@ -113,29 +113,29 @@ class AdmissionTest {
   static Stream<Arguments> refused() {
     return Stream.of(
         Arguments.of("headers too large", failed(new TooLongHttpHeaderException("too long")), H1,
-            ProxyFailure.HEADERS_TOO_LARGE, "request headers too large", true),
+            ProxyFailure.HEADERS_TOO_LARGE, "request headers too large", false),
         Arguments.of("a malformed request", failed(new IllegalArgumentException("invalid version format: X")), H1,
-            ProxyFailure.BAD_REQUEST, "malformed HTTP request: invalid version format: X", true),
+            ProxyFailure.BAD_REQUEST, "malformed HTTP request: invalid version format: X", false),
         Arguments.of("an upgrade over HTTP/2", head(HttpMethod.GET, "/api/v1/namespaces/d/pods/p/exec",
             "Connection", "Upgrade", "Upgrade", "websocket"), H2, ProxyFailure.UPGRADE_NOT_SUPPORTED,
             "CONNECT and protocol upgrades are not supported over HTTP/2", false),
         Arguments.of("CONNECT", head(HttpMethod.CONNECT, "apilb:443"), H1, ProxyFailure.UPGRADE_NOT_SUPPORTED,
-            "CONNECT", false),
+            "CONNECT", true),
         Arguments.of("a rejected certificate without a token", head(HttpMethod.GET, "/api"), H1_REJECTED,
-            ProxyFailure.UNAUTHORIZED, "unknown CA", false));
+            ProxyFailure.UNAUTHORIZED, "unknown CA", true));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("refused")
   void refuses(String name, HttpRequest req, ConnectionFacts facts, ProxyFailure failure, String message,
-      boolean framingLost) {
+      boolean complete) {
     Admission.Result result = Admission.admit(req, facts, IDENTITY);
 
     assertThat(result).isInstanceOf(Admission.Refused.class);
     Admission.Refused r = (Admission.Refused) result;
     assertThat(r.failure()).isEqualTo(failure);
     assertThat(r.message()).contains(message);
-    assertThat(r.framingLost()).isEqualTo(framingLost);
+    assertThat(r.complete()).as("nothing follows the head").isEqualTo(complete);
   }
 
   @org.junit.jupiter.api.Test
