@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param clientCaFile CA bundle client certificates are verified against (explicit, or
  *     {@code <pki-dir>/ca.crt})
  * @param keyPassphraseFile file holding the passphrase of an encrypted PKCS#8 {@code keyFile}
+ * @param timeouts request-header, idle and request-body-idle timeouts of client connections
+ * @param limits connection limits, in all and per client address
  */
 public record ListenerConfig(
     String address,
@@ -21,7 +23,9 @@ public record ListenerConfig(
     int maxConcurrentStreams,
     ClientAuthMode clientAuth,
     Path clientCaFile,
-    Optional<Path> keyPassphraseFile) {
+    Optional<Path> keyPassphraseFile,
+    ListenerTimeouts timeouts,
+    ListenerLimits limits) {
 
   public ListenerConfig {
     Objects.requireNonNull(address, "address");
@@ -30,6 +34,8 @@ public record ListenerConfig(
     Objects.requireNonNull(clientAuth, "clientAuth");
     Objects.requireNonNull(clientCaFile, "clientCaFile");
     Objects.requireNonNull(keyPassphraseFile, "keyPassphraseFile");
+    Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(limits, "limits");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
