@@ -21,17 +21,24 @@ public final class FrontendChannelInitializer extends ChannelInitializer<SocketC
   private final ListenerConfig listener;
   private final Supplier<SslContext> sslContext;
   private final ChannelGroup connections;
+  private final ConnectionLimiter limiter;
 
   public FrontendChannelInitializer(Supplier<ProxyContext> px, ListenerConfig listener, Supplier<SslContext> sslContext,
-      ChannelGroup connections) {
+      ChannelGroup connections, ConnectionLimiter limiter) {
     this.px = px;
     this.listener = listener;
     this.sslContext = sslContext;
     this.connections = connections;
+    this.limiter = limiter;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
+    if (!limiter.admit(ch)) {
+      ch.close(); // over apilb.listener.limits: nothing built, no TLS engine, no handshake
+      return;
+    }
+    ch.pipeline().addLast(HandlerNames.CONNECTION_LIMITS, limiter);
     connections.add(ch);
     var active = px.get().metrics().activeConnections();
     ch.pipeline()

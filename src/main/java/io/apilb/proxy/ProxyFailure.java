@@ -23,6 +23,8 @@ public enum ProxyFailure {
   BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "BadRequest", "bad_request", 0),
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "BadRequest", "headers_too_large", 0),
   UPGRADE_NOT_SUPPORTED(HttpResponseStatus.BAD_REQUEST, "BadRequest", "upgrade_over_http2", 0),
+  /** A short request's body stopped arriving (apilb.listener.timeouts.request-body-idle). */
+  REQUEST_BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "Timeout", "request_body_timeout", 0),
   CLIENT_CLOSED(HttpResponseStatus.valueOf(499), "ClientClosed", "client_closed", 0),
   /** A client certificate failed verification and no token came with it. */
   UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, "Unauthorized", "client_certificate_rejected", 0);

@@ -5,13 +5,15 @@ package io.apilb.support;
  *
  * <pre>
  * listener connection (before ALPN):
- *   connection-metrics → tls → alpn
+ *   connection-limits → connection-metrics → tls → alpn
+ *   (connection-limits: a connection over apilb.listener.limits is closed before any of this is built)
  * HTTP/1.1 connection (after ALPN "http/1.1" or none):
- *   tls → http1-codec → http1-expect-continue → flow-control → http1-connection
- *   (http1-connection: read demand, drain, and one exchange object per request)
+ *   tls → http1-timeouts → http1-codec → http1-expect-continue → flow-control → http1-connection
+ *   (http1-connection: read demand, drain, and one exchange object per request;
+ *    http1-timeouts: header, idle and body-idle timeouts, told the phase by http1-connection)
  *   after 101 Switching Protocols: tls → [tunnel-idle] → tunnel (raw bytes; HTTP handlers gone)
  * HTTP/2 connection (after ALPN "h2"):
- *   tls → flush-consolidation → http2-streams
+ *   tls → http2-timeouts → flush-consolidation → http2-streams
  *   (http2-streams serves every stream: one exchange object per request, no child channel)
  * backend connection (BackendChannelInitializer):
  *   backend-tls → backend-http-codec → backend-relay
@@ -22,6 +24,12 @@ public final class HandlerNames {
   public static final String TLS = "tls";
   public static final String ALPN = "alpn";
   public static final String CONNECTION_METRICS = "connection-metrics";
+  /** apilb.listener.limits: counts the connection; a connection over a limit never gets further. */
+  public static final String CONNECTION_LIMITS = "connection-limits";
+  /** apilb.listener.timeouts of an HTTP/1.1 connection (sees raw bytes, before the codec). */
+  public static final String HTTP1_TIMEOUTS = "http1-timeouts";
+  /** apilb.listener.timeouts of an HTTP/2 connection (sees raw frames, before the HTTP/2 handler). */
+  public static final String HTTP2_TIMEOUTS = "http2-timeouts";
   public static final String HTTP1_CODEC = "http1-codec";
   public static final String HTTP1_EXPECT_CONTINUE = "http1-expect-continue";
   public static final String FLOW_CONTROL = "flow-control";

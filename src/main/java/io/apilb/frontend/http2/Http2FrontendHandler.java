@@ -128,6 +128,12 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
     }
   }
 
+  /** The request-body-idle timeout fired for {@code stream}: its exchange decides (short requests only). */
+  boolean requestBodyIdle(Http2Stream stream, long idleSeconds) {
+    Http2StreamClientSide s = stream.getProperty(streamKey);
+    return s != null && s.exchange() != null && s.exchange().onRequestBodyIdle(idleSeconds);
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof DrainEvent) {
