@@ -31,9 +31,9 @@ public final class ListenerBindException extends RuntimeException {
       root = root.getCause();
     }
     String m = root.getMessage();
-    // Netty's native transport says "bind(..) failed: Address already in use"
-    if (m != null && m.startsWith("bind(..) failed: ")) {
-      m = m.substring("bind(..) failed: ".length());
+    // Netty's native transport says "bind(..) failed with error(-98): Address already in use"
+    if (m != null) {
+      m = m.replaceFirst("^bind\\(\\.\\.\\) failed[^:]*: ", "");
     }
     return m == null ? root.getClass().getSimpleName() : m;
   }
