@@ -34,8 +34,9 @@ def tls(port, alpn, timeout=10):
 def still_open(s):
     """True unless the peer closed (EOF, reset) or sent anything (a 408 is a close, too)."""
     try:
-        r, _, _ = select.select([s], [], [], 0)
-        if not r:
+        poller = select.poll()  # select() cannot take descriptors above 1023
+        poller.register(s, select.POLLIN | select.POLLERR | select.POLLHUP)
+        if not poller.poll(0):
             return True
         s.setblocking(False)
         s.recv(4096)

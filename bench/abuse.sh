@@ -5,8 +5,8 @@
 #                it vs unloaded, and how many attack connections are open at the end (after the
 #                10 s header timeout);
 #   rapid reset  HTTP/2 HEADERS + RST_STREAM pairs; backend requests and backend TLS handshakes
-#                per 1,000 resets (handshakes = backend accepts minus those of an idle window as
-#                long, which are health checks);
+#                per 1,000 resets (handshakes = backend accepts during the run and 3 s after, minus
+#                the health checks' accept rate measured over 4 idle seconds before);
 #   idle         IDLE_CONNS keep-alive TLS connections after one request each; RSS per connection.
 # One proxy runs at a time (counts and RSS are its own). Every loop is bounded; every process
 # started here is stopped on exit (bench/lib.sh). See bench/README.md.
@@ -21,6 +21,9 @@ RESETS="${ABUSE_RESETS:-10000}"
 RESET_CONNS="${ABUSE_RESET_CONNS:-6}"
 IDLE_CONNS="${ABUSE_IDLE_CONNS:-2000}"
 LAT_SECONDS="${ABUSE_LAT_SECONDS:-8}"   # h2load run of the normal client
+# Connection cap of both proxies (HAProxy maxconn, apilb max-connections). HAProxy needs two file
+# descriptors per connection and refuses to start above the hard limit, so it follows `ulimit -Hn`.
+MAXCONN="${ABUSE_MAXCONN:-$(( $(ulimit -Hn) / 2 - 100 < 20000 ? $(ulimit -Hn) / 2 - 100 : 20000 ))}"
 PORT_BASE="${BENCH_PORT_BASE:-19500}"
 APILB_BIN="${APILB_BIN:-$ROOT/bin/apilb}"
 PROXIES="${ABUSE_PROXIES:-haproxy apilb}"
@@ -66,10 +69,10 @@ bench_requests() { sleep 1.5; cat "$OUT"/access-b*.log 2>/dev/null | grep -c "$U
 # ---- the proxies ------------------------------------------------------------------------------
 cat >"$OUT/haproxy.cfg" <<EOF
 # HAProxy with the timeouts its documentation recommends against slow and idle clients,
-# set to apilb's defaults: a whole request head within 10 s, 90 s idle, at most 20000 connections.
+# set to apilb's defaults (a whole request head within 10 s, 90 s idle) and the same connection cap.
 global
   nbthread 2
-  maxconn 20000
+  maxconn $MAXCONN
   ssl-server-verify required
 defaults
   mode http
@@ -93,12 +96,12 @@ backend be
 EOF
 cat >"$OUT/apilb.conf" <<EOF
 # apilb with its default listener timeouts; every attack comes from 127.0.0.1, so the per-source
-# limit is off (HAProxy has none) and the global one matches HAProxy's maxconn.
+# limit is off (HAProxy has none) and the global one is HAProxy's maxconn.
 apilb {
   listener {
     address = "127.0.0.1", port = $PROXY_PORT
     tls { cert-file = "$OUT/front.crt", key-file = "$OUT/front.key" }
-    limits { max-connections = 20000, max-connections-per-source = 0 }
+    limits { max-connections = $MAXCONN, max-connections-per-source = 0 }
   }
   backends = [
     { name = "b1", address = "127.0.0.1:${B_PORTS[0]}" }
@@ -155,14 +158,19 @@ for proxy in $PROXIES; do
   R[$proxy.slow]="$(cat "$OUT/slowloris-$proxy.out")"
 
   log "rapid reset: $RESETS resets over $RESET_CONNS connections"
-  a0=$(accepts); q0=$(bench_requests); t0=$SECONDS
+  # health checks open backend connections too: their rate, measured first, is taken off
+  b0=$(accepts); sleep 4; b1=$(accepts)
+  q0=$(bench_requests); a0=$(accepts); t0=$(date +%s.%N)
   python3 "$HERE/abuse.py" rapidreset "$PROXY_PORT" "$RESET_CONNS" "$RESETS" >"$OUT/rapidreset-$proxy.out" 2>&1 || true
-  q1=$(bench_requests); a1=$(accepts); took=$((SECONDS - t0))
-  sleep "$took"; a2=$(accepts) # an idle window as long: health-check connections only
-  R[$proxy.reset]="$(cat "$OUT/rapidreset-$proxy.out")"
+  sleep 3 # cancelled backend attempts settle
+  a1=$(accepts); t1=$(date +%s.%N); q1=$(bench_requests)
+  hs=$(awk -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v t="$(awk -v x="$t0" -v y="$t1" 'BEGIN {print y - x}')" \
+    'BEGIN {h = a - b / 4 * t; if (h < 0) h = 0; printf "%d", h}')
+  log "backend accepts: $((b1 - b0)) in 4 s idle, $((a1 - a0)) during the resets and 3 s after; bench requests $q0 -> $q1"
+  R[$proxy.reset]="$(cat "$OUT/rapidreset-$proxy.out"), backend handshakes $hs (accepts $((a1 - a0)) minus health checks)"
   resets=$(sed -n 's/.*resets=\([0-9]*\).*/\1/p' "$OUT/rapidreset-$proxy.out"); resets=${resets:-0}
   R[$proxy.reset_req]=$(awk -v q=$((q1 - q0)) -v r="$resets" 'BEGIN {printf "%.1f", r ? q * 1000 / r : 0}')
-  R[$proxy.reset_hs]=$(awk -v a=$(((a1 - a0) - (a2 - a1))) -v r="$resets" 'BEGIN {if (a < 0) a = 0; printf "%.1f", r ? a * 1000 / r : 0}')
+  R[$proxy.reset_hs]=$(awk -v h="$hs" -v r="$resets" 'BEGIN {printf "%.1f", r ? h * 1000 / r : 0}')
 
   log "idle: $IDLE_CONNS keep-alive connections"
   rss0=$(rss_kib)
