@@ -22,11 +22,16 @@ HOST = "127.0.0.1"
 PATH = "/api/v1/namespaces/default/configmaps/bench"
 
 
+CONTEXTS = {}
+
+
 def tls(port, alpn, timeout=10):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols([alpn])
+    ctx = CONTEXTS.get(alpn)
+    if ctx is None:  # one per protocol: a context per connection costs about 1 MiB and a CA-store load
+        ctx = CONTEXTS[alpn] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols([alpn])
     raw = socket.create_connection((HOST, port), timeout=timeout)
     return ctx.wrap_socket(raw, server_hostname="localhost")
 
@@ -62,6 +67,7 @@ def connect_many(port, n, alpn, first_bytes):
 def slowloris(port, n, hold):
     socks = connect_many(port, n, "http/1.1", b"GET " + PATH.encode() + b" HTTP/1.1\r\nHost: x\r\n")
     connected = len(socks)
+    print("connected=%d" % connected, flush=True)  # abuse.sh measures the normal client from here
     end = time.time() + hold
     i = 0
     while time.time() < end:
@@ -83,7 +89,7 @@ def slowloris(port, n, hold):
     open_at_end = sum(1 for s in socks if still_open(s))
     for s in socks:
         s.close()
-    print("open_at_end=%d connected=%d" % (open_at_end, connected))
+    print("open_at_end=%d" % open_at_end)
 
 
 def frame(ftype, flags, stream, payload=b""):

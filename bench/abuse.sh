@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Hostile clients against apilb and HAProxy (Debian's, with its recommended timeouts), side by
 # side in one run, in front of the same three nginx TLS backends, all on 127.0.0.1:
-#   slowloris    SLOW_CONNS partial request heads that never end; a normal client's p99 during
-#                it vs unloaded, and how many attack connections are open at the end (after the
-#                10 s header timeout);
+#   slowloris    SLOW_CONNS partial request heads that never end; a normal client's p99 while
+#                they are held (from the moment all are connected) vs unloaded, and how many attack
+#                connections are open at the end (well after the 10 s header timeout);
 #   rapid reset  HTTP/2 HEADERS + RST_STREAM pairs; backend requests and backend TLS handshakes
 #                per 1,000 resets (handshakes = backend accepts during the run and 3 s after, minus
 #                the health checks' accept rate measured over 4 idle seconds before);
@@ -152,10 +152,11 @@ for proxy in $PROXIES; do
   log "slowloris: $SLOW_CONNS connections for ${SLOW_HOLD}s"
   python3 "$HERE/abuse.py" slowloris "$PROXY_PORT" "$SLOW_CONNS" "$SLOW_HOLD" >"$OUT/slowloris-$proxy.out" 2>&1 &
   slow=$!
-  sleep 3
+  # measured once every attack connection is in (their TLS handshakes are not what is measured)
+  for _ in $(seq 1200); do grep -q connected= "$OUT/slowloris-$proxy.out" 2>/dev/null && break; sleep 0.1; done
   R[$proxy.p99_slow]="$(normal_p99 "$proxy-slowloris")"
   wait "$slow" || true
-  R[$proxy.slow]="$(cat "$OUT/slowloris-$proxy.out")"
+  R[$proxy.slow]="$(tr '\n' ' ' <"$OUT/slowloris-$proxy.out")"
 
   log "rapid reset: $RESETS resets over $RESET_CONNS connections"
   # health checks open backend connections too: their rate, measured first, is taken off
