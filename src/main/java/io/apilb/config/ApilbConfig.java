@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param pkiDir kubeadm-layout certificate directory every unset certificate path is derived from
  * @param certificateReloadInterval how often certificate files are checked for changes; 0: only
  *     on SIGHUP
+ * @param passthrough server names whose TLS connections are relayed to a backend unterminated
  */
 public record ApilbConfig(
     Optional<Path> source,
@@ -30,7 +31,8 @@ public record ApilbConfig(
     AccessLogConfig accessLog,
     IdentityConfig identity,
     Path pkiDir,
-    Duration certificateReloadInterval) {
+    Duration certificateReloadInterval,
+    PassthroughConfig passthrough) {
 
   public ApilbConfig {
     Objects.requireNonNull(source, "source");
@@ -47,5 +49,6 @@ public record ApilbConfig(
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(pkiDir, "pkiDir");
     Objects.requireNonNull(certificateReloadInterval, "certificateReloadInterval");
+    Objects.requireNonNull(passthrough, "passthrough");
   }
 }

@@ -86,18 +86,19 @@ public final class ConfigLoader {
     List<BackendConfig> backends = BackendListReader.read(reader);
     BackendTlsConfig backendTls = ConfigSections.backendTls(reader, pkiDir);
     HealthConfig health = ConfigSections.health(reader);
-    AdminConfig admin = ConfigSections.admin(reader);
+    AdminConfig admin = EdgeSections.admin(reader);
     ProxyConfig proxy = ConfigSections.proxy(reader);
     BalancingConfig balancing = ConfigSections.balancing(reader);
     OutlierConfig outlier = ConfigSections.outlier(reader);
     ShutdownConfig shutdown = ConfigSections.shutdown(reader);
     AccessLogConfig accessLog = ConfigSections.accessLog(reader);
     IdentityConfig identity = ConfigSections.identity(reader);
+    PassthroughConfig passthrough = EdgeSections.passthrough(reader, listener == null ? null : listener.sni());
     if (reader.errorCount() > 0) {
       return null;
     }
     return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy,
-        balancing, outlier, shutdown, accessLog, identity, pkiDir, reloadInterval);
+        balancing, outlier, shutdown, accessLog, identity, pkiDir, reloadInterval, passthrough);
   }
 
   /** Flags top-level keys in the operator's own file that look like a misspelt {@code apilb}. */

@@ -3,6 +3,7 @@ package io.apilb.config;
 import com.typesafe.config.ConfigValue;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -67,6 +68,9 @@ final class ConfigSections {
     Integer streams = r.integer("apilb.listener.max-concurrent-streams", 100, Integer.MAX_VALUE);
     ClientAuthMode clientAuth = r.oneOf("apilb.listener.tls.client-auth", ClientAuthMode.class);
     Optional<Path> clientCa = r.optionalFile("apilb.listener.tls.client-ca-file");
+    TlsPolicy policy = EdgeSections.tlsPolicy(r, "apilb.listener.tls");
+    List<SniCertificate> sni = EdgeSections.sni(r);
+    ProxyProtocolConfig proxyProtocol = EdgeSections.proxyProtocol(r);
     ListenerTimeouts timeouts = listenerTimeouts(r);
     ListenerLimits limits = listenerLimits(r);
     if (r.errorCount() > before || pkiDir == null) {
@@ -76,7 +80,7 @@ final class ConfigSections {
       clientAuth = ClientAuthMode.OPTIONAL; // an explicit CA means the operator wants client certificates
     }
     return new ListenerConfig(address, port, cert, key, streams, clientAuth,
-        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase, timeouts, limits);
+        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase, policy, sni, proxyProtocol, timeouts, limits);
   }
 
   private static ListenerTimeouts listenerTimeouts(ValueReader r) {
@@ -101,6 +105,7 @@ final class ConfigSections {
     Optional<Path> proxyCert = r.optionalFile("apilb.backend-tls.proxy-client-cert-file");
     Optional<Path> proxyKey = r.optionalFile("apilb.backend-tls.proxy-client-key-file");
     Optional<Path> passphrase = r.optionalFile("apilb.backend-tls.proxy-client-key-passphrase-file");
+    TlsPolicy policy = EdgeSections.tlsPolicy(r, "apilb.backend-tls");
     if (proxyCert.isPresent() != proxyKey.isPresent()) {
       String missing = proxyCert.isPresent() ? "proxy-client-key-file" : "proxy-client-cert-file";
       String given = proxyCert.isPresent() ? "proxy-client-cert-file" : "proxy-client-key-file";
@@ -112,7 +117,7 @@ final class ConfigSections {
     }
     return new BackendTlsConfig(ca.orElse(pkiDir.resolve("ca.crt")), serverName,
         proxyCert.orElse(pkiDir.resolve("front-proxy-client.crt")),
-        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase);
+        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase, policy);
   }
 
   static IdentityConfig identity(ValueReader r) {
@@ -174,13 +179,6 @@ final class ConfigSections {
           "must be less than apilb.health.interval (" + human(interval) + "), got "
               + ValueReader.show(timeoutValue));
     }
-  }
-
-  static AdminConfig admin(ValueReader r) {
-    int before = r.errorCount();
-    String address = r.string("apilb.admin.address");
-    Integer port = r.integer("apilb.admin.port", 0, 65535);
-    return r.errorCount() > before ? null : new AdminConfig(address, port);
   }
 
   static ProxyConfig proxy(ValueReader r) {

@@ -1,6 +1,7 @@
 package io.apilb.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -12,6 +13,9 @@ import java.util.Optional;
  * @param clientCaFile CA bundle client certificates are verified against (explicit, or
  *     {@code <pki-dir>/ca.crt})
  * @param keyPassphraseFile file holding the passphrase of an encrypted PKCS#8 {@code keyFile}
+ * @param tlsPolicy lowest TLS version and the TLS 1.2 cipher suites clients may use
+ * @param sni extra serving certificates chosen by the client's SNI; {@code certFile} serves the rest
+ * @param proxyProtocol whether connections start with a PROXY protocol header
  * @param timeouts request-header, idle and request-body-idle timeouts of client connections
  * @param limits connection limits, in all and per client address
  */
@@ -24,6 +28,9 @@ public record ListenerConfig(
     ClientAuthMode clientAuth,
     Path clientCaFile,
     Optional<Path> keyPassphraseFile,
+    TlsPolicy tlsPolicy,
+    List<SniCertificate> sni,
+    ProxyProtocolConfig proxyProtocol,
     ListenerTimeouts timeouts,
     ListenerLimits limits) {
 
@@ -34,10 +41,30 @@ public record ListenerConfig(
     Objects.requireNonNull(clientAuth, "clientAuth");
     Objects.requireNonNull(clientCaFile, "clientCaFile");
     Objects.requireNonNull(keyPassphraseFile, "keyPassphraseFile");
+    Objects.requireNonNull(tlsPolicy, "tlsPolicy");
+    sni = List.copyOf(sni);
+    Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     Objects.requireNonNull(timeouts, "timeouts");
     Objects.requireNonNull(limits, "limits");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
+  }
+
+  /**
+   * A listener with reference.conf's TLS policy, timeouts and limits, one certificate and no PROXY
+   * protocol.
+   */
+  public ListenerConfig(String address, int port, Path certFile, Path keyFile, int maxConcurrentStreams,
+      ClientAuthMode clientAuth, Path clientCaFile, Optional<Path> keyPassphraseFile) {
+    this(address, port, certFile, keyFile, maxConcurrentStreams, clientAuth, clientCaFile, keyPassphraseFile,
+        TlsPolicy.defaults("apilb.listener.tls"), List.of(), ProxyProtocolConfig.OFF, ListenerTimeouts.DEFAULTS,
+        ListenerLimits.DEFAULTS);
+  }
+
+  /** This listener with other timeouts and limits. */
+  public ListenerConfig withTimeoutsAndLimits(ListenerTimeouts t, ListenerLimits l) {
+    return new ListenerConfig(address, port, certFile, keyFile, maxConcurrentStreams, clientAuth, clientCaFile,
+        keyPassphraseFile, tlsPolicy, sni, proxyProtocol, t, l);
   }
 }

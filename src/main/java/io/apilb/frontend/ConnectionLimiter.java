@@ -2,13 +2,15 @@ package io.apilb.frontend;
 
 import io.apilb.config.ListenerLimits;
 import io.apilb.metrics.ApilbMetrics;
-import io.apilb.support.ClientAddress;
+import io.apilb.proxy.ConnectionFacts;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,11 +22,13 @@ import org.slf4j.LoggerFactory;
  * refuses a new one over either limit before any TLS object exists for it (the caller then
  * closes it without building its pipeline). Open connections are never touched by a limit.
  *
- * <p>The per-source count keys on {@link ClientAddress}, not the TCP peer: when a PROXY protocol
- * decoder later learns the real client, it sets {@link ClientAddress#ATTRIBUTE} and fires
- * {@link ClientAddress.Changed}; this handler (first in every client pipeline) then moves the
- * connection's count to the real address and closes it if that address is over its limit. The key
- * a connection was counted under is kept on the channel, so its release always matches.
+ * <p>The per-source count keys on the client's real address: the TCP peer, or, with the PROXY
+ * protocol on, the address its header names ({@link ConnectionFacts#CLIENT_ADDRESS}). A PROXY
+ * header is read after the connection was accepted, so then only the global limit applies at
+ * accept; the PROXY protocol handlers fire {@link SourceKnown} once the header is read (or known
+ * not to come) and this handler, first in every client pipeline, counts the connection under its
+ * source then, closing it if that source is over its limit. The key a connection was counted
+ * under is kept on the channel, so its release always matches.
  *
  * <p>Shared by every connection; counters are concurrent because connections are accepted on
  * every event loop.
@@ -49,30 +53,55 @@ public final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Counts {@code ch} if it is within both limits (its close uncounts it) and answers true;
-   * otherwise counts the rejection and answers false: the caller closes it.
+   * The user event that says the client's address is final (the PROXY header was read, or will not
+   * come); fire it on the pipeline from the head ({@code channel.pipeline().fireUserEventTriggered}).
    */
+  public static final class SourceKnown {
+    public static final SourceKnown INSTANCE = new SourceKnown();
+
+    private SourceKnown() {}
+  }
+
+  /** As {@link #admit(Channel, boolean)} with the source known at accept (no PROXY protocol). */
   public boolean admit(Channel ch) {
+    return admit(ch, true);
+  }
+
+  /**
+   * Counts {@code ch} if it is within the limits (its close uncounts it) and answers true;
+   * otherwise counts the rejection and answers false: the caller closes it. {@code sourceKnown}
+   * false (PROXY protocol on): the per-source limit waits for {@link SourceKnown}.
+   */
+  public boolean admit(Channel ch, boolean sourceKnown) {
     int max = limits.maxConnections();
     if (open.incrementAndGet() > max && max > 0) {
       open.decrementAndGet();
       reject(ch, "max_connections", "max-connections (" + max + ") reached", lastGlobalWarn);
       return false;
     }
-    InetAddress source = ClientAddress.ipOf(ch);
-    if (!countSource(source)) {
-      open.decrementAndGet();
-      reject(ch, "max_connections_per_source",
-          "max-connections-per-source (" + limits.maxConnectionsPerSource() + ") reached for " + source.getHostAddress(),
-          lastSourceWarn);
-      return false;
+    if (sourceKnown) {
+      InetAddress source = sourceOf(ch);
+      if (!countSource(source)) {
+        open.decrementAndGet();
+        reject(ch, "max_connections_per_source",
+            "max-connections-per-source (" + limits.maxConnectionsPerSource() + ") reached for "
+                + source.getHostAddress(), lastSourceWarn);
+        return false;
+      }
+      ch.attr(COUNTED_AS).set(source);
     }
-    ch.attr(COUNTED_AS).set(source);
     ch.closeFuture().addListener(f -> {
       open.decrementAndGet();
       uncountSource(ch.attr(COUNTED_AS).getAndSet(null));
     });
     return true;
+  }
+
+  /** The client's IP: the PROXY header's when one was read, else the TCP peer's; null without one. */
+  private static InetAddress sourceOf(Channel ch) {
+    SocketAddress proxied = ch.attr(ConnectionFacts.CLIENT_ADDRESS).get();
+    SocketAddress a = proxied != null ? proxied : ch.remoteAddress();
+    return a instanceof InetSocketAddress isa ? isa.getAddress() : null;
   }
 
   /** Open connections counted now (tests, status). */
@@ -87,27 +116,27 @@ public final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof ClientAddress.Changed) {
-      moveToRealSource(ctx.channel());
+    if (evt instanceof SourceKnown) {
+      countKnownSource(ctx.channel());
+      return;
     }
     ctx.fireUserEventTriggered(evt);
   }
 
-  /** The PROXY protocol named the real client: count the connection there instead. */
-  private void moveToRealSource(Channel ch) {
-    InetAddress real = ClientAddress.ipOf(ch);
-    InetAddress counted = ch.attr(COUNTED_AS).get();
-    if (real == null || real.equals(counted) || !ch.hasAttr(COUNTED_AS)) {
-      return;
+  /** The PROXY protocol settled the client's address: count the connection under it, or close it. */
+  private void countKnownSource(Channel ch) {
+    InetAddress source = sourceOf(ch);
+    if (ch.hasAttr(COUNTED_AS) && ch.attr(COUNTED_AS).get() != null) {
+      return; // counted already
     }
-    if (!countSource(real)) {
+    if (!countSource(source)) {
       reject(ch, "max_connections_per_source",
-          "max-connections-per-source (" + limits.maxConnectionsPerSource() + ") reached for " + real.getHostAddress(),
+          "max-connections-per-source (" + limits.maxConnectionsPerSource() + ") reached for " + source.getHostAddress(),
           lastSourceWarn);
-      ch.close(); // the close listener uncounts the old key
+      ch.close();
       return;
     }
-    uncountSource(ch.attr(COUNTED_AS).getAndSet(real));
+    ch.attr(COUNTED_AS).set(source);
   }
 
   private boolean countSource(InetAddress source) {

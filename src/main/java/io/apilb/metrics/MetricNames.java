@@ -57,6 +57,8 @@ public final class MetricNames {
   public static final String LISTENER_TIMEOUTS = "apilb.listener.timeouts";
   public static final String PROXY_FAILURES = "apilb.proxy.failures";
   public static final String LISTENER_CLIENT_CERTIFICATES = "apilb.listener.client_certificates";
+  /** Client connections that ended in error or were ended for misbehaving, by reason. */
+  public static final String LISTENER_CLIENT_ERRORS = "apilb.listener.client_errors";
   public static final String TLS_RELOADS = "apilb.tls.reloads";
 
   private MetricNames() {}

@@ -83,6 +83,7 @@ public final class PrometheusExporter {
       new Mapping(MetricNames.BACKEND_TRANSITIONS + ".*.*", "apilb_backend_transitions", List.of("backend", "state")),
       new Mapping(MetricNames.BACKEND_FLAG + ".*.*", "apilb_backend_flag", List.of("backend", "flag")),
       new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol")),
+      new Mapping(MetricNames.LISTENER_CLIENT_ERRORS + ".*", "apilb_listener_client_errors", List.of("reason")),
       new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure")),
       new Mapping(MetricNames.LISTENER_REJECTED + ".*", "apilb_listener_rejected_connections", List.of("reason")),
       new Mapping(MetricNames.LISTENER_TIMEOUTS + ".*", "apilb_listener_timeouts", List.of("timeout")),

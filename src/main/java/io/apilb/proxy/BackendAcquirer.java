@@ -74,9 +74,21 @@ final class BackendAcquirer {
     f.addListener(done -> onDone(f));
   }
 
-  /** The chosen backend failed the request without processing it, as {@code why} says (the next message's last error). */
-  void failed(String why) {
+  /**
+   * The chosen backend failed the request, as {@code why} says, and it may go to another one
+   * (see {@link RetryPolicy}): counts the retry and acquires the next backend.
+   */
+  void retry(RetryReason reason, String why) {
     lastFailure = why;
+    px.metrics().retry(backend.name(), reason.metricTag());
+    log.debug("{}; retrying elsewhere ({})", why, reason.metricTag());
+    acquire();
+  }
+
+  /** The client's message when the request's deadline passed. */
+  String timeoutMessage(java.time.Duration timeout) {
+    String who = backend == null ? "a backend" : "backend " + backend.name();
+    return "request to " + who + " timed out after " + timeout.toSeconds() + "s";
   }
 
   /** The request no longer wants a backend: an acquisition under way releases what it gets. */

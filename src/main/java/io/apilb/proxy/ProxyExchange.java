@@ -40,8 +40,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private Admission.Admitted request;
   private BackendAcquirer acquirer;
   private int readRetries;
-  /** The backend of the current attempt. */
-  private BackendEntry backend;
+  private BackendEntry backend; // the current attempt's
   private BackendAttempt attempt;
   private boolean responseStarted;
   private int responseStatus;
@@ -89,6 +88,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   /** Request body content, in order, after the head. */
   public void onRequestContent(HttpContent content) {
+    if (content.decoderResult().isFailure()) {
+      onRequestFramingError(content);
+      return;
+    }
+    content = RequestBody.withoutTrailers(content);
     if (state == State.CONNECTING) {
       body.received(content);
       body.queue(content);
@@ -98,11 +102,20 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       content.release(); // a body we no longer forward (the exchange already answered)
       return;
     }
-    boolean last = body.received(content);
-    attempt.write(content);
-    attempt.flush();
-    if (!last && attempt.isWritable()) {
+    if (body.forward(content, attempt)) {
       client.read();
+    }
+  }
+
+  /**
+   * The client's body framing broke (a bad chunk): the backend's connection closes with the body
+   * cut off, never cleanly ended; the client gets 400 (or a reset), and HTTP/1.1 closes.
+   */
+  private void onRequestFramingError(HttpContent content) {
+    String why = "malformed request body: " + Admission.rootMessage(content.decoderResult().cause());
+    content.release();
+    if (state != State.DONE) {
+      fail(ProxyFailure.BAD_REQUEST, why);
     }
   }
 
@@ -131,8 +144,13 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (state == State.DONE) {
       return;
     }
+    boolean sentWhole = state == State.FORWARDING && request.requestClass() == RequestClass.SHORT && body.complete();
     end(responseStarted ? responseStatus : 499, ProxyFailure.CLIENT_CLOSED, responseStarted);
-    dropBackend(); // cancels the backend request now
+    if (sentWhole) {
+      detach().abandon(px.config().requestTimeout()); // its answer is dropped; the connection stays
+    } else {
+      dropBackend(); // cancels the backend request now
+    }
   }
 
   // ---------------------------------------------------------------- a backend
@@ -144,12 +162,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     attempt.start(this, request.requestClass().longRunning());
     state = State.FORWARDING;
     attempt.write(request.backendHead());
-    body.sendQueued(attempt);
-    attempt.flush();
-    if (!body.complete() && attempt.isWritable()) {
-      client.read();
-    }
+    boolean moreBody = body.sendQueued(attempt);
     attempt.read();
+    if (moreBody) {
+      client.read(); // last: a broken body read at once ends the exchange
+    }
   }
 
   @Override
@@ -176,9 +193,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private void onResponseHead(HttpResponse resp) {
     if (resp.decoderResult().isFailure()) {
       ReferenceCountUtil.release(resp);
-      log.debug("backend {} sent a malformed response: {}", backend.name(), resp.decoderResult().cause().toString());
-      detach().close();
-      onBackendLost();
+      onBackendLost(BackendLoss.malformed(Admission.rootMessage(resp.decoderResult().cause())));
       return;
     }
     int code = resp.status().code();
@@ -215,6 +230,12 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void onResponseContent(HttpContent content) {
+    if (content.decoderResult().isFailure()) {
+      // never shown complete: the client's response breaks (or a watch ends at its last event)
+      content.release();
+      onBackendLost(BackendLoss.malformed(Admission.rootMessage(content.decoderResult().cause())));
+      return;
+    }
     completion.responseBytes(content.content().readableBytes());
     boolean last = content instanceof LastHttpContent;
     if (watch != null) {
@@ -248,38 +269,33 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   @Override
   public void onBackendInactive() {
-    if (state != State.FORWARDING) {
-      return;
+    if (state == State.FORWARDING) {
+      onBackendLost(BackendLoss.CLOSED);
     }
-    boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
-    detach().close();
-    if (cleanWatchEnd) {
-      // A watch whose backend died between events ends like a server-side watch timeout: the
-      // client re-watches from its last resourceVersion, on another backend.
-      px.passiveHealth().onFailure(backend, "connection closed during a watch");
-      endClientStreamCleanly();
-      return;
-    }
-    onBackendLost();
   }
 
-  /** The backend connection is gone (closed, or dropped for a malformed response). */
-  private void onBackendLost() {
-    if (!responseStarted) {
-      String why = "backend " + backend.name() + " closed the connection before responding";
-      if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
-        readRetries++;
-        retryElsewhere(RetryReason.BACKEND_RESET, why);
-        return;
-      }
-      px.passiveHealth().onFailure(backend, "connection closed before a response");
-      // The backend may have executed it: answer, and never add Retry-After.
-      fail(ProxyFailure.BACKEND_RESET, why);
-      return;
+  /**
+   * The backend connection is gone (closed, or dropped for a malformed response). A watch that
+   * gave its client whole events only ends cleanly, like a server-side watch timeout: the client
+   * re-watches from its last resourceVersion elsewhere.
+   */
+  private void onBackendLost(BackendLoss loss) {
+    boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
+    detach().close(); // never pooled again
+    px.passiveHealth().onFailure(backend, loss.healthNote(cleanWatchEnd, responseStarted));
+    if (cleanWatchEnd) {
+      endClientStreamCleanly();
+    } else if (responseStarted) {
+      // mid-response: the status line is gone; the only honest signal is to break the stream
+      end(responseStatus, loss.failure(true), true);
+      client.abort();
+    } else if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
+      readRetries++;
+      retryElsewhere(RetryReason.BACKEND_RESET, loss.beforeResponse(backend.name()));
+    } else {
+      // the backend may have executed it: answer, and never add Retry-After
+      fail(loss.failure(false), loss.beforeResponse(backend.name()));
     }
-    // Mid-response: the status line is gone; the only honest signal is to break the stream.
-    end(responseStatus, ProxyFailure.BACKEND_RESET_MID_RESPONSE, true);
-    client.abort();
   }
 
   /** The backend's response is complete. */
@@ -337,23 +353,15 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (attempt != null) {
       detach().close();
     }
-    acquirer.failed(why);
-    px.metrics().retry(backend.name(), reason.metricTag());
-    log.debug("backend {}: {} {} not processed ({}); retrying elsewhere", backend.name(), request.method(),
-        request.backendHead().uri(), reason.metricTag());
     body.replay();
     state = State.CONNECTING;
-    acquirer.acquire();
+    acquirer.retry(reason, why);
   }
 
   private void onRequestTimeout() {
-    if (state == State.DONE) {
-      return;
+    if (state != State.DONE) {
+      fail(ProxyFailure.BACKEND_TIMEOUT, acquirer.timeoutMessage(px.config().requestTimeout()));
     }
-    BackendEntry chosen = acquirer == null ? null : acquirer.backend();
-    String who = chosen == null ? "a backend" : "backend " + chosen.name();
-    fail(ProxyFailure.BACKEND_TIMEOUT,
-        "request to " + who + " timed out after " + px.config().requestTimeout().toSeconds() + "s");
   }
 
   /** Answers the client with a Status body (or breaks the stream if a response already began). */

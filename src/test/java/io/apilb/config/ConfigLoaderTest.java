@@ -36,7 +36,7 @@ class ConfigLoaderTest {
     assertThat(config.listener())
         .isEqualTo(new ListenerConfig("0.0.0.0", 6443, Path.of("/etc/apilb/apilb.crt"),
             Path.of("/etc/apilb/apilb.key"), 250, ClientAuthMode.AUTO, Path.of("/etc/kubernetes/pki/ca.crt"),
-            Optional.empty(), ListenerTimeouts.DEFAULTS, ListenerLimits.DEFAULTS));
+            Optional.empty()));
     assertThat(config.listener().timeouts()).isEqualTo(new ListenerTimeouts(Duration.ofSeconds(10),
         Duration.ofSeconds(90), Duration.ofSeconds(30)));
     assertThat(config.listener().limits()).isEqualTo(new ListenerLimits(20_000, 1_000));
@@ -106,9 +106,9 @@ class ConfigLoaderTest {
     assertThat(config.source()).contains(file);
     assertThat(config.listener())
         .isEqualTo(new ListenerConfig("::", 7443, Path.of("/pki/lb.crt"), Path.of("/pki/lb.key"), 500,
-            ClientAuthMode.NONE, Path.of("/pki/clients.crt"), Optional.of(Path.of("/pki/lb.pass")),
-            new ListenerTimeouts(Duration.ofSeconds(5), Duration.ZERO, Duration.ofMinutes(2)),
-            new ListenerLimits(100, 0)));
+            ClientAuthMode.NONE, Path.of("/pki/clients.crt"), Optional.of(Path.of("/pki/lb.pass")))
+            .withTimeoutsAndLimits(new ListenerTimeouts(Duration.ofSeconds(5), Duration.ZERO, Duration.ofMinutes(2)),
+                new ListenerLimits(100, 0)));
     assertThat(config.backends()).containsExactly(
         new BackendConfig("cp1", "10.0.0.11", 6443, 1),
         new BackendConfig("cp-2", "fd00::12", 6444, 3),

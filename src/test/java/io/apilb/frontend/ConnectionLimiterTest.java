@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.codahale.metrics.MetricRegistry;
 import io.apilb.config.ListenerLimits;
 import io.apilb.metrics.ApilbMetrics;
-import io.apilb.support.ClientAddress;
+import io.apilb.proxy.ConnectionFacts;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,7 +27,7 @@ class ConnectionLimiterTest {
   /** A connection from {@code ip} (the address is what the PROXY protocol would set). */
   private EmbeddedChannel from(String ip) {
     EmbeddedChannel ch = new EmbeddedChannel();
-    ch.attr(ClientAddress.ATTRIBUTE).set(new InetSocketAddress(ip, 40000 + channels.size()));
+    ch.attr(ConnectionFacts.CLIENT_ADDRESS).set(new InetSocketAddress(ip, 40000 + channels.size()));
     channels.add(ch);
     return ch;
   }
@@ -69,39 +69,39 @@ class ConnectionLimiterTest {
   }
 
   @Test
-  void aSourceNamedLaterByThePROXYProtocolIsCountedThereAndClosedIfOverItsLimit() throws Exception {
+  void withThePROXYProtocolTheSourceIsCountedOnceTheHeaderNamesItAndClosedIfOverItsLimit() throws Exception {
     ConnectionLimiter limiter = new ConnectionLimiter(new ListenerLimits(0, 1), new ApilbMetrics(registry));
     EmbeddedChannel known = from("10.0.0.7");
     assertThat(limiter.admit(known)).isTrue();
-    EmbeddedChannel viaBalancer = from("192.0.2.1"); // the outer balancer, as accepted
+    EmbeddedChannel viaBalancer = new EmbeddedChannel(); // the outer balancer's connection, as accepted
+    channels.add(viaBalancer);
     viaBalancer.pipeline().addLast(limiter);
-    assertThat(limiter.admit(viaBalancer)).isTrue();
+    assertThat(limiter.admit(viaBalancer, false)).isTrue(); // only the global limit at accept
 
     // the PROXY protocol header names 10.0.0.7, which already has its one connection
-    viaBalancer.attr(ClientAddress.ATTRIBUTE).set(new InetSocketAddress("10.0.0.7", 5555));
-    viaBalancer.pipeline().fireUserEventTriggered(ClientAddress.Changed.INSTANCE);
+    viaBalancer.attr(ConnectionFacts.CLIENT_ADDRESS).set(new InetSocketAddress("10.0.0.7", 5555));
+    viaBalancer.pipeline().fireUserEventTriggered(ConnectionLimiter.SourceKnown.INSTANCE);
 
     assertThat(viaBalancer.isOpen()).isFalse();
     assertThat(rejected("max_connections_per_source")).isEqualTo(1);
-    assertThat(limiter.openConnections(InetAddress.getByName("192.0.2.1"))).isZero();
     assertThat(limiter.openConnections(InetAddress.getByName("10.0.0.7"))).isEqualTo(1);
     assertThat(limiter.openConnections()).isEqualTo(1);
   }
 
   @Test
-  void aMovedConnectionIsReleasedUnderItsRealSource() throws Exception {
+  void aConnectionCountedUnderItsPROXYSourceIsReleasedThere() throws Exception {
     ConnectionLimiter limiter = new ConnectionLimiter(new ListenerLimits(0, 5), new ApilbMetrics(registry));
-    EmbeddedChannel ch = from("192.0.2.1");
+    EmbeddedChannel ch = new EmbeddedChannel();
+    channels.add(ch);
     ch.pipeline().addLast(limiter);
-    assertThat(limiter.admit(ch)).isTrue();
-    ch.attr(ClientAddress.ATTRIBUTE).set(new InetSocketAddress("10.0.0.9", 5555));
-    ch.pipeline().fireUserEventTriggered(ClientAddress.Changed.INSTANCE);
+    assertThat(limiter.admit(ch, false)).isTrue();
+    ch.attr(ConnectionFacts.CLIENT_ADDRESS).set(new InetSocketAddress("10.0.0.9", 5555));
+    ch.pipeline().fireUserEventTriggered(ConnectionLimiter.SourceKnown.INSTANCE);
     assertThat(limiter.openConnections(InetAddress.getByName("10.0.0.9"))).isEqualTo(1);
 
     ch.close();
 
     assertThat(limiter.openConnections(InetAddress.getByName("10.0.0.9"))).isZero();
-    assertThat(limiter.openConnections(InetAddress.getByName("192.0.2.1"))).isZero();
     assertThat(limiter.openConnections()).isZero();
   }
 }

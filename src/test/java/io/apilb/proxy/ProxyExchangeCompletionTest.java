@@ -62,14 +62,15 @@ class ProxyExchangeCompletionTest {
   }
 
   @Test
-  void aClientLeavingBeforeTheResponseIsRecordedAs499AndCancelsTheBackendRequest() {
+  void aClientLeavingBeforeTheResponseIsRecordedAs499AndLeavesTheBackendToFinishOnAKeptConnection() {
     client.send(get("/api/v1/pods"));
     FakeBackendAttempt a = f.connector.last();
 
     client.channel.close();
     client.channel.runPendingTasks();
 
-    assertThat(a.ends()).containsExactly(End.CLOSE);
+    assertThat(a.ends()).as("a whole short request: its answer is dropped, the connection kept")
+        .containsExactly(End.ABANDON);
     assertThat(a.deliver(head(200, "Content-Length: 0"))).isFalse();
     assertThat(f.failures("client_closed")).isEqualTo(1);
     assertThat(f.accessLog.entries().get(0).backend()).isEqualTo("cp1");
@@ -103,7 +104,8 @@ class ProxyExchangeCompletionTest {
     client.channel.close();
     client.channel.runPendingTasks();
 
-    assertThat(a.ends()).containsExactly(End.CLOSE);
+    assertThat(a.ends()).as("a whole short request: its answer is dropped, the connection kept")
+        .containsExactly(End.ABANDON);
     assertThat(f.failures("client_closed")).isEqualTo(1);
     assertRecordedOnce(200, 1);
     assertThat(f.requests("cp1", "short", 200)).isEqualTo(1);
@@ -190,5 +192,16 @@ class ProxyExchangeCompletionTest {
     assertThat(a.live()).isTrue();
     assertThat(client.isOpen()).isTrue();
     assertThat(f.accessLog.entries()).isEmpty();
+  }
+
+  @Test
+  void aClientLeavingAWatchClosesItsBackendConnection() {
+    client.send(get("/api/v1/pods?watch=1"));
+    FakeBackendAttempt a = f.connector.last();
+    a.deliver(io.apilb.testing.BackendResponses.head(200, "Content-Type: application/json"));
+
+    client.close();
+
+    assertThat(a.ends()).as("a watch never ends by itself: its connection closes").containsExactly(End.CLOSE);
   }
 }

@@ -25,7 +25,7 @@ import java.util.List;
  */
 public final class FakeBackendAttempt implements BackendAttempt {
   /** How an attempt ended. */
-  public enum End { RELEASE, CLOSE, CLOSE_AFTER_FLUSH, HAND_OVER }
+  public enum End { RELEASE, CLOSE, CLOSE_AFTER_FLUSH, HAND_OVER, ABANDON }
 
   private final BackendEntry backend;
   private Listener listener;
@@ -71,9 +71,9 @@ public final class FakeBackendAttempt implements BackendAttempt {
     if (msg instanceof HttpContent content) {
       String text = content.content().toString(StandardCharsets.UTF_8);
       body.append(text);
-      if (content instanceof LastHttpContent) {
+      if (content instanceof LastHttpContent last) {
         lastContents++;
-        log.add("last " + text);
+        log.add("last " + text + (last.trailingHeaders().isEmpty() ? "" : " trailers " + last.trailingHeaders().names()));
       } else {
         log.add("content " + text);
       }
@@ -104,6 +104,11 @@ public final class FakeBackendAttempt implements BackendAttempt {
   @Override
   public void close() {
     end(End.CLOSE);
+  }
+
+  @Override
+  public void abandon(java.time.Duration limit) {
+    end(End.ABANDON);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.apilb.proxy.ClientSide;
 import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.HeaderRules;
 import io.apilb.proxy.ProxyExchange;
+import io.apilb.support.Channels;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -124,7 +125,8 @@ final class Http1ClientSide implements ClientSide {
 
   @Override
   public void abort() {
-    ctx.close();
+    // what was relayed goes out, then the close: the missing end tells the client it is truncated
+    Channels.closeOnFlush(ctx.channel());
   }
 
   @Override

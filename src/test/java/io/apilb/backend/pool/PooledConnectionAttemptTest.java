@@ -285,4 +285,37 @@ class PooledConnectionAttemptTest {
         .containsExactly("head 200", "last {}");
     a.release();
   }
+
+  @Test
+  void anAbandonedRequestsAnswerIsReadToItsEndAndTheConnectionPooled() {
+    PooledConnectionAttempt a = attempt();
+    a.start(listener, false);
+    sendGet(a, "/api/v1/pods");
+
+    a.abandon(Duration.ofSeconds(5)); // the client reset its stream
+    assertThat(stats.inFlight()).as("the backend still works on it").isEqualTo(1);
+    backendSends("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    for (int i = 0; i < 4; i++) {
+      ch.read();
+    }
+
+    assertThat(listener.events).as("nothing reaches the gone client").noneMatch(e -> e.startsWith("head"));
+    assertThat(stats.inFlight()).isZero();
+    assertThat(ch.isOpen()).isTrue();
+    assertThat(pool.acquire(entry).getNow()).as("the same connection, pooled").isNotNull();
+  }
+
+  @Test
+  void anAbandonedAnswerThatTakesTooLongClosesTheConnection() {
+    PooledConnectionAttempt a = attempt();
+    a.start(listener, false);
+    sendGet(a, "/api/v1/pods");
+
+    a.abandon(Duration.ofSeconds(5));
+    ch.advanceTimeBy(6, java.util.concurrent.TimeUnit.SECONDS);
+    ch.runScheduledPendingTasks();
+
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(stats.inFlight()).isZero();
+  }
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * 2 s, body idle 1 s) and at most 6 connections per client address (all tests connect from
  * 127.0.0.1).
  */
-class ListenerTimeoutsIT {
+class ClientTimeoutsAndLimitsIT {
   private static final String GET_PODS = "GET /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: localhost\r\n"
       + "Authorization: Bearer test-token\r\n\r\n";
   static ControlPlaneFixture cp;
