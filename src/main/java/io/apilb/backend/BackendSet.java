@@ -71,9 +71,7 @@ public final class BackendSet {
         if (!after.equals(before)) {
           changed = true;
           if (!after.flags().equals(before.flags())) {
-            log.info(
-                "backend {} ({}) {} -> {}: {}",
-                name, e.backend().address(), before.summary(), after.summary(), after.reason());
+            logTransition(e.backend(), before, after);
           }
           e = new BackendEntry(e.backend(), after, e.stats());
         }
@@ -83,6 +81,27 @@ public final class BackendSet {
     if (changed) {
       publish(BackendSnapshot.of(snap.version() + 1, next, panicThreshold));
     }
+  }
+
+  /**
+   * A change of state word reads "ready -> failed_probe"; a flag change that keeps the word (a
+   * pending backend ejected, a failing one drained) names the flags set and cleared instead of
+   * the meaningless "pending_first_probe -> pending_first_probe".
+   */
+  private static void logTransition(Backend backend, BackendState before, BackendState after) {
+    if (!before.summary().equals(after.summary())) {
+      log.info("backend {} ({}) {} -> {}: {}", backend.name(), backend.address(), before.summary(),
+          after.summary(), after.reason());
+      return;
+    }
+    List<String> changes = new ArrayList<>();
+    for (HealthFlag f : HealthFlag.values()) {
+      if (after.flags().contains(f) != before.flags().contains(f)) {
+        changes.add((after.flags().contains(f) ? "+" : "-") + f.label());
+      }
+    }
+    log.info("backend {} ({}) still {}, flags {}: {}", backend.name(), backend.address(), after.summary(),
+        String.join(" ", changes), after.reason());
   }
 
   /** Replaces the membership (reload): kept backends keep their state and counters. */

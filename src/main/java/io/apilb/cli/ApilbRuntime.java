@@ -133,8 +133,9 @@ public final class ApilbRuntime implements AutoCloseable {
       rt.reloader.watchFile(rt.control);
       rt.tls.start(next -> rt.pools.rotateSslContexts(ConnectionKind.FRONT_PROXY, next));
       rt.health.start();
-      rt.frontend.start().sync();
-      rt.admin.start();
+      ListenerBindException.bind("apilb.listener", config.listener().address(), config.listener().port(),
+          () -> rt.frontend.start().sync());
+      ListenerBindException.bind("apilb.admin", config.admin().address(), config.admin().port(), rt.admin::start);
     } catch (RuntimeException | InterruptedException e) {
       rt.close();
       throw e;

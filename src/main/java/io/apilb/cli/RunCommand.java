@@ -34,6 +34,9 @@ final class RunCommand implements Callable<Integer> {
         System.err.println("  " + err.render());
       }
       return 2;
+    } catch (ListenerBindException e) {
+      log.error("apilb failed to start: {}", e.getMessage()); // the message says it all: no stack trace
+      return 1;
     } catch (Exception e) {
       log.error("apilb failed to start: {}", e.getMessage(), e);
       return 1;

@@ -71,6 +71,8 @@ final class ConfigSections {
     TlsPolicy policy = EdgeSections.tlsPolicy(r, "apilb.listener.tls");
     List<SniCertificate> sni = EdgeSections.sni(r);
     ProxyProtocolConfig proxyProtocol = EdgeSections.proxyProtocol(r);
+    ListenerTimeouts timeouts = listenerTimeouts(r);
+    ListenerLimits limits = listenerLimits(r);
     if (r.errorCount() > before || pkiDir == null) {
       return null;
     }
@@ -78,7 +80,22 @@ final class ConfigSections {
       clientAuth = ClientAuthMode.OPTIONAL; // an explicit CA means the operator wants client certificates
     }
     return new ListenerConfig(address, port, cert, key, streams, clientAuth,
-        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase, policy, sni, proxyProtocol);
+        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase, policy, sni, proxyProtocol, timeouts, limits);
+  }
+
+  private static ListenerTimeouts listenerTimeouts(ValueReader r) {
+    int before = r.errorCount();
+    Duration header = r.duration("apilb.listener.timeouts.request-header", true);
+    Duration idle = r.duration("apilb.listener.timeouts.idle", true);
+    Duration bodyIdle = r.duration("apilb.listener.timeouts.request-body-idle", true);
+    return r.errorCount() > before ? null : new ListenerTimeouts(header, idle, bodyIdle);
+  }
+
+  private static ListenerLimits listenerLimits(ValueReader r) {
+    int before = r.errorCount();
+    Integer max = r.integer("apilb.listener.limits.max-connections", 0, Integer.MAX_VALUE);
+    Integer perSource = r.integer("apilb.listener.limits.max-connections-per-source", 0, Integer.MAX_VALUE);
+    return r.errorCount() > before ? null : new ListenerLimits(max, perSource);
   }
 
   static BackendTlsConfig backendTls(ValueReader r, Path pkiDir) {

@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param tlsPolicy lowest TLS version and the TLS 1.2 cipher suites clients may use
  * @param sni extra serving certificates chosen by the client's SNI; {@code certFile} serves the rest
  * @param proxyProtocol whether connections start with a PROXY protocol header
+ * @param timeouts request-header, idle and request-body-idle timeouts of client connections
+ * @param limits connection limits, in all and per client address
  */
 public record ListenerConfig(
     String address,
@@ -28,7 +30,9 @@ public record ListenerConfig(
     Optional<Path> keyPassphraseFile,
     TlsPolicy tlsPolicy,
     List<SniCertificate> sni,
-    ProxyProtocolConfig proxyProtocol) {
+    ProxyProtocolConfig proxyProtocol,
+    ListenerTimeouts timeouts,
+    ListenerLimits limits) {
 
   public ListenerConfig {
     Objects.requireNonNull(address, "address");
@@ -40,15 +44,27 @@ public record ListenerConfig(
     Objects.requireNonNull(tlsPolicy, "tlsPolicy");
     sni = List.copyOf(sni);
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(limits, "limits");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
   }
 
-  /** A listener with reference.conf's TLS policy, one certificate and no PROXY protocol. */
+  /**
+   * A listener with reference.conf's TLS policy, timeouts and limits, one certificate and no PROXY
+   * protocol.
+   */
   public ListenerConfig(String address, int port, Path certFile, Path keyFile, int maxConcurrentStreams,
       ClientAuthMode clientAuth, Path clientCaFile, Optional<Path> keyPassphraseFile) {
     this(address, port, certFile, keyFile, maxConcurrentStreams, clientAuth, clientCaFile, keyPassphraseFile,
-        TlsPolicy.defaults("apilb.listener.tls"), List.of(), ProxyProtocolConfig.OFF);
+        TlsPolicy.defaults("apilb.listener.tls"), List.of(), ProxyProtocolConfig.OFF, ListenerTimeouts.DEFAULTS,
+        ListenerLimits.DEFAULTS);
+  }
+
+  /** This listener with other timeouts and limits. */
+  public ListenerConfig withTimeoutsAndLimits(ListenerTimeouts t, ListenerLimits l) {
+    return new ListenerConfig(address, port, certFile, keyFile, maxConcurrentStreams, clientAuth, clientCaFile,
+        keyPassphraseFile, tlsPolicy, sni, proxyProtocol, t, l);
   }
 }

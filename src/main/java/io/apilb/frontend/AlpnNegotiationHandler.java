@@ -5,6 +5,8 @@ import io.apilb.config.ProxyConfig;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.frontend.http1.Http1ConnectionHandler;
 import io.apilb.frontend.http2.Http2FrontendHandler;
+import io.apilb.frontend.http1.Http1Timeouts;
+import io.apilb.frontend.http2.Http2Timeouts;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.HandlerNames;
 import io.apilb.tls.ClientCertificateResult;
@@ -75,6 +77,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
   private void addHttp1Handlers(ChannelPipeline p) {
     ProxyConfig proxy = px.get().config();
     // Auto-read stays off: the exchange reads the next message only when it can forward it.
+    p.addLast(HandlerNames.HTTP1_TIMEOUTS, new Http1Timeouts(listener.timeouts(), px.get().metrics()));
     p.addLast(HandlerNames.HTTP1_CODEC, new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(proxy.maxInitialLineLength())
             .setMaxHeaderSize(proxy.maxHeaderSize())
@@ -94,6 +97,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
     // Many streams' flushes become one TLS write per event-loop pass instead of one per stream.
     p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
     p.addLast(HandlerNames.HTTP2_STREAMS, new Http2FrontendHandler.Builder(px, settings).build());
+    p.addBefore(HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.HTTP2_TIMEOUTS, new Http2Timeouts(listener.timeouts(), px.get().metrics()));
     p.channel().config().setAutoRead(true);
   }
 

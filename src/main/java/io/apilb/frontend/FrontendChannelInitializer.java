@@ -25,18 +25,27 @@ public final class FrontendChannelInitializer extends ChannelInitializer<SocketC
   private final Supplier<ServerContexts> tlsContexts;
   private final Passthrough passthrough;
   private final ChannelGroup connections;
+  private final ConnectionLimiter limiter;
 
   public FrontendChannelInitializer(Supplier<ProxyContext> px, ListenerConfig listener,
-      Supplier<ServerContexts> tlsContexts, Passthrough passthrough, ChannelGroup connections) {
+      Supplier<ServerContexts> tlsContexts, Passthrough passthrough, ChannelGroup connections,
+      ConnectionLimiter limiter) {
     this.px = px;
     this.listener = listener;
     this.tlsContexts = tlsContexts;
     this.passthrough = passthrough;
     this.connections = connections;
+    this.limiter = limiter;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
+    // with the PROXY protocol, the client's address is known only once the header is read
+    if (!limiter.admit(ch, !listener.proxyProtocol().enabled())) {
+      ch.close(); // over apilb.listener.limits: nothing built, no TLS engine, no handshake
+      return;
+    }
+    ch.pipeline().addLast(HandlerNames.CONNECTION_LIMITS, limiter);
     connections.add(ch);
     ChannelPipeline p = ch.pipeline();
     addConnectionMetrics(p);

@@ -59,7 +59,8 @@ public final class FrontendServer implements AutoCloseable {
         // driven by the exchange, and HTTP/2 connections switch it on (see AlpnNegotiationHandler).
         // Turning it off later, inside the handshake's read loop, loses the read demand on epoll.
         .childOption(ChannelOption.AUTO_READ, false)
-        .childHandler(new FrontendChannelInitializer(px, config, tlsContexts, passthrough, connections));
+        .childHandler(new FrontendChannelInitializer(px, config, tlsContexts, passthrough, connections,
+            new ConnectionLimiter(config.limits(), px.get().metrics())));
     ChannelFuture f = b.bind(config.address(), config.port());
     serverChannel = f.channel();
     return f;

@@ -83,6 +83,7 @@ final class ProxyProtocolGate extends ByteToMessageDecoder {
           return;
         }
         headerDone(); // optional: a direct client; TLS reads its own timeout from here
+        ctx.pipeline().fireUserEventTriggered(ConnectionLimiter.SourceKnown.INSTANCE); // its own address counts
         ctx.pipeline().remove(this);
       }
       default -> throw new IllegalStateException("unexpected detection state " + detected.state());

@@ -45,6 +45,7 @@ final class ProxyProtocolMessageHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(header);
     }
     headerDone.run();
+    ctx.pipeline().fireUserEventTriggered(ConnectionLimiter.SourceKnown.INSTANCE); // per-source limit, now
     ctx.pipeline().remove(this);
     // The ClientHello may not have arrived with the header; whoever reads next needs a read.
     ctx.channel().read();

@@ -149,6 +149,16 @@ public final class ApilbMetrics {
     return registry.counter(MetricNames.LISTENER_ACTIVE);
   }
 
+  /** A new client connection closed at once: "max_connections" or "max_connections_per_source". */
+  public void connectionRejected(String reason) {
+    registry.counter(name(MetricNames.LISTENER_REJECTED, reason)).inc();
+  }
+
+  /** A client connection or request ended by a listener timeout: "request_header", "idle", "request_body_idle". */
+  public void listenerTimeout(String timeout) {
+    registry.counter(name(MetricNames.LISTENER_TIMEOUTS, timeout)).inc();
+  }
+
   /**
    * A client connection ended in error ({@code reset}: the client reset its TCP connection) or
    * was ended for misbehaving ({@code rapid_reset}: it reset most of its streams before an answer).

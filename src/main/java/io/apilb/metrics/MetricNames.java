@@ -27,6 +27,8 @@ package io.apilb.metrics;
  * apilb.listener.connections.PROTOCOL         counter  -> apilb_listener_connections_total{protocol}
  * apilb.listener.connections.active           counter  -> apilb_listener_active_connections
  * apilb.listener.tls_handshake_failures       counter  -> apilb_listener_tls_handshake_failures_total
+ * apilb.listener.rejected_connections.REASON  counter  -> apilb_listener_rejected_connections_total{reason}
+ * apilb.listener.timeouts.TIMEOUT             counter  -> apilb_listener_timeouts_total{timeout}
  * apilb.proxy.failures.FAILURE                counter  -> apilb_proxy_failures_total{failure}
  * apilb.listener.client_certificates.RESULT   counter  -> apilb_listener_client_certificates_total{result}
  * apilb.tls.reloads.MATERIAL.RESULT           counter  -> apilb_tls_reloads_total{material,result}
@@ -56,6 +58,8 @@ public final class MetricNames {
   public static final String LISTENER_CONNECTIONS = "apilb.listener.connections";
   public static final String LISTENER_ACTIVE = "apilb.listener.connections.active";
   public static final String LISTENER_TLS_FAILURES = "apilb.listener.tls_handshake_failures";
+  public static final String LISTENER_REJECTED = "apilb.listener.rejected_connections";
+  public static final String LISTENER_TIMEOUTS = "apilb.listener.timeouts";
   public static final String PROXY_FAILURES = "apilb.proxy.failures";
   public static final String LISTENER_CLIENT_CERTIFICATES = "apilb.listener.client_certificates";
   /** Client connections that ended in error or were ended for misbehaving, by reason. */

@@ -87,6 +87,8 @@ public final class PrometheusExporter {
       new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol")),
       new Mapping(MetricNames.LISTENER_CLIENT_ERRORS + ".*", "apilb_listener_client_errors", List.of("reason")),
       new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure")),
+      new Mapping(MetricNames.LISTENER_REJECTED + ".*", "apilb_listener_rejected_connections", List.of("reason")),
+      new Mapping(MetricNames.LISTENER_TIMEOUTS + ".*", "apilb_listener_timeouts", List.of("timeout")),
       new Mapping(MetricNames.LISTENER_CLIENT_CERTIFICATES + ".*", "apilb_listener_client_certificates",
           List.of("result")),
       new Mapping(MetricNames.TLS_RELOADS + ".*.*", "apilb_tls_reloads", List.of("material", "result")));

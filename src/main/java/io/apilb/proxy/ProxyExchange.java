@@ -127,6 +127,20 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     }
   }
 
+  /**
+   * The client sent no request body byte for {@code idleSeconds} while we waited for one (the
+   * front end's request-body-idle timer). Ends a short request whose body is unfinished: 408, or
+   * a broken response if it already started. Long-running requests and upgrades keep their own
+   * rules; answers whether the exchange was ended.
+   */
+  public boolean onRequestBodyIdle(long idleSeconds) {
+    if (state == State.DONE || request == null || request.requestClass() != RequestClass.SHORT || body.complete()) {
+      return false;
+    }
+    fail(ProxyFailure.REQUEST_BODY_TIMEOUT, "no request body byte for " + idleSeconds + "s");
+    return true;
+  }
+
   /** The client went away (connection closed, or the HTTP/2 stream reset). */
   public void onClientGone() {
     if (state == State.DONE) {

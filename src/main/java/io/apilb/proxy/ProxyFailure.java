@@ -25,6 +25,8 @@ public enum ProxyFailure {
   BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "BadRequest", "bad_request", 0),
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "BadRequest", "headers_too_large", 0),
   UPGRADE_NOT_SUPPORTED(HttpResponseStatus.BAD_REQUEST, "BadRequest", "upgrade_over_http2", 0),
+  /** A short request's body stopped arriving (apilb.listener.timeouts.request-body-idle). */
+  REQUEST_BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "Timeout", "request_body_timeout", 0),
   /** An {@code Expect} other than {@code 100-continue}. */
   EXPECTATION_FAILED(HttpResponseStatus.EXPECTATION_FAILED, "ExpectationFailed", "expectation_failed", 0),
   CLIENT_CLOSED(HttpResponseStatus.valueOf(499), "ClientClosed", "client_closed", 0),

@@ -5,17 +5,19 @@ package io.apilb.support;
  *
  * <pre>
  * listener connection (before ALPN):
- *   connection-metrics → [proxy-protocol] → client-hello → alpn
+ *   connection-limits → connection-metrics → [proxy-protocol] → client-hello → alpn
  *   proxy-protocol (when enabled) checks the source and, on a header, becomes
  *   proxy-protocol-decoder → proxy-protocol-message until the header is read; client-hello reads
  *   the ClientHello's SNI and becomes either tls (the certificate for that name) or, for a
  *   passthrough name, passthrough (alpn removed; raw bytes to a backend's passthrough-backend)
+ *   (connection-limits: a connection over apilb.listener.limits is closed before any of this is built)
  * HTTP/1.1 connection (after ALPN "http/1.1" or none):
- *   tls → http1-codec → http1-expect-continue → flow-control → http1-connection
- *   (http1-connection: read demand, drain, and one exchange object per request)
+ *   tls → http1-timeouts → http1-codec → http1-expect-continue → flow-control → http1-connection
+ *   (http1-connection: read demand, drain, and one exchange object per request;
+ *    http1-timeouts: header, idle and body-idle timeouts, told the phase by http1-connection)
  *   after 101 Switching Protocols: tls → [tunnel-idle] → tunnel (raw bytes; HTTP handlers gone)
  * HTTP/2 connection (after ALPN "h2"):
- *   tls → flush-consolidation → http2-streams
+ *   tls → http2-timeouts → flush-consolidation → http2-streams
  *   (http2-streams serves every stream: one exchange object per request, no child channel)
  * backend connection (BackendChannelInitializer):
  *   backend-tls → backend-http-codec → backend-relay
@@ -37,6 +39,12 @@ public final class HandlerNames {
   public static final String PASSTHROUGH_BACKEND = "passthrough-backend";
   public static final String ALPN = "alpn";
   public static final String CONNECTION_METRICS = "connection-metrics";
+  /** apilb.listener.limits: counts the connection; a connection over a limit never gets further. */
+  public static final String CONNECTION_LIMITS = "connection-limits";
+  /** apilb.listener.timeouts of an HTTP/1.1 connection (sees raw bytes, before the codec). */
+  public static final String HTTP1_TIMEOUTS = "http1-timeouts";
+  /** apilb.listener.timeouts of an HTTP/2 connection (sees raw frames, before the HTTP/2 handler). */
+  public static final String HTTP2_TIMEOUTS = "http2-timeouts";
   public static final String HTTP1_CODEC = "http1-codec";
   public static final String HTTP1_EXPECT_CONTINUE = "http1-expect-continue";
   public static final String FLOW_CONTROL = "flow-control";

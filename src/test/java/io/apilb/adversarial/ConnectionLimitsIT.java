@@ -11,12 +11,9 @@ import java.util.List;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Issue 11 case 5, limits (fix 5): over max-connections-per-source a new connection is closed at once. */
-@Disabled("pending issue 11 fix 5 (apilb.listener.limits max-connections, max-connections-per-source): the keys do"
-    + " not exist yet and 1,500 slowloris connections all stay connected")
 class ConnectionLimitsIT {
   static HostileFixture f;
 

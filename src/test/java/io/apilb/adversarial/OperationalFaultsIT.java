@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Issue 11, "Also seen": shutdown and reload with pooled connections, transition logs, bind failures. */
@@ -41,7 +40,6 @@ class OperationalFaultsIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 9: ConcurrentModificationException in BackendPool.close at shutdown")
   void shutdownWithIdlePooledConnectionsIsClean() throws Exception {
     HostileFixture f = HostileFixture.start(2, "");
     fillPools(f);
@@ -55,8 +53,6 @@ class OperationalFaultsIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 9: a reload that removes a backend throws ConcurrentModificationException in"
-      + " BackendPool.close and its idle connections linger for the idle timeout")
   void aReloadThatRemovesABackendClosesItsIdleConnectionsAtOnce() throws Exception {
     try (HostileFixture f = HostileFixture.start(2, ""); LogCapture logs = new LogCapture(Level.WARN)) {
       fillPools(f);
@@ -72,8 +68,6 @@ class OperationalFaultsIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 9: transitions are logged as 'pending_first_probe -> pending_first_probe' when"
-      + " only flags changed")
   void aStateTransitionLogNeverNamesTheSameStateTwice() throws Exception {
     try (LogCapture logs = new LogCapture(Level.INFO); HostileFixture f = HostileFixture.start(2, "")) {
       f.backends.get(1).close(); // its probes fail from now on
@@ -84,8 +78,6 @@ class OperationalFaultsIT {
   }
 
   @Test
-  @Disabled("pending issue 11 fix 9: a port already in use fails with Netty's bare 'Address already in use' (an"
-      + " 18-line stack trace from the CLI) that does not name the address")
   void aPortInUseIsReportedWithItsAddress() throws Exception {
     try (HostileFixture f = HostileFixture.start(1, "")) {
       Path conf = f.dir.resolve("apilb-clash.conf");

@@ -134,8 +134,20 @@ class BackendSetTest {
 
     assertThat(entry("cp1").state().flags()).containsExactlyInAnyOrder(HealthFlag.FAILED_PROBE, HealthFlag.EJECTED);
     assertThat(messages(Level.INFO)).singleElement().asString()
-        .startsWith("backend cp1 (10.0.0.1:6443) failed_probe -> failed_probe: ")
-        .endsWith("ejected for 10s: 5 consecutive failures, last: HTTP 502");
+        .isEqualTo("backend cp1 (10.0.0.1:6443) still failed_probe, flags +ejected: "
+            + "ejected for 10s: 5 consecutive failures, last: HTTP 502");
+  }
+
+  /** Regression (issue 11): it read "pending_first_probe -> pending_first_probe". */
+  @Test
+  void aPendingBackendEjectedAndReadmittedLogsTheFlagsNotAnEmptyTransition() {
+    set("cp1", HealthFlag.EJECTED, true, "ejected for 10s: 5 consecutive failures, last: connect refused");
+    set("cp1", HealthFlag.EJECTED, false, "probe: re-admitted");
+
+    assertThat(messages(Level.INFO)).containsExactly(
+        "backend cp1 (10.0.0.1:6443) still pending_first_probe, flags +ejected: "
+            + "ejected for 10s: 5 consecutive failures, last: connect refused",
+        "backend cp1 (10.0.0.1:6443) still pending_first_probe, flags -ejected: probe: re-admitted");
   }
 
   @Test

@@ -37,6 +37,9 @@ class ConfigLoaderTest {
         .isEqualTo(new ListenerConfig("0.0.0.0", 6443, Path.of("/etc/apilb/apilb.crt"),
             Path.of("/etc/apilb/apilb.key"), 250, ClientAuthMode.AUTO, Path.of("/etc/kubernetes/pki/ca.crt"),
             Optional.empty()));
+    assertThat(config.listener().timeouts()).isEqualTo(new ListenerTimeouts(Duration.ofSeconds(10),
+        Duration.ofSeconds(90), Duration.ofSeconds(30)));
+    assertThat(config.listener().limits()).isEqualTo(new ListenerLimits(20_000, 1_000));
     assertThat(config.backends()).containsExactly(new BackendConfig("cp1", "10.0.0.11", 6443, 1));
     assertThat(config.backendTls())
         .isEqualTo(new BackendTlsConfig(Path.of("/etc/kubernetes/pki/ca.crt"), Optional.empty(),
@@ -61,6 +64,8 @@ class ConfigLoaderTest {
             address = "::"
             port = 7443
             max-concurrent-streams = 500
+            timeouts { request-header = 5s, idle = 0, request-body-idle = 2m }
+            limits { max-connections = 100, max-connections-per-source = 0 }
             tls {
               cert-file = "/pki/lb.crt", key-file = "/pki/lb.key", key-passphrase-file = "/pki/lb.pass"
               client-auth = none, client-ca-file = "/pki/clients.crt"
@@ -101,7 +106,9 @@ class ConfigLoaderTest {
     assertThat(config.source()).contains(file);
     assertThat(config.listener())
         .isEqualTo(new ListenerConfig("::", 7443, Path.of("/pki/lb.crt"), Path.of("/pki/lb.key"), 500,
-            ClientAuthMode.NONE, Path.of("/pki/clients.crt"), Optional.of(Path.of("/pki/lb.pass"))));
+            ClientAuthMode.NONE, Path.of("/pki/clients.crt"), Optional.of(Path.of("/pki/lb.pass")))
+            .withTimeoutsAndLimits(new ListenerTimeouts(Duration.ofSeconds(5), Duration.ZERO, Duration.ofMinutes(2)),
+                new ListenerLimits(100, 0)));
     assertThat(config.backends()).containsExactly(
         new BackendConfig("cp1", "10.0.0.11", 6443, 1),
         new BackendConfig("cp-2", "fd00::12", 6444, 3),

@@ -1,6 +1,8 @@
 package io.apilb.testing;
 
+import io.apilb.config.ListenerTimeouts;
 import io.apilb.config.ProxyConfig;
+import io.apilb.frontend.http1.Http1Timeouts;
 import io.apilb.frontend.http1.Http1ConnectionHandler;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.support.HandlerNames;
@@ -39,9 +41,17 @@ public final class Http1Client {
   }
 
   public static Http1Client connect(ProxyContext px) {
+    return connect(px, null);
+  }
+
+  /** With the listener's timeouts installed before the codec, as in production; null: none. */
+  public static Http1Client connect(ProxyContext px, ListenerTimeouts timeouts) {
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.config().setAutoRead(false);
     ProxyConfig proxy = px.config();
+    if (timeouts != null) {
+      ch.pipeline().addLast(HandlerNames.HTTP1_TIMEOUTS, new Http1Timeouts(timeouts, px.metrics()));
+    }
     ch.pipeline()
         .addLast(HandlerNames.HTTP1_CODEC, new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(proxy.maxInitialLineLength())

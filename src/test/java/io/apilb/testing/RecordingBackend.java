@@ -135,6 +135,9 @@ public final class RecordingBackend implements AutoCloseable {
 
   @Override
   public void close() {
+    if (group.isShuttingDown()) {
+      return; // closed already (a test that stops a backend, then the fixture)
+    }
     server.close().syncUninterruptibly();
     group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
   }

@@ -40,6 +40,8 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
   private boolean readWanted;
   private boolean draining;
   private boolean closing;
+  /** The connection's timeouts, told where the connection is; null when none are installed. */
+  private Http1Timeouts timeouts;
 
   public Http1ConnectionHandler(Supplier<ProxyContext> contexts) {
     this.contexts = contexts;
@@ -48,6 +50,10 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    timeouts = ctx.pipeline().get(Http1Timeouts.class);
+    if (timeouts != null) {
+      timeouts.connectionHandler(this);
+    }
     if (ctx.channel().isActive() && ctx.channel().isRegistered()) {
       read();
     }
@@ -62,6 +68,9 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     readWanted = false;
+    if (timeouts != null) {
+      timeouts.messageRead(msg);
+    }
     if (msg instanceof HttpRequest req) {
       if (current != null) {
         ReferenceCountUtil.release(msg); // cannot happen with flow control; never mix exchanges
@@ -133,6 +142,9 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
   /** Asks for the client's next message (a request head or body content). */
   void read() {
     readWanted = true;
+    if (timeouts != null) {
+      timeouts.readRequested();
+    }
     ctx.read();
   }
 
@@ -143,11 +155,19 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     current = null;
     if (keepAlive && !draining && !closing) {
+      if (timeouts != null) {
+        timeouts.exchangeEnded();
+      }
       read();
     } else {
       closing = true;
       Channels.closeOnFlush(ctx.channel());
     }
+  }
+
+  /** The request-body-idle timeout fired: the exchange decides (short requests only). */
+  boolean requestBodyIdle(long idleSeconds) {
+    return current != null && current.exchange().onRequestBodyIdle(idleSeconds);
   }
 
   /**
@@ -163,5 +183,8 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     p.remove(HandlerNames.FLOW_CONTROL);
     p.remove(HandlerNames.HTTP1_EXPECT_CONTINUE);
     p.remove(HandlerNames.HTTP1_CODEC);
+    if (timeouts != null) {
+      p.remove(timeouts);
+    }
   }
 }

@@ -195,6 +195,12 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
     super.userEventTriggered(ctx, evt);
   }
 
+  /** The request-body-idle timeout fired for {@code stream}: its exchange decides (short requests only). */
+  boolean requestBodyIdle(Http2Stream stream, long idleSeconds) {
+    Http2StreamClientSide s = stream.getProperty(streamKey);
+    return s != null && s.exchange() != null && s.exchange().onRequestBodyIdle(idleSeconds);
+  }
+
   private final class FrameListener extends Http2FrameAdapter {
     @Override
     public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,

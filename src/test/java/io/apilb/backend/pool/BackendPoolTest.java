@@ -110,6 +110,40 @@ class BackendPoolTest {
     assertThat(late.isOpen()).isFalse();
   }
 
+  /** Regression: closing a connection removed it from the deque being iterated (issue 11). */
+  @Test
+  void closingAPoolClosesEveryIdleConnectionThatForgetsItselfOnClose() {
+    BackendPool pool = pool(cp1, settings(4, Duration.ofSeconds(60)));
+    List<EmbeddedChannel> idle = List.of(connection(), connection(), connection());
+    idle.forEach(ch -> {
+      pool.forgetOnClose(ch);
+      pool.release(ch);
+    });
+
+    pool.close();
+
+    assertThat(idle).noneMatch(EmbeddedChannel::isOpen);
+  }
+
+  @Test
+  void aReloadThatRemovesABackendClosesAllItsIdleConnections() throws Exception {
+    SslContext tls = SslContextBuilder.forClient().build();
+    BackendPools pools = new BackendPools(tls, null, settings(4, Duration.ofSeconds(60)), NioSocketChannel.class, null);
+    BackendPool removedPool = pools.pool(loopOwner.eventLoop(), cp2, ConnectionKind.NO_CLIENT_CERT);
+    List<EmbeddedChannel> idle = List.of(connection(), connection());
+    idle.forEach(ch -> {
+      removedPool.forgetOnClose(ch);
+      removedPool.release(ch);
+    });
+
+    pools.retain(Set.of(cp1));
+    loopOwner.runPendingTasks();
+
+    assertThat(idle).noneMatch(EmbeddedChannel::isOpen);
+    pools.close();
+    loopOwner.runPendingTasks();
+  }
+
   @Test
   void closesConnectionsIdleLongerThanTheIdleTimeout() throws Exception {
     BackendPool pool = pool(cp1, settings(4, Duration.ofMillis(200)));
