@@ -5,8 +5,6 @@ import io.apilb.backend.pool.BackendAttempt;
 import io.apilb.backend.pool.Sharing;
 import io.apilb.balancing.RequestClass;
 import io.apilb.proxy.tunnel.Tunnel;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -74,12 +72,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     }
     request = (Admission.Admitted) result;
     completion.admitted(request.requestClass(), request.identity());
-    if (req instanceof FullHttpRequest full) {
-      onRequestContent(new DefaultLastHttpContent(full.content())); // takes the request's reference
-    } else if (!request.bodyFollows()) {
-      // complete now: the client's (empty) end is dropped when it is read, after or before the answer
-      onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-    }
+    body.begin(req, request.bodyFollows());
     if (request.requestClass() == RequestClass.SHORT) {
       deadline = RequestDeadline.start(client.eventLoop(), px.config().requestTimeout(), this::onRequestTimeout);
     }
@@ -91,7 +84,13 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   /** Request body content, in order, after the head. */
   public void onRequestContent(HttpContent content) {
     if (content.decoderResult().isFailure()) {
-      onRequestFramingError(content);
+      // broken framing (a bad chunk): the backend's connection closes with the body cut off, never
+      // cleanly ended; the client gets 400 (or a reset), and HTTP/1.1 closes
+      String why = "malformed request body: " + Admission.rootMessage(content.decoderResult().cause());
+      content.release();
+      if (state != State.DONE) {
+        fail(ProxyFailure.BAD_REQUEST, why);
+      }
       return;
     }
     content = RequestBody.withoutTrailers(content);
@@ -106,18 +105,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     }
     if (body.forward(content, attempt)) {
       client.read();
-    }
-  }
-
-  /**
-   * The client's body framing broke (a bad chunk): the backend's connection closes with the body
-   * cut off, never cleanly ended; the client gets 400 (or a reset), and HTTP/1.1 closes.
-   */
-  private void onRequestFramingError(HttpContent content) {
-    String why = "malformed request body: " + Admission.rootMessage(content.decoderResult().cause());
-    content.release();
-    if (state != State.DONE) {
-      fail(ProxyFailure.BAD_REQUEST, why);
     }
   }
 

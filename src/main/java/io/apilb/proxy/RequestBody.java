@@ -4,7 +4,9 @@ import io.apilb.backend.pool.BackendAttempt;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -26,6 +28,20 @@ final class RequestBody {
 
   RequestBody(long retryBufferBytes) {
     this.retryBufferBytes = retryBufferBytes;
+  }
+
+  /**
+   * Starts the body as its head announces it: a head-only HTTP/2 request carries its whole body;
+   * a head with no body to follow is complete at once (the client's empty end is then dropped when
+   * it is read, before or after the answer). Takes a whole request's content.
+   */
+  void begin(HttpRequest head, boolean bodyFollows) {
+    HttpContent content = head instanceof FullHttpRequest full ? new DefaultLastHttpContent(full.content())
+        : bodyFollows ? null : LastHttpContent.EMPTY_LAST_CONTENT;
+    if (content != null) {
+      received(content);
+      queue(content);
+    }
   }
 
   /**
