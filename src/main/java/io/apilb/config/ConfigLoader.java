@@ -93,11 +93,13 @@ public final class ConfigLoader {
     ShutdownConfig shutdown = ConfigSections.shutdown(reader);
     AccessLogConfig accessLog = ConfigSections.accessLog(reader);
     IdentityConfig identity = ConfigSections.identity(reader);
+    ControlPlaneConfig controlPlane = ConfigSections.controlPlane(reader);
+    MetricsConfig metrics = ConfigSections.metrics(reader);
     if (reader.errorCount() > 0) {
       return null;
     }
     return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy,
-        balancing, outlier, shutdown, accessLog, identity, pkiDir, reloadInterval);
+        balancing, outlier, shutdown, accessLog, identity, controlPlane, metrics, pkiDir, reloadInterval);
   }
 
   /** Flags top-level keys in the operator's own file that look like a misspelt {@code apilb}. */
