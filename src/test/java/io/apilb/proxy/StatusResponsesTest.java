@@ -81,7 +81,7 @@ class StatusResponsesTest {
   @ParameterizedTest
   @EnumSource(ProxyFailure.class)
   void failureAnswersWithTheStatusAndReasonOfItsKind(ProxyFailure failure) throws Exception {
-    Seen r = read(StatusResponses.failure(ALLOC, failure, "what happened", 0));
+    Seen r = read(StatusResponses.failure(ALLOC, failure, "what happened"));
     assertThat(r.status()).isEqualTo(failure.status());
     assertThat(r.json().get("code").asInt()).isEqualTo(failure.status().code());
     assertThat(r.json().get("reason").asText()).isEqualTo(failure.reason());
