@@ -18,8 +18,22 @@ import java.util.function.IntSupplier;
 public final class ApilbMetrics {
   private final MetricRegistry registry;
 
+  private final ApiRequestCounters apiRequests;
+  private final LatencyHistograms apiLatency = new LatencyHistograms();
+  /** Open client connections; exported as a gauge (it goes down too), so kept out of the registry's counters. */
+  private final Counter activeConnections = new Counter();
+
   public ApilbMetrics(MetricRegistry registry) {
+    this(registry, 200);
+  }
+
+  /** @param maxResources see {@code apilb.metrics.max-resources} */
+  public ApilbMetrics(MetricRegistry registry, int maxResources) {
     this.registry = registry;
+    this.apiRequests = new ApiRequestCounters(maxResources);
+    registry.register(MetricNames.BACKEND_API_REQUESTS, apiRequests);
+    registry.register(MetricNames.BACKEND_API_LATENCY, apiLatency);
+    registry.gauge(MetricNames.LISTENER_ACTIVE, () -> activeConnections::getCount);
   }
 
   public MetricRegistry registry() {
@@ -79,6 +93,39 @@ public final class ApilbMetrics {
     m.latency.update(nanos, TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * One finished exchange on {@code backend}, with what kube-apiserver would call it: the request
+   * counters by class and by verb/group/resource/subresource/code, the latency summary, and the
+   * latency histogram of the verb's class. No allocation once the series exist.
+   *
+   * @param verb kube-apiserver's verb in upper case (GET, LIST, WATCH, CREATE, UPDATE, PATCH,
+   *     DELETE, DELETECOLLECTION, CONNECT), or the HTTP method of a non-resource request
+   * @param group API group, "" for the core group
+   * @param resource "" for a non-resource request
+   */
+  public void requestCompleted(String backend, String requestClass, boolean longRunning, String verb, String group,
+      String resource, String subresource, int status, long nanos) {
+    requestCompleted(backend, requestClass, status, nanos);
+    apiRequests.inc(backend, verb, group, resource, subresource, status);
+    apiLatency.observe(backend, ApiVerbs.latencyClass(verb, longRunning), nanos);
+  }
+
+  /**
+   * The 99th percentile of {@code backend}'s read and write requests since start, in seconds, as
+   * the upper bound of the histogram bucket it falls in; NaN before the first request.
+   */
+  public double shortRequestP99Seconds(String backend) {
+    double worst = Double.NaN;
+    for (String verbClass : new String[] {"read", "write"}) {
+      LatencyHistograms.Child c = apiLatency.child(backend, verbClass);
+      if (c != null) {
+        double q = c.quantile(0.99);
+        worst = Double.isNaN(worst) ? q : Math.max(worst, q);
+      }
+    }
+    return worst;
+  }
+
   /** Registers the live gauges of one backend (idempotent). */
   public void registerBackend(String backend, IntSupplier inFlight, IntSupplier longRunning, IntSupplier ready) {
     registerBackendGauge(backend, name(MetricNames.BACKEND_INFLIGHT, backend), inFlight);
@@ -98,6 +145,8 @@ public final class ApilbMetrics {
    */
   public void unregisterBackend(String backend) {
     meters.remove(backend);
+    apiRequests.remove(backend);
+    apiLatency.remove(backend);
     java.util.Set<String> names = gaugesByBackend.remove(backend);
     if (names != null) {
       names.forEach(registry::remove);
@@ -146,7 +195,7 @@ public final class ApilbMetrics {
   }
 
   public Counter activeConnections() {
-    return registry.counter(MetricNames.LISTENER_ACTIVE);
+    return activeConnections;
   }
 
   public void tlsHandshakeFailure() {
