@@ -19,7 +19,7 @@ public final class ApilbMetrics {
   private final MetricRegistry registry;
 
   private final ApiRequestCounters apiRequests;
-  private final LatencyHistograms apiLatency = new LatencyHistograms();
+  private final LatencyHistograms apiLatency;
   /** Open client connections; exported as a gauge (it goes down too), so kept out of the registry's counters. */
   private final Counter activeConnections = new Counter();
 
@@ -30,9 +30,9 @@ public final class ApilbMetrics {
   /** @param maxResources see {@code apilb.metrics.max-resources} */
   public ApilbMetrics(MetricRegistry registry, int maxResources) {
     this.registry = registry;
-    this.apiRequests = new ApiRequestCounters(maxResources);
-    registry.register(MetricNames.BACKEND_API_REQUESTS, apiRequests);
-    registry.register(MetricNames.BACKEND_API_LATENCY, apiLatency);
+    // a second ApilbMetrics on one registry (tests) shares the families of the first
+    this.apiRequests = shared(MetricNames.BACKEND_API_REQUESTS, new ApiRequestCounters(maxResources));
+    this.apiLatency = shared(MetricNames.BACKEND_API_LATENCY, new LatencyHistograms());
     registry.gauge(MetricNames.LISTENER_ACTIVE, () -> activeConnections::getCount);
   }
 
@@ -91,6 +91,17 @@ public final class ApilbMetrics {
     }
     m.requests(requestClass, status).inc();
     m.latency.update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T extends com.codahale.metrics.Metric> T shared(String name, T fresh) {
+    synchronized (registry) {
+      com.codahale.metrics.Metric existing = registry.getMetrics().get(name);
+      if (existing != null && existing.getClass() == fresh.getClass()) {
+        return (T) existing;
+      }
+      return registry.register(name, fresh);
+    }
   }
 
   /**
