@@ -105,6 +105,8 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final ChannelGroup streams = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final boolean http2;
+  private final String gitVersion;
+  private final boolean advertise;
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
@@ -133,6 +135,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.port = b.port;
     this.bookmarkInterval = b.bookmarkInterval;
     this.http2 = b.http2;
+    this.gitVersion = b.gitVersion;
+    this.advertise = b.advertise;
     SslContextBuilder ssl = SslContextBuilder
         .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
         .sslProvider(TlsContexts.provider())
@@ -175,6 +179,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     private Duration bookmarkInterval = Duration.ofSeconds(60);
     private int threads = 2;
     private boolean http2;
+    private String gitVersion = "v1.33.0";
+    private boolean advertise;
 
     private Builder(String name, SimulatedCluster cluster) {
       this.name = Objects.requireNonNull(name, "name");
@@ -235,6 +241,23 @@ public final class SimulatedApiserver implements AutoCloseable {
       return this;
     }
 
+    /** The version {@code /version} reports (vMAJOR.MINOR.PATCH), default v1.33.0. */
+    public Builder gitVersion(String version) {
+      this.gitVersion = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    /**
+     * {@code true}: publish the bind address and port in the {@code default/kubernetes} Endpoints
+     * and EndpointSlice while listening, as kube-apiserver's lease endpoint reconciler does with
+     * its advertise address (see {@link ApiserverEndpoints}). Off by default: kube-apiserver
+     * requires every apiserver to use one port, and most tests run several on one address.
+     */
+    public Builder advertise(boolean enabled) {
+      this.advertise = enabled;
+      return this;
+    }
+
     /** Builds a stopped apiserver; call {@link SimulatedApiserver#start()}. */
     public SimulatedApiserver build() {
       Objects.requireNonNull(keyMaterial, "keyMaterial is required");
@@ -258,6 +281,9 @@ public final class SimulatedApiserver implements AutoCloseable {
       refusing = false;
       started = true;
       bind();
+      if (advertise) {
+        cluster.apiserverEndpoints().add(bindAddress, port);
+      }
       return this;
     }
   }
@@ -329,6 +355,9 @@ public final class SimulatedApiserver implements AutoCloseable {
   /** {@link #stop()} with a bound on waiting for in-flight requests. */
   public void stop(Duration timeout) {
     synchronized (lifecycle) {
+      if (advertise && !shuttingDown) {
+        cluster.apiserverEndpoints().remove(bindAddress); // kube-apiserver's pre-shutdown hook
+      }
       shuttingDown = true;
       unbind();
       for (Channel ch : streams) {
@@ -437,6 +466,11 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   public String bindAddress() {
     return bindAddress;
+  }
+
+  /** What {@code /version} reports as gitVersion. */
+  public String gitVersion() {
+    return gitVersion;
   }
 
   /** {@code https://<bindAddress>:<port>}. */

@@ -58,6 +58,7 @@ public final class SimulatedCluster {
   private final List<Listener> listeners = new ArrayList<>();
   private long resourceVersion;
   private long evictedUpTo;
+  private final ApiserverEndpoints apiserverEndpoints = new ApiserverEndpoints(this);
 
   private record Listener(ResourceKind kind, Consumer<Event> sink) {}
 
@@ -169,6 +170,20 @@ public final class SimulatedCluster {
     } catch (ApiException e) {
       return false;
     }
+  }
+
+  /** The {@code default/kubernetes} Endpoints and EndpointSlice the apiservers publish themselves in. */
+  public ApiserverEndpoints apiserverEndpoints() {
+    return apiserverEndpoints;
+  }
+
+  /** Copies of the objects of {@code kind} (by plural and group, "" for core) in {@code namespace}. */
+  public List<ObjectNode> objects(String group, String plural, String namespace) {
+    ResourceKind kind = ResourceKind.byPlural(group, plural);
+    if (kind == null) {
+      throw new IllegalArgumentException("the simulator does not store " + plural + " in group '" + group + "'");
+    }
+    return list(kind, namespace);
   }
 
   /** Number of open watches on all apiservers of this cluster. */
@@ -345,7 +360,7 @@ public final class SimulatedCluster {
   private static ObjectNode normalize(ResourceKind kind, ObjectNode body, String name, String ns, String uid,
       long rv, String created) {
     ObjectNode out = KubeJson.F.objectNode();
-    out.put("kind", kind.kind).put("apiVersion", "v1");
+    out.put("kind", kind.kind).put("apiVersion", kind.apiVersion());
     ObjectNode inMeta = body.get("metadata") instanceof ObjectNode m ? m : KubeJson.F.objectNode();
     ObjectNode meta = out.putObject("metadata");
     meta.put("name", name);
