@@ -228,6 +228,16 @@ public final class ApilbMetrics {
     return registry.counter(name(MetricNames.TLS_RELOADS, material, "failed")).getCount();
   }
 
+  /** A discovery read: "ok", "empty" or "failed" (the last two keep the last good set). */
+  public void discoveryRead(String result) {
+    registry.counter(name(MetricNames.DISCOVERY_READS, result)).inc();
+  }
+
+  /** Registers (once) a gauge read at scrape time, e.g. the age of a Lease's last renewal. */
+  public void gauge(String metricName, java.util.function.DoubleSupplier value) {
+    registry.gauge(metricName, () -> (Gauge<Double>) value::getAsDouble);
+  }
+
   public void proxyFailure(String failure) {
     registry.counter(name(MetricNames.PROXY_FAILURES, failure)).inc();
   }
