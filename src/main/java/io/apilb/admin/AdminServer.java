@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
  * GET  /metrics                 Prometheus text format 0.0.4
  * GET  /livez                   200 ok while the process runs
  * GET  /readyz                  200 while at least one backend is ready, else 503 with the reasons
+ * GET  /                        the status page (HTML, refreshes itself)
+ * GET  /status                  everything on the status page as JSON
  * GET  /backends                JSON array: name, address, state, flags, reason, since, lastProbe,
  *                               lastProbeAt, inFlight, activeLongRunning, requests
  * POST /backends/{name}/drain   set DISABLED_BY_OPERATOR (404 unknown backend, 405 not POST)
@@ -78,7 +80,9 @@ public final class AdminServer implements AutoCloseable {
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
   private final Class<? extends ServerChannel> channelClass;
-  private final ObjectMapper json = new ObjectMapper();
+  private final ObjectMapper json = new ObjectMapper().registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
+      .addSerializer(Instant.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance));
+  private final Supplier<StatusReport> status;
   private final ChannelGroup channels = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
   private volatile Channel server;
   private volatile boolean shuttingDown;
@@ -91,6 +95,20 @@ public final class AdminServer implements AutoCloseable {
       EventLoopGroup bossGroup,
       EventLoopGroup workerGroup,
       Class<? extends ServerChannel> channelClass) {
+    this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, null);
+  }
+
+  /** @param status the status page's content, built on the control executor (null: no page) */
+  public AdminServer(
+      AdminConfig config,
+      BackendSet backends,
+      PrometheusExporter exporter,
+      ScheduledExecutorService control,
+      EventLoopGroup bossGroup,
+      EventLoopGroup workerGroup,
+      Class<? extends ServerChannel> channelClass,
+      Supplier<StatusReport> status) {
+    this.status = status;
     this.config = Objects.requireNonNull(config, "config");
     this.backends = Objects.requireNonNull(backends, "backends");
     this.exporter = Objects.requireNonNull(exporter, "exporter");
@@ -191,6 +209,16 @@ public final class AdminServer implements AutoCloseable {
     }
     if (path.equals("/backends")) {
       return get(method, this::backendsJson);
+    }
+    if (status != null && (path.equals("/") || path.equals("/status"))) {
+      if (!method.equals(HttpMethod.GET)) {
+        return done(notAllowed("GET"));
+      }
+      boolean html = path.equals("/");
+      return onControl(() -> html
+          ? new Reply(HttpResponseStatus.OK, "text/html; charset=utf-8",
+              StatusPage.render(status.get()).getBytes(StandardCharsets.UTF_8), Map.of())
+          : jsonReply(HttpResponseStatus.OK, status.get()));
     }
     String[] parts = path.split("/");
     // "", "backends", name, action

@@ -159,7 +159,11 @@ public final class ControlPlaneReader implements AutoCloseable {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return client.get(b, path, credential).thenApplyAsync(r -> {
+    // handleAsync: every outcome, failures of the event loop included, continues on the control thread
+    return client.get(b, path, credential).handleAsync((r, t) -> {
+      if (t != null) {
+        throw t instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(t);
+      }
       if (!r.ok()) {
         throw new ApiStatusException(r.status(), b.name() + " answered " + r.status() + " to GET " + path + ": "
             + message(r));

@@ -175,6 +175,16 @@ public final class ApilbMetrics {
     registry.counter(name(MetricNames.BACKEND_RETRIES, backend, reason)).inc();
   }
 
+  /** Requests moved away from {@code backend} after a failure there, all reasons. */
+  public long retries(String backend) {
+    String prefix = name(MetricNames.BACKEND_RETRIES, backend) + ".";
+    long n = 0;
+    for (var e : registry.getCounters((metricName, metric) -> metricName.startsWith(prefix)).entrySet()) {
+      n += e.getValue().getCount();
+    }
+    return n;
+  }
+
   /** A watch on {@code backend} was ended to move it elsewhere. */
   public void rebalancedWatch(String backend) {
     registry.counter(name(MetricNames.BACKEND_REBALANCED, backend)).inc();
