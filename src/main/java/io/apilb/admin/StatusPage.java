@@ -38,7 +38,16 @@ final class StatusPage {
     return h.toString();
   }
 
+  /** The version most backends report: the others stand out during an upgrade. */
+  private static String usualVersion(StatusReport r) {
+    java.util.Map<String, Long> counts = new java.util.HashMap<>();
+    r.backends().forEach(b -> counts.merge(b.version(), 1L, Long::sum));
+    return counts.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).map(java.util.Map.Entry::getKey)
+        .orElse("");
+  }
+
   private static void backends(StringBuilder h, StatusReport r) {
+    String usual = usualVersion(r);
     h.append("<section><h2>Apiservers</h2><table><thead><tr><th>backend</th><th>state</th><th>readyz checks</th>")
         .append("<th>version</th><th>req/s</th><th>p99</th><th>in flight</th><th>watches</th><th>retries</th>")
         .append("</tr></thead><tbody>");
@@ -61,8 +70,9 @@ final class StatusPage {
       if (b.checks().isEmpty()) {
         h.append("<small>no verbose readyz yet</small>");
       }
-      h.append("</td><td class=\"").append(r.versionSkew() ? "warn" : "").append("\">")
-          .append(esc(b.version().isEmpty() ? "?" : b.version())).append("</td><td>")
+      boolean odd = r.versionSkew() && !b.version().equals(usual);
+      h.append("</td><td class=\"").append(odd ? "warn" : "").append("\">")
+          .append(esc(b.version().isEmpty() ? "?" : b.version())).append(odd ? " (skew)" : "").append("</td><td>")
           .append(String.format(Locale.ROOT, "%.1f", b.requestsPerSecond())).append("</td><td>")
           .append(b.p99Seconds() == null ? "&ndash;" : "&le; " + esc(millis(b.p99Seconds()))).append("</td><td>")
           .append(b.inFlight()).append("</td><td>").append(b.watches()).append("</td><td>").append(b.retries())

@@ -179,6 +179,58 @@ class ControlPlaneStatusIT {
     assertThat(Files.size(png)).isGreaterThan(10_000);
   }
 
+  @Test
+  @Order(5)
+  void metricsCarryVerbAndResourceOfKubectlRequestsThroughApilb() throws Exception {
+    assumeTrue(io.apilb.testing.ControlPlaneFixture.kubectlAvailable(), "kubectl is not installed");
+    Path kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(kubeconfig, """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: apilb
+          cluster: {server: "https://127.0.0.1:%d", certificate-authority: "%s"}
+        users:
+        - name: u
+          user: {token: test-token}
+        contexts:
+        - name: apilb
+          context: {cluster: apilb, user: u, namespace: default}
+        current-context: apilb
+        """.formatted(apilb.listenerAddress().getPort(), dir.resolve("pki/ca.crt")));
+    kubectl(kubeconfig, 0, "create", "configmap", "metered", "--from-literal=a=1");
+    kubectl(kubeconfig, 0, "get", "configmap", "metered");
+    kubectl(kubeconfig, 0, "get", "configmaps");
+    kubectl(kubeconfig, 0, "patch", "configmap", "metered", "-p", "{\"data\":{\"a\":\"2\"}}");
+    kubectl(kubeconfig, -1, "get", "configmaps", "--watch-only", "--request-timeout=2s");
+    kubectl(kubeconfig, 0, "delete", "configmap", "metered");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      String metrics = get("/metrics");
+      for (String verb : List.of("CREATE", "GET", "LIST", "PATCH", "WATCH", "DELETE")) {
+        assertThat(metrics).containsPattern("apilb_backend_api_requests_total\\{backend=\"[^\"]+\",code=\"[0-9]+\","
+            + "group=\"\",resource=\"configmaps\",subresource=\"\",verb=\"" + verb + "\"\\} [1-9]");
+      }
+      assertThat(metrics).contains("apilb_backend_api_request_duration_seconds_bucket{backend=")
+          .contains("verb_class=\"long_running\"").contains("apilb_lease_renew_age_seconds{lease=\"kube-scheduler\"");
+    });
+  }
+
+  private static void kubectl(Path kubeconfig, int expectedExit, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(io.apilb.testing.ControlPlaneFixture.kubectlBinary(),
+        "--kubeconfig=" + kubeconfig, "--cache-dir=" + dir.resolve("kube-cache")));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("KUBECONFIG");
+    pb.environment().put("HOME", dir.toString());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    if (expectedExit >= 0) {
+      assertThat(p.exitValue()).as("kubectl %s: %s", String.join(" ", args), out).isEqualTo(expectedExit);
+    }
+  }
+
   private static List<String> readyNames() {
     return apilb.backends().snapshot().ready().stream().map(BackendEntry::name).toList();
   }
