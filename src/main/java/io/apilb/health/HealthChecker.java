@@ -205,6 +205,9 @@ public final class HealthChecker implements AutoCloseable {
       }
       metrics.probe(backend.name(), r.metricTag());
       probeLog.record(backend.name(), r, backends.clock().instant());
+      java.util.Map<String, Boolean> checks = new java.util.LinkedHashMap<>();
+      r.checks().forEach(c -> checks.put(c.name(), c.ok()));
+      metrics.readyzChecks(backend.name(), checks);
       if (!r.ok()) {
         log.debug("probe of {} ({}) failed: {}", backend.name(), backend.address(), r.summary());
       }

@@ -156,6 +156,7 @@ public final class ApilbMetrics {
    */
   public void unregisterBackend(String backend) {
     meters.remove(backend);
+    readyzChecks.remove(backend);
     apiRequests.remove(backend);
     apiLatency.remove(backend);
     java.util.Set<String> names = gaugesByBackend.remove(backend);
@@ -236,6 +237,29 @@ public final class ApilbMetrics {
   /** Failed reloads of {@code material} so far (the old material stays in use). */
   public long certificateReloadFailures(String material) {
     return registry.counter(name(MetricNames.TLS_RELOADS, material, "failed")).getCount();
+  }
+
+  /** Each backend's readyz checks at its last probe: name -> passed. */
+  private final ConcurrentHashMap<String, java.util.Map<String, Boolean>> readyzChecks = new ConcurrentHashMap<>();
+
+  /**
+   * The checks a backend's last probe listed, by name ({@code etcd}, {@code shutdown}, ...). A
+   * probe that got no verbose body (connect failure, timeout) empties the set: its gauges read NaN
+   * rather than a stale pass.
+   */
+  public void readyzChecks(String backend, java.util.Map<String, Boolean> checks) {
+    readyzChecks.put(backend, java.util.Map.copyOf(checks));
+    for (String check : checks.keySet()) {
+      String metricName = name(MetricNames.BACKEND_READYZ_CHECK, backend, check);
+      if (!registry.getGauges().containsKey(metricName)) {
+        registerBackendGauge(backend, metricName, () -> 0); // placeholder replaced below
+        registry.remove(metricName);
+        registry.gauge(metricName, () -> (Gauge<Double>) () -> {
+          Boolean ok = readyzChecks.getOrDefault(backend, java.util.Map.of()).get(check);
+          return ok == null ? Double.NaN : ok ? 1.0 : 0.0;
+        });
+      }
+    }
   }
 
   /** A discovery read: "ok", "empty" or "failed" (the last two keep the last good set). */
