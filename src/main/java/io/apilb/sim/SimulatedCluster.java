@@ -186,6 +186,17 @@ public final class SimulatedCluster {
     return list(kind, namespace);
   }
 
+  /** Deletes one object of {@code kind} (plural and group, "" for core); false if it did not exist. */
+  public boolean deleteObject(String group, String plural, String namespace, String name) {
+    ResourceKind kind = ResourceKind.byPlural(group, plural);
+    try {
+      delete(kind, namespace, name, null, null);
+      return true;
+    } catch (ApiException | NullPointerException e) {
+      return false;
+    }
+  }
+
   /** Number of open watches on all apiservers of this cluster. */
   public int watchCount() {
     synchronized (lock) {

@@ -215,6 +215,18 @@ class ControlPlaneStatusIT {
     });
   }
 
+  @Test
+  @Order(6)
+  void aDiscoveryThatFindsNothingKeepsTheLastGoodSet() throws Exception {
+    assertThat(cluster.deleteObject("discovery.k8s.io", "endpointslices", "default", "kubernetes")).isTrue();
+    assertThat(cluster.deleteObject("", "endpoints", "default", "kubernetes")).isTrue();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+        json.readTree(get("/status")).at("/discovery/message").asText()).contains("keeping the last good set of 3"));
+    Thread.sleep(DISCOVERY_INTERVAL.multipliedBy(3).toMillis());
+    assertThat(readyNames()).hasSize(3);
+    assertThat(get("/")).contains("keeping the last good set of 3");
+  }
+
   private static void kubectl(Path kubeconfig, int expectedExit, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(io.apilb.testing.ControlPlaneFixture.kubectlBinary(),
         "--kubeconfig=" + kubeconfig, "--cache-dir=" + dir.resolve("kube-cache")));
