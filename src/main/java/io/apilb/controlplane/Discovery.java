@@ -1,6 +1,5 @@
 package io.apilb.controlplane;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.apilb.config.DiscoveryMode;
 import io.apilb.controlplane.ControlPlaneReader.ApiStatusException;
 import io.apilb.controlplane.DiscoveryStatus.Endpoint;

@@ -252,12 +252,11 @@ public final class ApilbMetrics {
     for (String check : checks.keySet()) {
       String metricName = name(MetricNames.BACKEND_READYZ_CHECK, backend, check);
       if (!registry.getGauges().containsKey(metricName)) {
-        registerBackendGauge(backend, metricName, () -> 0); // placeholder replaced below
-        registry.remove(metricName);
         registry.gauge(metricName, () -> (Gauge<Double>) () -> {
           Boolean ok = readyzChecks.getOrDefault(backend, java.util.Map.of()).get(check);
           return ok == null ? Double.NaN : ok ? 1.0 : 0.0;
         });
+        gaugesByBackend.computeIfAbsent(backend, b -> ConcurrentHashMap.newKeySet()).add(metricName);
       }
     }
   }
