@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin listener: plain HTTP/1.1 on {@link AdminConfig#address()}:{@link AdminConfig#port()}
+ * The admin listener: HTTP/1.1 (HTTPS when {@code apilb.admin.tls} is set; who may do what is
+ * {@link AdminAccess}'s) on {@link AdminConfig#address()}:{@link AdminConfig#port()}
  * (port 0 picks a free one).
  *
  * <pre>
@@ -84,6 +86,8 @@ public final class AdminServer implements AutoCloseable {
       .addSerializer(Instant.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance));
   private final Supplier<StatusReport> status;
   private final ChannelGroup channels = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
+  private final AdminAccess access;
+  private final Supplier<SslContext> tls;
   private volatile Channel server;
   private volatile boolean shuttingDown;
 
@@ -95,10 +99,14 @@ public final class AdminServer implements AutoCloseable {
       EventLoopGroup bossGroup,
       EventLoopGroup workerGroup,
       Class<? extends ServerChannel> channelClass) {
-    this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, null);
+    this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, new AdminAccess(Optional.empty()),
+        () -> null);
   }
 
-  /** @param status the status page's content, built on the control executor (null: no page) */
+  /**
+   * @param access who may use which endpoint (see {@link AdminAccess})
+   * @param tls the TLS context for the next admin connection; null: plain HTTP
+   */
   public AdminServer(
       AdminConfig config,
       BackendSet backends,
@@ -107,8 +115,26 @@ public final class AdminServer implements AutoCloseable {
       EventLoopGroup bossGroup,
       EventLoopGroup workerGroup,
       Class<? extends ServerChannel> channelClass,
+      AdminAccess access,
+      Supplier<SslContext> tls) {
+    this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, access, tls, null);
+  }
+
+  /** As above, with the status page: {@code status} builds its content on the control executor (null: no page). */
+  public AdminServer(
+      AdminConfig config,
+      BackendSet backends,
+      PrometheusExporter exporter,
+      ScheduledExecutorService control,
+      EventLoopGroup bossGroup,
+      EventLoopGroup workerGroup,
+      Class<? extends ServerChannel> channelClass,
+      AdminAccess access,
+      Supplier<SslContext> tls,
       Supplier<StatusReport> status) {
     this.status = status;
+    this.access = Objects.requireNonNull(access, "access");
+    this.tls = Objects.requireNonNull(tls, "tls");
     this.config = Objects.requireNonNull(config, "config");
     this.backends = Objects.requireNonNull(backends, "backends");
     this.exporter = Objects.requireNonNull(exporter, "exporter");
@@ -127,9 +153,14 @@ public final class AdminServer implements AutoCloseable {
           @Override
           protected void initChannel(Channel c) {
             channels.add(c);
+            SslContext ssl = tls.get();
+            if (ssl != null) {
+              c.pipeline().addLast("tls", ssl.newHandler(c.alloc()));
+            }
             c.pipeline()
                 .addLast("http", new HttpServerCodec())
                 .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST))
+                .addLast("access", new AdminAccessHandler(access))
                 .addLast("admin", new AdminHandler());
           }
         })
@@ -138,7 +169,8 @@ public final class AdminServer implements AutoCloseable {
         .channel();
     server = ch;
     channels.add(ch);
-    log.info("admin listening on {}", ch.localAddress());
+    access.bound((InetSocketAddress) ch.localAddress());
+    log.info("admin listening on {} ({})", ch.localAddress(), tls.get() != null ? "HTTPS" : "HTTP");
     return port();
   }
 

@@ -1,7 +1,14 @@
 package io.apilb.cli;
 
 import com.codahale.metrics.MetricRegistry;
+import io.apilb.admin.AdminAccess;
 import io.apilb.admin.AdminServer;
+import io.apilb.config.ConfigError;
+import io.apilb.passthrough.Passthrough;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Optional;
 import io.apilb.backend.Backend;
 import io.apilb.backend.BackendSet;
 import io.apilb.balancing.WatchRegistry;
@@ -68,7 +75,7 @@ public final class ApilbRuntime implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean closed;
 
-  private ApilbRuntime(ApilbConfig config, TlsMaterial material) throws SSLException {
+  private ApilbRuntime(ApilbConfig config, TlsMaterial material, Optional<String> adminToken) throws SSLException {
     Clock clock = Clock.systemUTC();
     this.transport = Transport.detect(true);
     this.boss = transport.newGroup(1, "apilb-accept");
@@ -97,7 +104,8 @@ public final class ApilbRuntime implements AutoCloseable {
     this.rebalancer = new WatchRebalancer(config.balancing(), backends, watches, control, metrics);
     this.proxyContexts = new ProxyContexts(backends, clock, pools, metrics, control, watches, tls);
     proxyContexts.set(proxyContexts.build(config, config));
-    this.frontend = new FrontendServer(config.listener(), proxyContexts, tls::serverContext, transport, boss, workers);
+    this.frontend = new FrontendServer(config.listener(), proxyContexts, tls::serverContexts,
+        passthrough(config, metrics), transport, boss, workers);
     this.health = new HealthChecks(config.health(), backends, metrics, control, workers, transport, backendContext);
     Membership membership = new Membership(config, backends, pools, gauges);
     this.controlPlane = new ControlPlaneReader(config.controlPlane(), backends,
@@ -108,16 +116,34 @@ public final class ApilbRuntime implements AutoCloseable {
     backends.addListener(transitions::onSnapshot);
     this.status = new StatusReports(backends, health.probeLog(), controlPlane, watches, metrics, transitions);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
-        boss, workers, transport.serverChannelClass(), status);
+        boss, workers, transport.serverChannelClass(), adminAccess(config, adminToken), tls::adminContext, status);
     this.reloader = new ConfigReloader(config, () -> closed, metrics, tls, backends, pools, membership, rebalancer,
         health, proxyContexts);
     this.shutdown = new GracefulShutdown(admin, frontend, backends, watches);
   }
 
+  /** TLS passthrough for the configured names, on the listener's event loops and channel class. */
+  private Passthrough passthrough(ApilbConfig config, ApilbMetrics metrics) {
+    if (!config.passthrough().enabled()) {
+      return Passthrough.OFF;
+    }
+    return new Passthrough(config.passthrough(), backends, () -> proxyContexts.get().balancer(), metrics,
+        () -> proxyContexts.get().config().connectTimeout(), transport.socketChannelClass(),
+        transport.newResolverGroup());
+  }
+
+  /** The admin token, re-read (like the certificates) when its file changes. */
+  private AdminAccess adminAccess(ApilbConfig config, Optional<String> token) {
+    AdminAccess access = new AdminAccess(token);
+    config.admin().tokenFile().ifPresent(file ->
+        tls.watchFiles("admin_token", List.of(file), () -> access.setToken(Optional.of(AdminAccess.readToken(file)))));
+    return access;
+  }
+
   /** Loads TLS material and starts everything; blocks until the listeners are bound. */
   public static ApilbRuntime start(ApilbConfig config) throws ConfigException, InterruptedException, SSLException {
     TlsMaterial material = validateMaterial(config);
-    ApilbRuntime rt = new ApilbRuntime(config, material);
+    ApilbRuntime rt = new ApilbRuntime(config, material, adminToken(config));
     try {
       rt.rebalancer.start();
       rt.reloader.watchFile(rt.control);
@@ -154,7 +180,37 @@ public final class ApilbRuntime implements AutoCloseable {
    * the key and the file.
    */
   public static TlsMaterial validateMaterial(ApilbConfig config) throws ConfigException {
-    return TlsMaterial.load(config);
+    List<ConfigError> errors = new ArrayList<>();
+    TlsMaterial material = null;
+    try {
+      material = TlsMaterial.load(config);
+    } catch (ConfigException e) {
+      errors.addAll(e.errors());
+    }
+    try {
+      adminToken(config);
+    } catch (ConfigException e) {
+      errors.addAll(e.errors());
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return material;
+  }
+
+  /** The admin bearer token from {@code apilb.admin.token-file}; an unreadable or empty file is a configuration error. */
+  static Optional<String> adminToken(ApilbConfig config) throws ConfigException {
+    Optional<Path> file = config.admin().tokenFile();
+    if (file.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(AdminAccess.readToken(file.get()));
+    } catch (IOException e) {
+      String source = config.source().map(Path::toString).orElse("<config>");
+      throw new ConfigException(List.of(new ConfigError("apilb.admin.token-file", source, -1,
+          "cannot read the admin token: " + e.getMessage())));
+    }
   }
 
   /**

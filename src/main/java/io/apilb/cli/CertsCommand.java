@@ -28,7 +28,7 @@ import picocli.CommandLine.ParentCommand;
  * {@code apilb certs}: issues apilb's own certificates from a kubeadm PKI directory. Keys are
  * written with mode 0600, and existing files are kept unless {@code --force} is given.
  */
-@Command(name = "certs", description = "Issue apilb's certificates from the cluster's kubeadm PKI.",
+@Command(name = "certs", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Issue apilb's certificates from the cluster's kubeadm PKI.",
     subcommands = {CertsCommand.Serving.class, CertsCommand.FrontProxyClient.class})
 final class CertsCommand implements Runnable {
   @Option(names = "--pki-dir", defaultValue = "/etc/kubernetes/pki",
@@ -53,7 +53,7 @@ final class CertsCommand implements Runnable {
   }
 
   /** {@code apilb certs serving}: apilb's listener certificate, signed by the cluster CA. */
-  @Command(name = "serving", description = "Issue apilb's serving certificate, signed by the cluster CA (ca.crt/ca.key).")
+  @Command(name = "serving", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Issue apilb's serving certificate, signed by the cluster CA (ca.crt/ca.key).")
   static final class Serving implements Callable<Integer> {
     @ParentCommand CertsCommand certs;
 
@@ -94,7 +94,7 @@ final class CertsCommand implements Runnable {
   }
 
   /** {@code apilb certs front-proxy-client}: a dedicated front-proxy client certificate. */
-  @Command(name = "front-proxy-client",
+  @Command(name = "front-proxy-client", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
       description = "Issue a front-proxy client certificate for apilb from front-proxy-ca.crt/.key.")
   static final class FrontProxyClient implements Callable<Integer> {
     @ParentCommand CertsCommand certs;

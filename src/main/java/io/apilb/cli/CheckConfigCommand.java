@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code apilb check-config FILE}: validates and reports every error at once. */
-@Command(name = "check-config", description = "Validate a configuration file and report every error.")
+@Command(name = "check-config", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Validate a configuration file and report every error.")
 final class CheckConfigCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "FILE", description = "configuration file (HOCON)")
   Path file;

@@ -101,8 +101,9 @@ final class ConfigReloader {
   private void apply(ApilbConfig next, String cause) {
     ApilbConfig before = running;
     tls.reload();
-    if (!next.listener().equals(before.listener()) || !next.admin().equals(before.admin())) {
-      log.warn("reload ({}): listener and admin settings changed; they apply after a restart", cause);
+    if (!next.listener().equals(before.listener()) || !next.admin().equals(before.admin())
+        || !next.passthrough().equals(before.passthrough())) {
+      log.warn("reload ({}): listener, passthrough or admin settings changed; they apply after a restart", cause);
     }
     List<Backend> members = membership.configure(next);
     backends.setPanicThreshold(next.balancing().panicThreshold());

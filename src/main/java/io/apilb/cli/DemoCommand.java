@@ -24,17 +24,24 @@ import picocli.CommandLine.Option;
 /**
  * {@code apilb demo}: three simulated kube-apiservers sharing one in-memory cluster, apilb in
  * front of them, and a kubeconfig to point kubectl at. Everything runs in this process; the
- * certificates and files go to {@code --dir}.
+ * certificates and files go to {@code --dir} (default {@code ~/.apilb/demo}, whatever the working
+ * directory), and the ports are free ones unless given, so a local kube-apiserver on 6443 is no
+ * obstacle.
  */
-@Command(name = "demo", description = "Run apilb in front of three simulated kube-apiservers.")
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Run apilb in front of three simulated kube-apiservers.")
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--dir", defaultValue = "demo-run", description = "where certificates, config and kubeconfig go (default: ${DEFAULT-VALUE})")
+  @Option(names = "--dir", defaultValue = "${env:APILB_DEMO_DIR:-${sys:user.home}/.apilb/demo}",
+      description = "where certificates, apilb.conf and the kubeconfig go; $APILB_DEMO_DIR, else ~/.apilb/demo "
+          + "(default: ${DEFAULT-VALUE})")
   Path dir;
 
-  @Option(names = "--port", defaultValue = "6443", description = "apilb listener port on 127.0.0.1 (0: any free port; default: ${DEFAULT-VALUE})")
+  // Free ports by default: 6443 and 9445 are a local kube-apiserver's and a running apilb's.
+  @Option(names = "--port", defaultValue = "0",
+      description = "apilb listener port on 127.0.0.1 (default: 0, any free port; printed at start)")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "9445", description = "admin port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--admin-port", defaultValue = "0",
+      description = "admin port on 127.0.0.1 (default: 0, any free port; printed at start)")
   int adminPort;
 
   @Option(names = "--backends", defaultValue = "3", description = "number of simulated apiservers (default: ${DEFAULT-VALUE})")
@@ -147,6 +154,8 @@ final class DemoCommand implements Callable<Integer> {
           backends: %s
           status:   http://%s/   (open it in a browser; /status is the JSON)
           admin:    http://%s/backends  /metrics  /readyz
+          files:    %s (certificates, apilb.conf, kubeconfig)
+          (free ports were chosen so as not to collide with a local kube-apiserver; --port and --admin-port fix them)
 
         Try, in another terminal:
           export KUBECONFIG=%s
@@ -158,7 +167,7 @@ final class DemoCommand implements Callable<Integer> {
         Press Ctrl-C to stop.
         %n""", sims.size(), boundPort,
         String.join(", ", sims.stream().map(s -> s.name() + "=127.0.0.1:" + s.port()).toList()),
-        admin, admin, kubeconfig, admin);
+        admin, admin, kubeconfig.getParent(), kubeconfig, admin);
   }
 
   private static String hostPort(java.net.InetSocketAddress a) {

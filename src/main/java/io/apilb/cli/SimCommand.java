@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  *   <li>{@code POST /reset}: forget recorded requests.
  * </ul>
  */
-@Command(name = "sim", description = "Run simulated kube-apiservers with a loopback control port (benchmarks).")
+@Command(name = "sim", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Run simulated kube-apiservers with a loopback control port (benchmarks).")
 final class SimCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--backend", required = true, paramLabel = "NAME=PORT",
       description = "a simulated apiserver on 127.0.0.1:PORT (repeat)")

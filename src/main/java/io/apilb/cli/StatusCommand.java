@@ -5,7 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.apilb.config.AdminConfig;
 import io.apilb.config.ConfigException;
 import io.apilb.config.ConfigLoader;
+import io.apilb.admin.AdminAccess;
+import io.apilb.tls.PemFiles;
+import io.apilb.tls.TlsMaterialException;
 import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,7 +39,7 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: 0 ok; 1 the admin port is unreachable, answers an error, or (with {@code --livez}
  * or {@code --readyz}) reports not live or not ready; 2 usage or configuration error.
  */
-@Command(name = "status", description = "Show the backends of a running apilb, read from its admin port.")
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Show the backends of a running apilb, read from its admin port.")
 final class StatusCommand implements Callable<Integer> {
   static final List<String> COLUMNS = List.of(
       "NAME", "ADDRESS", "STATE", "FLAGS", "IN-FLIGHT", "LONG-RUNNING", "REQUESTS", "LAST-PROBE", "REASON");
@@ -46,6 +54,15 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = "${env:APILB_CONFIG}",
       description = "take the admin address and port from this configuration file (default: $APILB_CONFIG when set)")
   Path config;
+
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "file with the admin bearer token (default: apilb.admin.token-file of --config)")
+  Path tokenFile;
+
+  @Option(names = "--admin-ca", paramLabel = "FILE",
+      description = "PEM CA (or the certificate itself) to trust for an https:// admin port "
+          + "(default: apilb.admin.tls.cert-file of --config)")
+  Path adminCa;
 
   @Option(names = "--json", description = "print the /backends JSON instead of a table")
   boolean json;
@@ -83,6 +100,9 @@ final class StatusCommand implements Callable<Integer> {
     HttpResponse<String> res;
     try {
       res = get(base.resolve(path), limit);
+    } catch (TlsMaterialException e) {
+      err.println("apilb status: " + e.getMessage());
+      return 2;
     } catch (IOException e) {
       err.println("apilb status: cannot reach the admin port at " + base + " ("
           + describe(e) + "). Is apilb running, and is --admin or --config right?");
@@ -111,27 +131,58 @@ final class StatusCommand implements Callable<Integer> {
   /** The admin base URL: --admin, else the admin listener of --config, else reference.conf's defaults. */
   URI baseUri() throws ConfigException {
     if (admin != null) {
-      if (!"http".equals(admin.getScheme()) || admin.getHost() == null) {
-        throw new IllegalArgumentException("--admin must be an http:// URL with a host, not " + admin);
+      if (!("http".equals(admin.getScheme()) || "https".equals(admin.getScheme())) || admin.getHost() == null) {
+        throw new IllegalArgumentException("--admin must be an http:// or https:// URL with a host, not " + admin);
       }
       String s = admin.toString();
       return URI.create(s.endsWith("/") ? s : s + "/");
     }
     AdminConfig a = config != null ? ConfigLoader.load(config).admin() : AdminConfig.defaults();
+    if (tokenFile == null) {
+      tokenFile = a.tokenFile().orElse(null);
+    }
+    if (adminCa == null) {
+      adminCa = a.certFile().orElse(null);
+    }
     String host = a.address();
     if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.isEmpty()) {
       host = "127.0.0.1"; // a wildcard bind is reachable on loopback
     } else if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return URI.create("http://" + host + ":" + a.port() + "/");
+    return URI.create((a.tls() ? "https://" : "http://") + host + ":" + a.port() + "/");
   }
 
-  private static HttpResponse<String> get(URI uri, Duration limit) throws IOException, InterruptedException {
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(limit).build();
-    HttpRequest req = HttpRequest.newBuilder(uri).timeout(limit).header("Accept", "application/json, text/plain")
-        .GET().build();
-    return client.send(req, HttpResponse.BodyHandlers.ofString());
+  private HttpResponse<String> get(URI uri, Duration limit)
+      throws IOException, InterruptedException, TlsMaterialException {
+    HttpClient.Builder client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(limit);
+    if ("https".equals(uri.getScheme()) && adminCa != null) {
+      client.sslContext(trusting(adminCa));
+    }
+    HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(limit).header("Accept", "application/json, text/plain");
+    if (tokenFile != null) {
+      req.header("Authorization", "Bearer " + AdminAccess.readToken(tokenFile));
+    }
+    return client.build().send(req.GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Trusts the certificates in {@code pem}: the admin port's CA, or its own certificate. */
+  private static SSLContext trusting(Path pem) throws TlsMaterialException {
+    try {
+      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+      ks.load(null, null);
+      int i = 0;
+      for (X509Certificate c : PemFiles.readCertificates(pem)) {
+        ks.setCertificateEntry("admin-" + i++, c);
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new TlsMaterialException("cannot trust " + pem + ": " + e.getMessage());
+    }
   }
 
   private static String describe(IOException e) {

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 
 /** {@code apilb version}. */
-@Command(name = "version", description = "Print the version, TLS provider and transport.")
+@Command(name = "version", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Print the version, TLS provider and transport.")
 final class VersionCommand implements Runnable {
   static String version() {
     String v = VersionCommand.class.getPackage().getImplementationVersion();

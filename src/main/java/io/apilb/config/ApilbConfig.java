@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param pkiDir kubeadm-layout certificate directory every unset certificate path is derived from
  * @param certificateReloadInterval how often certificate files are checked for changes; 0: only
  *     on SIGHUP
+ * @param passthrough server names whose TLS connections are relayed to a backend unterminated
  */
 public record ApilbConfig(
     Optional<Path> source,
@@ -34,7 +35,8 @@ public record ApilbConfig(
     ControlPlaneConfig controlPlane,
     MetricsConfig metrics,
     Path pkiDir,
-    Duration certificateReloadInterval) {
+    Duration certificateReloadInterval,
+    PassthroughConfig passthrough) {
 
   public ApilbConfig {
     Objects.requireNonNull(source, "source");
@@ -53,5 +55,6 @@ public record ApilbConfig(
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(pkiDir, "pkiDir");
     Objects.requireNonNull(certificateReloadInterval, "certificateReloadInterval");
+    Objects.requireNonNull(passthrough, "passthrough");
   }
 }

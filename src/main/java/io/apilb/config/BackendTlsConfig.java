@@ -14,13 +14,15 @@ import java.util.Optional;
  *     carry a certificate identity (explicit, or {@code <pki-dir>/front-proxy-client.crt})
  * @param proxyClientKeyFile its key (explicit, or {@code <pki-dir>/front-proxy-client.key})
  * @param proxyClientKeyPassphraseFile passphrase of an encrypted PKCS#8 {@code proxyClientKeyFile}
+ * @param tlsPolicy lowest TLS version and the TLS 1.2 cipher suites offered to backends
  */
 public record BackendTlsConfig(
     Path caFile,
     Optional<String> serverName,
     Path proxyClientCertFile,
     Path proxyClientKeyFile,
-    Optional<Path> proxyClientKeyPassphraseFile) {
+    Optional<Path> proxyClientKeyPassphraseFile,
+    TlsPolicy tlsPolicy) {
 
   public BackendTlsConfig {
     Objects.requireNonNull(caFile, "caFile");
@@ -28,5 +30,13 @@ public record BackendTlsConfig(
     Objects.requireNonNull(proxyClientCertFile, "proxyClientCertFile");
     Objects.requireNonNull(proxyClientKeyFile, "proxyClientKeyFile");
     Objects.requireNonNull(proxyClientKeyPassphraseFile, "proxyClientKeyPassphraseFile");
+    Objects.requireNonNull(tlsPolicy, "tlsPolicy");
+  }
+
+  /** Backend TLS with reference.conf's TLS policy. */
+  public BackendTlsConfig(Path caFile, Optional<String> serverName, Path proxyClientCertFile, Path proxyClientKeyFile,
+      Optional<Path> proxyClientKeyPassphraseFile) {
+    this(caFile, serverName, proxyClientCertFile, proxyClientKeyFile, proxyClientKeyPassphraseFile,
+        TlsPolicy.defaults("apilb.backend-tls"));
   }
 }

@@ -86,7 +86,7 @@ public final class ConfigLoader {
     List<BackendConfig> backends = BackendListReader.read(reader);
     BackendTlsConfig backendTls = ConfigSections.backendTls(reader, pkiDir);
     HealthConfig health = ConfigSections.health(reader);
-    AdminConfig admin = ConfigSections.admin(reader);
+    AdminConfig admin = EdgeSections.admin(reader);
     ProxyConfig proxy = ConfigSections.proxy(reader);
     BalancingConfig balancing = ConfigSections.balancing(reader);
     OutlierConfig outlier = ConfigSections.outlier(reader);
@@ -95,11 +95,13 @@ public final class ConfigLoader {
     IdentityConfig identity = ConfigSections.identity(reader);
     ControlPlaneConfig controlPlane = ConfigSections.controlPlane(reader);
     MetricsConfig metrics = ConfigSections.metrics(reader);
+    PassthroughConfig passthrough = EdgeSections.passthrough(reader, listener == null ? null : listener.sni());
     if (reader.errorCount() > 0) {
       return null;
     }
     return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy,
-        balancing, outlier, shutdown, accessLog, identity, controlPlane, metrics, pkiDir, reloadInterval);
+        balancing, outlier, shutdown, accessLog, identity, controlPlane, metrics, pkiDir, reloadInterval,
+        passthrough);
   }
 
   /** Flags top-level keys in the operator's own file that look like a misspelt {@code apilb}. */

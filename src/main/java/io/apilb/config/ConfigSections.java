@@ -3,6 +3,7 @@ package io.apilb.config;
 import com.typesafe.config.ConfigValue;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -67,6 +68,9 @@ final class ConfigSections {
     Integer streams = r.integer("apilb.listener.max-concurrent-streams", 100, Integer.MAX_VALUE);
     ClientAuthMode clientAuth = r.oneOf("apilb.listener.tls.client-auth", ClientAuthMode.class);
     Optional<Path> clientCa = r.optionalFile("apilb.listener.tls.client-ca-file");
+    TlsPolicy policy = EdgeSections.tlsPolicy(r, "apilb.listener.tls");
+    List<SniCertificate> sni = EdgeSections.sni(r);
+    ProxyProtocolConfig proxyProtocol = EdgeSections.proxyProtocol(r);
     if (r.errorCount() > before || pkiDir == null) {
       return null;
     }
@@ -74,7 +78,7 @@ final class ConfigSections {
       clientAuth = ClientAuthMode.OPTIONAL; // an explicit CA means the operator wants client certificates
     }
     return new ListenerConfig(address, port, cert, key, streams, clientAuth,
-        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase);
+        clientCa.orElse(pkiDir.resolve("ca.crt")), passphrase, policy, sni, proxyProtocol);
   }
 
   static BackendTlsConfig backendTls(ValueReader r, Path pkiDir) {
@@ -84,6 +88,7 @@ final class ConfigSections {
     Optional<Path> proxyCert = r.optionalFile("apilb.backend-tls.proxy-client-cert-file");
     Optional<Path> proxyKey = r.optionalFile("apilb.backend-tls.proxy-client-key-file");
     Optional<Path> passphrase = r.optionalFile("apilb.backend-tls.proxy-client-key-passphrase-file");
+    TlsPolicy policy = EdgeSections.tlsPolicy(r, "apilb.backend-tls");
     if (proxyCert.isPresent() != proxyKey.isPresent()) {
       String missing = proxyCert.isPresent() ? "proxy-client-key-file" : "proxy-client-cert-file";
       String given = proxyCert.isPresent() ? "proxy-client-cert-file" : "proxy-client-key-file";
@@ -95,7 +100,7 @@ final class ConfigSections {
     }
     return new BackendTlsConfig(ca.orElse(pkiDir.resolve("ca.crt")), serverName,
         proxyCert.orElse(pkiDir.resolve("front-proxy-client.crt")),
-        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase);
+        proxyKey.orElse(pkiDir.resolve("front-proxy-client.key")), passphrase, policy);
   }
 
   static IdentityConfig identity(ValueReader r) {
@@ -159,13 +164,6 @@ final class ConfigSections {
     }
   }
 
-  static AdminConfig admin(ValueReader r) {
-    int before = r.errorCount();
-    String address = r.string("apilb.admin.address");
-    Integer port = r.integer("apilb.admin.port", 0, 65535);
-    return r.errorCount() > before ? null : new AdminConfig(address, port);
-  }
-
   static ProxyConfig proxy(ValueReader r) {
     int before = r.errorCount();
     Duration connect = r.duration("apilb.proxy.connect-timeout", false);
@@ -177,9 +175,11 @@ final class ConfigSections {
     Integer retryBuffer = r.bytes("apilb.proxy.retry-buffer-bytes", 0, Integer.MAX_VALUE);
     Duration deadBackend = r.duration("apilb.proxy.dead-backend-detection", true);
     Duration tunnelIdle = r.duration("apilb.proxy.tunnel-idle-timeout", true);
+    Integer watchEvent = r.bytes("apilb.proxy.watch-event-max-bytes", 1, Integer.MAX_VALUE);
     return r.errorCount() > before
         ? null
-        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer, deadBackend, tunnelIdle);
+        : new ProxyConfig(connect, request, initialLine, headerSize, idle, maxIdle, retryBuffer, deadBackend, tunnelIdle,
+            watchEvent);
   }
 
   static ControlPlaneConfig controlPlane(ValueReader r) {

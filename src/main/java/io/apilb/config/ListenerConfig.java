@@ -1,6 +1,7 @@
 package io.apilb.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -12,6 +13,9 @@ import java.util.Optional;
  * @param clientCaFile CA bundle client certificates are verified against (explicit, or
  *     {@code <pki-dir>/ca.crt})
  * @param keyPassphraseFile file holding the passphrase of an encrypted PKCS#8 {@code keyFile}
+ * @param tlsPolicy lowest TLS version and the TLS 1.2 cipher suites clients may use
+ * @param sni extra serving certificates chosen by the client's SNI; {@code certFile} serves the rest
+ * @param proxyProtocol whether connections start with a PROXY protocol header
  */
 public record ListenerConfig(
     String address,
@@ -21,7 +25,10 @@ public record ListenerConfig(
     int maxConcurrentStreams,
     ClientAuthMode clientAuth,
     Path clientCaFile,
-    Optional<Path> keyPassphraseFile) {
+    Optional<Path> keyPassphraseFile,
+    TlsPolicy tlsPolicy,
+    List<SniCertificate> sni,
+    ProxyProtocolConfig proxyProtocol) {
 
   public ListenerConfig {
     Objects.requireNonNull(address, "address");
@@ -30,8 +37,18 @@ public record ListenerConfig(
     Objects.requireNonNull(clientAuth, "clientAuth");
     Objects.requireNonNull(clientCaFile, "clientCaFile");
     Objects.requireNonNull(keyPassphraseFile, "keyPassphraseFile");
+    Objects.requireNonNull(tlsPolicy, "tlsPolicy");
+    sni = List.copyOf(sni);
+    Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
+  }
+
+  /** A listener with reference.conf's TLS policy, one certificate and no PROXY protocol. */
+  public ListenerConfig(String address, int port, Path certFile, Path keyFile, int maxConcurrentStreams,
+      ClientAuthMode clientAuth, Path clientCaFile, Optional<Path> keyPassphraseFile) {
+    this(address, port, certFile, keyFile, maxConcurrentStreams, clientAuth, clientCaFile, keyPassphraseFile,
+        TlsPolicy.defaults("apilb.listener.tls"), List.of(), ProxyProtocolConfig.OFF);
   }
 }

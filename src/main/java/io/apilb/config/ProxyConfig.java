@@ -18,6 +18,8 @@ import java.util.Objects;
  *     detected within this time (TCP keepalive and user timeout); 0 keeps the system defaults
  * @param tunnelIdleTimeout exec, attach and port-forward tunnels with no byte either way for this
  *     long are closed; 0 disables
+ * @param watchEventMaxBytes a watch event is held until it is whole, up to this size (larger ones
+ *     pass as they come, and such a watch cannot be ended cleanly until its next event)
  */
 public record ProxyConfig(
     Duration connectTimeout,
@@ -28,7 +30,8 @@ public record ProxyConfig(
     int maxIdlePerBackend,
     int retryBufferBytes,
     Duration deadBackendDetection,
-    Duration tunnelIdleTimeout) {
+    Duration tunnelIdleTimeout,
+    int watchEventMaxBytes) {
 
   public ProxyConfig {
     Objects.requireNonNull(connectTimeout, "connectTimeout");

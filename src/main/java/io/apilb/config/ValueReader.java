@@ -163,6 +163,11 @@ final class ValueReader {
     return required(path, v -> ValueConversions.file(v, baseDir));
   }
 
+  /** Converts a value found inside a list or object to a file path, resolved like {@link #file}. */
+  Path toFile(ConfigValue value) throws InvalidValue {
+    return ValueConversions.file(value, baseDir);
+  }
+
   /** An optional file path; empty when unset, or (with an error recorded) when invalid. */
   Optional<Path> optionalFile(String path) {
     return optional(path, v -> ValueConversions.file(v, baseDir));

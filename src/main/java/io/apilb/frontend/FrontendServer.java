@@ -11,17 +11,19 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.ssl.SslContext;
+import io.apilb.passthrough.Passthrough;
+import io.apilb.tls.ServerContexts;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.apilb.support.DrainEvent;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 
-/** The client-facing TLS listener. */
+/** The client-facing TLS listener (with PROXY protocol and TLS passthrough when configured). */
 public final class FrontendServer implements AutoCloseable {
   private final ListenerConfig config;
   private final Supplier<ProxyContext> px;
-  private final Supplier<SslContext> sslContext;
+  private final Supplier<ServerContexts> tlsContexts;
+  private final Passthrough passthrough;
   private final Transport transport;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -29,11 +31,16 @@ public final class FrontendServer implements AutoCloseable {
   /** Every open client connection, for draining at shutdown. */
   private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
-  public FrontendServer(ListenerConfig config, Supplier<ProxyContext> px, Supplier<SslContext> sslContext,
-      Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
+  /**
+   * @param tlsContexts the listener's TLS contexts (default and by SNI), read per connection
+   * @param passthrough where connections for passthrough server names go ({@link Passthrough#OFF}: none)
+   */
+  public FrontendServer(ListenerConfig config, Supplier<ProxyContext> px, Supplier<ServerContexts> tlsContexts,
+      Passthrough passthrough, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
     this.config = config;
     this.px = px;
-    this.sslContext = sslContext;
+    this.tlsContexts = tlsContexts;
+    this.passthrough = passthrough;
     this.transport = transport;
     this.boss = boss;
     this.workers = workers;
@@ -52,7 +59,7 @@ public final class FrontendServer implements AutoCloseable {
         // driven by the exchange, and HTTP/2 connections switch it on (see AlpnNegotiationHandler).
         // Turning it off later, inside the handshake's read loop, loses the read demand on epoll.
         .childOption(ChannelOption.AUTO_READ, false)
-        .childHandler(new FrontendChannelInitializer(px, config, sslContext, connections));
+        .childHandler(new FrontendChannelInitializer(px, config, tlsContexts, passthrough, connections));
     ChannelFuture f = b.bind(config.address(), config.port());
     serverChannel = f.channel();
     return f;

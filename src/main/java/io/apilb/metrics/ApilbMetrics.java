@@ -220,6 +220,14 @@ public final class ApilbMetrics {
     return activeConnections;
   }
 
+  /**
+   * A client connection ended in error ({@code reset}: the client reset its TCP connection) or
+   * was ended for misbehaving ({@code rapid_reset}: it reset most of its streams before an answer).
+   */
+  public void clientError(String reason) {
+    registry.counter(name(MetricNames.LISTENER_CLIENT_ERRORS, reason)).inc();
+  }
+
   public void tlsHandshakeFailure() {
     registry.counter(MetricNames.LISTENER_TLS_FAILURES).inc();
   }

@@ -28,6 +28,7 @@ package io.apilb.metrics;
  * apilb.listener.connections.active           gauge    -> apilb_listener_active_connections
  * apilb.listener.tls_handshake_failures       counter  -> apilb_listener_tls_handshake_failures_total
  * apilb.proxy.failures.FAILURE                counter  -> apilb_proxy_failures_total{failure}
+ * apilb.listener.client_errors.REASON         counter  -> apilb_listener_client_errors_total{reason}
  * apilb.listener.client_certificates.RESULT   counter  -> apilb_listener_client_certificates_total{result}
  * apilb.tls.reloads.MATERIAL.RESULT           counter  -> apilb_tls_reloads_total{material,result}
  * apilb.discovery.backends                    gauge    -> apilb_discovery_backends
@@ -63,6 +64,8 @@ public final class MetricNames {
   public static final String LISTENER_TLS_FAILURES = "apilb.listener.tls_handshake_failures";
   public static final String PROXY_FAILURES = "apilb.proxy.failures";
   public static final String LISTENER_CLIENT_CERTIFICATES = "apilb.listener.client_certificates";
+  /** Client connections that ended in error or were ended for misbehaving, by reason. */
+  public static final String LISTENER_CLIENT_ERRORS = "apilb.listener.client_errors";
   public static final String TLS_RELOADS = "apilb.tls.reloads";
   public static final String DISCOVERY_BACKENDS = "apilb.discovery.backends";
   public static final String DISCOVERY_READS = "apilb.discovery.reads";

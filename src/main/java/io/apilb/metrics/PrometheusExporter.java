@@ -87,6 +87,8 @@ public final class PrometheusExporter {
           "1 while a backend carries the health flag, else 0"),
       new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol"),
           "Accepted client connections by negotiated protocol"),
+      new Mapping(MetricNames.LISTENER_CLIENT_ERRORS + ".*", "apilb_listener_client_errors", List.of("reason"),
+          "Client connections that ended in error (reset) or were ended for misbehaving (rapid_reset), by reason"),
       new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure"),
           "Requests apilb answered itself (or the client left), by failure"),
       new Mapping(MetricNames.LISTENER_CLIENT_CERTIFICATES + ".*", "apilb_listener_client_certificates",

@@ -42,6 +42,14 @@ public final class Admission {
       return tooLarge ? new Refused(ProxyFailure.HEADERS_TOO_LARGE, "request headers too large", true)
           : new Refused(ProxyFailure.BAD_REQUEST, "malformed HTTP request: " + rootMessage(decoded.cause()), true);
     }
+    String badTarget = invalidTargetCharacter(req.uri());
+    if (badTarget != null) {
+      return new Refused(ProxyFailure.BAD_REQUEST, "invalid character " + badTarget + " in the request target", false);
+    }
+    String expect = req.headers().get(HttpHeaderNames.EXPECT);
+    if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
+      return new Refused(ProxyFailure.EXPECTATION_FAILED, "unsupported expectation: " + expect, false);
+    }
     RequestClass requestClass = RequestClassifier.classify(req.uri(), req.headers());
     boolean full = req instanceof FullHttpRequest;
     boolean bodyFollows = full ? ((FullHttpRequest) req).content().isReadable()
@@ -65,7 +73,22 @@ public final class Admission {
     return new Admitted(backendHead, req.method(), requestClass, identity, bodyFollows);
   }
 
-  private static String rootMessage(Throwable t) {
+  /**
+   * The first control character, space or DEL in a request target, as {@code 0xNN}; null when it
+   * has none. Such bytes are never valid there (RFC 9112 section 3.2), and a backend that
+   * tolerated them would see a different request than a strict one.
+   */
+  static String invalidTargetCharacter(String target) {
+    for (int i = 0; i < target.length(); i++) {
+      char c = target.charAt(i);
+      if (c <= 0x20 || c == 0x7F) {
+        return String.format("0x%02X", (int) c);
+      }
+    }
+    return null;
+  }
+
+  static String rootMessage(Throwable t) {
     if (t == null) {
       return "unknown error";
     }

@@ -37,7 +37,7 @@ final class BackendAcquirer {
   private final Callback callback;
   /** Backends tried, in order (usually one). */
   private final ArrayList<String> tried = new ArrayList<>(2);
-  private String lastConnectFailure;
+  private String lastFailure;
   private BackendEntry backend;
   private Future<BackendAttempt> pending;
 
@@ -63,7 +63,7 @@ final class BackendAcquirer {
         : new SelectionContext(requestClass, Set.copyOf(tried)));
     if (choice.isEmpty()) {
       callback.onNoBackend(tried.isEmpty() ? snapshot.whyNoneReady()
-          : "no backend could be reached (last error: " + lastConnectFailure + ")");
+          : "no backend could be reached (last error: " + lastFailure + ")");
       return;
     }
     backend = choice.get();
@@ -72,6 +72,23 @@ final class BackendAcquirer {
     Future<BackendAttempt> f = px.pools().attempt(loop, backend, kind, requestClass == RequestClass.UPGRADE);
     pending = f;
     f.addListener(done -> onDone(f));
+  }
+
+  /**
+   * The chosen backend failed the request, as {@code why} says, and it may go to another one
+   * (see {@link RetryPolicy}): counts the retry and acquires the next backend.
+   */
+  void retry(RetryReason reason, String why) {
+    lastFailure = why;
+    px.metrics().retry(backend.name(), reason.metricTag());
+    log.debug("{}; retrying elsewhere ({})", why, reason.metricTag());
+    acquire();
+  }
+
+  /** The client's message when the request's deadline passed. */
+  String timeoutMessage(java.time.Duration timeout) {
+    String who = backend == null ? "a backend" : "backend " + backend.name();
+    return "request to " + who + " timed out after " + timeout.toSeconds() + "s";
   }
 
   /** The request no longer wants a backend: an acquisition under way releases what it gets. */
@@ -96,7 +113,7 @@ final class BackendAcquirer {
   }
 
   private void onConnectFailure(Throwable cause) {
-    lastConnectFailure = cause.getMessage();
+    lastFailure = cause.getMessage();
     px.metrics().connectFailure(backend.name());
     px.passiveHealth().onFailure(backend, cause.getMessage());
     log.debug("{}; trying another backend", cause.getMessage());

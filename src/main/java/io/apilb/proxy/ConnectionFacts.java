@@ -2,6 +2,7 @@ package io.apilb.proxy;
 
 import io.apilb.tls.ClientCertificateResult;
 import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
@@ -13,10 +14,17 @@ import java.net.SocketAddress;
  * @param certificate the verification result of the client's certificate ({@code none()} without one)
  */
 public record ConnectionFacts(boolean http2, String clientAddress, ClientCertificateResult certificate) {
+  /**
+   * The client's own address when the connection came through an L4 balancer that sent a PROXY
+   * protocol header (set by the listener before TLS); unset, the TCP peer is the client.
+   */
+  public static final AttributeKey<SocketAddress> CLIENT_ADDRESS = AttributeKey.valueOf("apilb.clientAddress");
+
   /** The facts of a client connection, read once per connection (the certificate result is an attribute ALPN set). */
   public static ConnectionFacts of(Channel ch, boolean http2) {
     ClientCertificateResult certificate = ch.attr(ClientCertificateResult.ATTRIBUTE).get();
-    return new ConnectionFacts(http2, ipOf(ch.remoteAddress()),
+    SocketAddress proxied = ch.attr(CLIENT_ADDRESS).get();
+    return new ConnectionFacts(http2, ipOf(proxied != null ? proxied : ch.remoteAddress()),
         certificate == null ? ClientCertificateResult.none() : certificate);
   }
 

@@ -95,6 +95,18 @@ public final class HeaderRules {
    * @param keepAlive HTTP/1.1 client connection stays open after this response
    */
   public static HttpResponse clientResponse(HttpResponse in, HttpMethod requestMethod, boolean keepAlive) {
+    return clientResponse(in, requestMethod, keepAlive, true);
+  }
+
+  /**
+   * The response head to send to an HTTP/1.x client.
+   *
+   * @param chunked the client understands chunked framing (HTTP/1.1); without it a body of unknown
+   *     length is delimited by closing the connection (RFC 9112 section 6.3), so {@code keepAlive}
+   *     must then be false
+   */
+  public static HttpResponse clientResponse(HttpResponse in, HttpMethod requestMethod, boolean keepAlive,
+      boolean chunked) {
     HttpHeaders out = UNVALIDATED.newHeaders();
     List<String> connectionListed = connectionTokens(in.headers());
     boolean switching = in.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code();
@@ -111,7 +123,7 @@ public final class HeaderRules {
         out.add(HttpHeaderNames.UPGRADE, u);
       }
     } else {
-      if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && mayHaveBody(in.status(), requestMethod)) {
+      if (chunked && !out.contains(HttpHeaderNames.CONTENT_LENGTH) && mayHaveBody(in.status(), requestMethod)) {
         out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       }
       if (!keepAlive) {

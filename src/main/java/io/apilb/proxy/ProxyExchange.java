@@ -40,14 +40,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private Admission.Admitted request;
   private BackendAcquirer acquirer;
   private int readRetries;
-  /** The backend of the current attempt. */
-  private BackendEntry backend;
+  private BackendEntry backend; // the current attempt's
   private BackendAttempt attempt;
   private boolean responseStarted;
   private int responseStatus;
   private boolean backendKeepAlive;
-  /** A 1xx other than 101 was dropped; its (empty) end is dropped too. */
-  private boolean skipInformationalEnd;
   private WatchStream watch;
   private RequestDeadline deadline = RequestDeadline.NONE;
 
@@ -65,15 +62,21 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     completion.request(req);
     Admission.Result result = Admission.admit(req, client.facts(), px.identityHeaders());
     if (result instanceof Admission.Refused refused) {
-      boolean complete = !refused.framingLost() && req instanceof FullHttpRequest;
+      if (!refused.framingLost() && (req instanceof FullHttpRequest
+          || (!client.facts().http2() && !HeaderRules.requestHasBody(req)))) {
+        body.received(LastHttpContent.EMPTY_LAST_CONTENT); // nothing follows: the connection may stay
+      }
       ReferenceCountUtil.release(req);
-      fail(refused.failure(), refused.message(), complete);
+      fail(refused.failure(), refused.message());
       return;
     }
     request = (Admission.Admitted) result;
     completion.admitted(request.requestClass(), request.identity());
     if (req instanceof FullHttpRequest full) {
       onRequestContent(new DefaultLastHttpContent(full.content())); // takes the request's reference
+    } else if (!request.bodyFollows()) {
+      // complete now: the client's (empty) end is dropped when it is read, after or before the answer
+      onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     if (request.requestClass() == RequestClass.SHORT) {
       deadline = RequestDeadline.start(client.eventLoop(), px.config().requestTimeout(), this::onRequestTimeout);
@@ -85,6 +88,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   /** Request body content, in order, after the head. */
   public void onRequestContent(HttpContent content) {
+    if (content.decoderResult().isFailure()) {
+      onRequestFramingError(content);
+      return;
+    }
+    content = RequestBody.withoutTrailers(content);
     if (state == State.CONNECTING) {
       body.received(content);
       body.queue(content);
@@ -94,11 +102,20 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       content.release(); // a body we no longer forward (the exchange already answered)
       return;
     }
-    boolean last = body.received(content);
-    attempt.write(content);
-    attempt.flush();
-    if (!last && attempt.isWritable()) {
+    if (body.forward(content, attempt)) {
       client.read();
+    }
+  }
+
+  /**
+   * The client's body framing broke (a bad chunk): the backend's connection closes with the body
+   * cut off, never cleanly ended; the client gets 400 (or a reset), and HTTP/1.1 closes.
+   */
+  private void onRequestFramingError(HttpContent content) {
+    String why = "malformed request body: " + Admission.rootMessage(content.decoderResult().cause());
+    content.release();
+    if (state != State.DONE) {
+      fail(ProxyFailure.BAD_REQUEST, why);
     }
   }
 
@@ -113,8 +130,13 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (state == State.DONE) {
       return;
     }
+    boolean sentWhole = state == State.FORWARDING && request.requestClass() == RequestClass.SHORT && body.complete();
     end(responseStarted ? responseStatus : 499, ProxyFailure.CLIENT_CLOSED, responseStarted);
-    dropBackend(); // cancels the backend request now
+    if (sentWhole) {
+      detach().abandon(px.config().requestTimeout()); // its answer is dropped; the connection stays
+    } else {
+      dropBackend(); // cancels the backend request now
+    }
   }
 
   // ---------------------------------------------------------------- a backend
@@ -123,24 +145,20 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   public void onAcquired(BackendAttempt acquired) {
     attempt = acquired;
     backend = acquired.backend();
-    if (log.isDebugEnabled()) {
-      log.debug("{} {}: backend {}", request.method(), request.backendHead().uri(), backend.name());
-    }
     attempt.start(this, request.requestClass().longRunning());
     state = State.FORWARDING;
     attempt.write(request.backendHead());
-    body.sendQueued(attempt);
-    attempt.flush();
-    if (!body.complete() && attempt.isWritable()) {
-      client.read();
-    }
+    boolean moreBody = body.sendQueued(attempt);
     attempt.read();
+    if (moreBody) {
+      client.read(); // last: a broken body read at once ends the exchange
+    }
   }
 
   @Override
   public void onNoBackend(String why) {
-    // nothing reached a backend (or only ones that provably did not process it)
-    fail(ProxyFailure.NO_READY_BACKEND, why, body.complete());
+    // after a retry for a broken connection the first backend may have executed it: no Retry-After
+    fail(readRetries > 0 ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
   }
 
   // ---------------------------------------------------------------- backend → client
@@ -161,9 +179,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private void onResponseHead(HttpResponse resp) {
     if (resp.decoderResult().isFailure()) {
       ReferenceCountUtil.release(resp);
-      log.debug("backend {} sent a malformed response: {}", backend.name(), resp.decoderResult().cause().toString());
-      detach().close();
-      onBackendLost();
+      onBackendLost(BackendLoss.malformed(Admission.rootMessage(resp.decoderResult().cause())));
       return;
     }
     int code = resp.status().code();
@@ -172,20 +188,12 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       switchToTunnel(resp);
       return;
     }
-    if (code / 100 == 1) {
-      // 100 Continue is answered by apilb itself (Expect is not forwarded); drop others.
-      ReferenceCountUtil.release(resp);
-      skipInformationalEnd = true;
-      attempt.read();
-      return;
-    }
     RetryReason rejected = RetryPolicy.rejectedBeforeExecution(resp);
     if (rejected != null) {
       px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected.metricTag() + ")");
       if (RetryPolicy.mayRetry(rejected, request.method(), body, readRetries)) {
         ReferenceCountUtil.release(resp); // not executed: the rest of this answer is not needed
-        detach().close(); // it said Connection: close, or is shutting down
-        retryElsewhere(rejected);
+        retryElsewhere(rejected, "backend " + backend.name() + " answered " + code + " while shutting down");
         return;
       }
     }
@@ -196,8 +204,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     backendKeepAlive = HttpUtil.isKeepAlive(resp);
     boolean ends = resp instanceof LastHttpContent;
     client.writeResponseHead(resp, request.method(), ends);
-    watch = WatchStream.openIfWatch(resp, request.requestClass(), request.backendHead().uri(), px.watches(),
-        backend.name(), client.eventLoop(), this::endWatchNow);
+    watch = WatchStream.ofResponse(resp, request.requestClass(), request.backendHead().uri(), px, backend.name(),
+        client.eventLoop(), client.alloc(), this::endWatchNow);
     ReferenceCountUtil.release(resp);
     if (ends) {
       client.flush();
@@ -208,25 +216,26 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void onResponseContent(HttpContent content) {
-    if (skipInformationalEnd) {
-      skipInformationalEnd = !(content instanceof LastHttpContent);
+    if (content.decoderResult().isFailure()) {
+      // never shown complete: the client's response breaks (or a watch ends at its last event)
       content.release();
-      attempt.read();
+      onBackendLost(BackendLoss.malformed(Admission.rootMessage(content.decoderResult().cause())));
       return;
     }
     completion.responseBytes(content.content().readableBytes());
+    boolean last = content instanceof LastHttpContent;
     if (watch != null) {
-      watch.onContent(content.content());
+      content = watch.wholeEvents(content, last);
     }
     // void promises: a failed client write closes the client, which ends this exchange
     client.writeContent(content);
-    if (content instanceof LastHttpContent) {
+    if (last) {
       client.flush();
       finish();
     } else if (watch != null && watch.endDue()) {
       endWatchNow();
     } else if (state == State.FORWARDING && client.isWritable()) {
-      attempt.read();
+      attempt.read(); // what was written is flushed when this backend read completes: one flush per read
     }
   }
 
@@ -246,38 +255,33 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   @Override
   public void onBackendInactive() {
-    if (state != State.FORWARDING) {
-      return;
+    if (state == State.FORWARDING) {
+      onBackendLost(BackendLoss.CLOSED);
     }
-    boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
-    detach().close();
-    if (cleanWatchEnd) {
-      // A watch whose backend died between events ends like a server-side watch timeout: the
-      // client re-watches from its last resourceVersion, on another backend.
-      px.passiveHealth().onFailure(backend, "connection closed during a watch");
-      endClientStreamCleanly();
-      return;
-    }
-    onBackendLost();
   }
 
-  /** The backend connection is gone (closed, or dropped for a malformed response). */
-  private void onBackendLost() {
-    if (!responseStarted) {
-      if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
-        readRetries++;
-        retryElsewhere(RetryReason.BACKEND_RESET);
-        return;
-      }
-      px.passiveHealth().onFailure(backend, "connection closed before a response");
-      // The backend may have executed it: answer, and never add Retry-After.
-      fail(ProxyFailure.BACKEND_RESET, "backend " + backend.name() + " closed the connection before responding",
-          body.complete());
-      return;
+  /**
+   * The backend connection is gone (closed, or dropped for a malformed response). A watch that
+   * gave its client whole events only ends cleanly, like a server-side watch timeout: the client
+   * re-watches from its last resourceVersion elsewhere.
+   */
+  private void onBackendLost(BackendLoss loss) {
+    boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
+    detach().close(); // never pooled again
+    px.passiveHealth().onFailure(backend, loss.healthNote(cleanWatchEnd, responseStarted));
+    if (cleanWatchEnd) {
+      endClientStreamCleanly();
+    } else if (responseStarted) {
+      // mid-response: the status line is gone; the only honest signal is to break the stream
+      end(responseStatus, loss.failure(true), true);
+      client.abort();
+    } else if (RetryPolicy.mayRetry(RetryReason.BACKEND_RESET, request.method(), body, readRetries)) {
+      readRetries++;
+      retryElsewhere(RetryReason.BACKEND_RESET, loss.beforeResponse(backend.name()));
+    } else {
+      // the backend may have executed it: answer, and never add Retry-After
+      fail(loss.failure(false), loss.beforeResponse(backend.name()));
     }
-    // Mid-response: the status line is gone; the only honest signal is to break the stream.
-    end(responseStatus, ProxyFailure.BACKEND_RESET_MID_RESPONSE, true);
-    client.abort();
   }
 
   /** The backend's response is complete. */
@@ -315,12 +319,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   }
 
   private void switchToTunnel(HttpResponse switching) {
-    responseStarted = true;
-    responseStatus = 101;
     end(101, null, true);
     BackendAttempt a = attempt;
     attempt = null;
-    Tunnel tunnel = new Tunnel(px.config().tunnelIdleTimeout());
+    Tunnel tunnel = WebSocketWatchTap.tunnelFor(request.backendHead(), px, backend.name(), client.eventLoop(),
+        client.alloc());
     client.switchProtocols(switching, tunnel.clientEnd());
     a.handOver(tunnel.backendEnd());
     tunnel.start();
@@ -328,30 +331,28 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   // ---------------------------------------------------------------- retries and failures
 
-  /** Sends the whole request to another backend (the current attempt is already closed). */
-  private void retryElsewhere(RetryReason reason) {
-    px.metrics().retry(backend.name(), reason.metricTag());
-    if (log.isDebugEnabled()) {
-      log.debug("backend {}: {} {} not processed ({}); retrying elsewhere", backend.name(), request.method(),
-          request.backendHead().uri(), reason.metricTag());
+  /**
+   * Sends the whole request to another backend; the current connection is closed (a rejecting
+   * apiserver said Connection: close, or is shutting down). {@code why} names the failure.
+   */
+  private void retryElsewhere(RetryReason reason, String why) {
+    if (attempt != null) {
+      detach().close();
     }
     body.replay();
     state = State.CONNECTING;
-    acquirer.acquire();
+    acquirer.retry(reason, why);
   }
 
   private void onRequestTimeout() {
-    if (state == State.DONE) {
-      return;
+    if (state != State.DONE) {
+      fail(ProxyFailure.BACKEND_TIMEOUT, acquirer.timeoutMessage(px.config().requestTimeout()));
     }
-    BackendEntry chosen = acquirer == null ? null : acquirer.backend();
-    String who = chosen == null ? "a backend" : "backend " + chosen.name();
-    fail(ProxyFailure.BACKEND_TIMEOUT,
-        "request to " + who + " timed out after " + px.config().requestTimeout().toSeconds() + "s", body.complete());
   }
 
   /** Answers the client with a Status body (or breaks the stream if a response already began). */
-  private void fail(ProxyFailure failure, String message, boolean requestComplete) {
+  private void fail(ProxyFailure failure, String message) {
+    boolean requestComplete = body.complete();
     dropBackend();
     end(responseStarted ? responseStatus : failure.status().code(), failure, responseStarted);
     if (!client.isOpen()) {

@@ -3,6 +3,7 @@ package io.apilb.proxy;
 import io.apilb.backend.pool.BackendAttempt;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -27,6 +28,17 @@ final class RequestBody {
     this.retryBufferBytes = retryBufferBytes;
   }
 
+  /**
+   * The content without trailers: request trailers never reach a backend (kube-apiserver uses
+   * none, and a client could put identity headers there). Takes the content.
+   */
+  static HttpContent withoutTrailers(HttpContent content) {
+    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+      return new DefaultLastHttpContent(last.content()); // the same bytes, trailers dropped
+    }
+    return content;
+  }
+
   /** Counts (and copies for a retry) content about to be sent or queued; true if it ends the body. */
   boolean received(HttpContent content) {
     ByteBuf b = content.content();
@@ -48,12 +60,25 @@ final class RequestBody {
     queued.add(content);
   }
 
-  /** Writes what was queued to {@code attempt} (without flushing). */
-  void sendQueued(BackendAttempt attempt) {
+  /**
+   * Writes and flushes what was queued to {@code attempt}; true when more of the body should be
+   * read from the client now (it has not ended, and the backend takes more).
+   */
+  boolean sendQueued(BackendAttempt attempt) {
     HttpContent c;
     while ((c = queued.poll()) != null) {
       attempt.write(c);
     }
+    attempt.flush();
+    return !complete && attempt.isWritable();
+  }
+
+  /** Sends content straight to {@code attempt}; true when more should be read from the client now. */
+  boolean forward(HttpContent content, BackendAttempt attempt) {
+    boolean last = received(content);
+    attempt.write(content);
+    attempt.flush();
+    return !last && attempt.isWritable();
   }
 
   /** Queues the kept copy, and the body's end, to be sent again to another backend. */

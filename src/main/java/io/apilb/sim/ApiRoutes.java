@@ -26,9 +26,13 @@ final class ApiRoutes {
     }
   }
 
-  /** A watch to start. {@code fromRv < 0}: send the current objects as ADDED first. */
+  /**
+   * A watch to start. {@code fromRv < 0}: send the current objects as ADDED first. {@code protobuf}:
+   * Accept preferred protobuf (never for Table watches, which are JSON only).
+   */
   record WatchSpec(ResourceKind kind, String namespace, Predicate<ObjectNode> filter, long fromRv,
-      String tableVersion, String includeObject, long timeoutMillis, boolean bookmarks, boolean initialEventsEnd) {}
+      String tableVersion, String includeObject, long timeoutMillis, boolean bookmarks, boolean initialEventsEnd,
+      boolean protobuf) {}
 
   private final SimulatedApiserver server;
   private final SimulatedCluster cluster;
@@ -424,7 +428,8 @@ final class ApiRoutes {
     }
     String table = tableVersion(headers);
     boolean bookmarks = "true".equals(param(q, "allowWatchBookmarks")) && table == null;
+    boolean protobuf = table == null && KubeProtobufEncoder.prefersProtobuf(headers.get(HttpHeaderNames.ACCEPT));
     return new WatchSpec(kind, ns, filter, fromRv, table, includeObject(q), timeoutMillis, bookmarks,
-        sendInitial && table == null);
+        sendInitial && table == null, protobuf);
   }
 }

@@ -307,7 +307,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private void startWatch(ChannelHandlerContext ctx, ApiRoutes.WatchSpec spec, boolean keepAlive) {
     HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json;stream=watch");
+    res.headers().set(HttpHeaderNames.CONTENT_TYPE,
+        spec.protobuf() ? KubeProtobufEncoder.WATCH_CONTENT_TYPE : "application/json;stream=watch");
     addCommonHeaders(res.headers(), false);
     HttpUtil.setTransferEncodingChunked(res, true);
     ctx.writeAndFlush(res);
@@ -321,7 +322,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     watch.start();
   }
 
-  /** A watch over WebSocket (as the real server offers): one text message per event. */
+  /**
+   * A watch over WebSocket (as the real server offers): one message per event, text for JSON and
+   * binary for protobuf (the encoding negotiated from Accept, as for HTTP watches).
+   */
   private void startWebSocketWatch(ChannelHandlerContext ctx, HttpRequest r, ApiRoutes.WatchSpec spec) {
     FullHttpRequest full = new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(),
         Unpooled.EMPTY_BUFFER, r.headers().copy(), EmptyHttpHeaders.INSTANCE);
@@ -335,6 +339,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       }
       HttpHeaders extra = new DefaultHttpHeaders();
       extra.set("Audit-Id", auditId);
+      extra.set("X-Sim-Backend", server.name());
       hs.handshake(ctx.channel(), full, extra, ctx.newPromise());
     } finally {
       full.release();

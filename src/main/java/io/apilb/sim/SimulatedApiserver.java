@@ -45,7 +45,8 @@ import javax.net.ssl.SSLException;
  * single checks, {@code ?verbose}, {@code ?exclude=}), discovery ({@code /version}, {@code /api},
  * {@code /apis}, {@code /api/v1}), ConfigMap and Namespace CRUD, list, patch (merge, strategic as
  * merge, JSON patch, a crude apply) and watch (with {@code resourceVersion} replay,
- * {@code timeoutSeconds}, bookmarks, field and label selectors), and {@code meta.k8s.io} Tables
+ * {@code timeoutSeconds}, bookmarks, field and label selectors; JSON, or protobuf when Accept
+ * prefers it; over HTTP or WebSocket), and {@code meta.k8s.io} Tables
  * for kubectl. Data lives in a {@link SimulatedCluster} shared by all apiservers of a cluster.
  *
  * <pre>{@code
@@ -73,7 +74,7 @@ import javax.net.ssl.SSLException;
  * <p><b>Faults</b> (thread-safe, switchable at any time): {@link #refuseConnections(boolean)},
  * {@link #delayResponses(Duration)} (all responses), {@link #failRequests(int)},
  * {@link #closeAfterRequestBody(boolean)} (both for API paths only; health paths keep answering),
- * {@link #stallStreams(boolean)}, {@link #stopAbruptly()}, {@link #restart()}.
+ * {@link #stallStreams(boolean)}, {@link #stopAbruptly()}, {@link #dieMidEvent()}, {@link #restart()}.
  *
  * <p>Lifecycle methods ({@code start}, {@code stop}, {@code restart}, {@code refuseConnections},
  * {@code stopAbruptly}, {@code close}) block until done: never call them on an event loop.
@@ -127,6 +128,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private volatile boolean closeAfterBody;
   private volatile boolean rejectShuttingDown;
   private volatile boolean refusing;
+  private volatile MidEventDeath midEventDeath;
 
   private SimulatedApiserver(Builder b) throws SSLException {
     this.name = b.name;
@@ -279,6 +281,7 @@ public final class SimulatedApiserver implements AutoCloseable {
       }
       shuttingDown = false;
       refusing = false;
+      midEventDeath = null;
       started = true;
       bind();
       if (advertise) {
@@ -407,6 +410,36 @@ public final class SimulatedApiserver implements AutoCloseable {
     }
   }
 
+  /**
+   * Dies in the middle of a watch event, like a process killed while writing: every open watch
+   * writes only the first half of its next event (HTTP: a chunk with half the event's bytes;
+   * WebSocket: a frame header announcing the whole message and half its payload), flushes, and
+   * writes nothing more; once each has (or after 5 s), the apiserver {@link #stopAbruptly() stops
+   * abruptly}. Needs events to flow (someone must be writing objects the watches see). Blocks;
+   * returns how many watches were cut mid-event.
+   */
+  public int dieMidEvent() {
+    synchronized (lifecycle) {
+      int open = watches.size();
+      MidEventDeath death = new MidEventDeath();
+      midEventDeath = death;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (death.cut() < open && System.nanoTime() < deadline) {
+        sleep(10);
+      }
+      // the half events were flushed; give the peer a moment to read them before the reset,
+      // which discards whatever a socket still holds unsent
+      sleep(200);
+      stopAbruptly();
+      midEventDeath = null;
+      return death.cut();
+    }
+  }
+
+  MidEventDeath midEventDeath() {
+    return midEventDeath;
+  }
+
   /** Graceful {@link #stop()} if listening, then {@link #start()} on the same port. */
   public void restart() {
     synchronized (lifecycle) {
@@ -496,6 +529,11 @@ public final class SimulatedApiserver implements AutoCloseable {
   /** Open watch streams on this apiserver. */
   public int watchCount() {
     return watches.size();
+  }
+
+  /** Open watch streams on this apiserver written with {@code framing}. */
+  public int watchCount(WatchFraming framing) {
+    return (int) watches.stream().filter(w -> w.framing() == framing).count();
   }
 
   @Override

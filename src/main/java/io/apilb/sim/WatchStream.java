@@ -1,12 +1,9 @@
 package io.apilb.sim;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -15,8 +12,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One open watch response: one chunk per event, flushed per event. All methods except
- * {@link #deliver} run on the channel's event loop.
+ * One open watch response: one chunk (or WebSocket message) per event, flushed per event, in
+ * JSON or protobuf as Accept asked. All methods except {@link #deliver} run on the channel's
+ * event loop.
  */
 final class WatchStream {
   private final SimulatedApiserver server;
@@ -29,10 +27,12 @@ final class WatchStream {
   private ScheduledFuture<?> bookmarks;
   private boolean ended;
   private final boolean websocket;
+  private final boolean protobuf;
 
   WatchStream(SimulatedApiserver server, ChannelHandlerContext ctx, ApiRoutes.WatchSpec spec, boolean websocket,
       Runnable onEnd) {
     this.websocket = websocket;
+    this.protobuf = spec.protobuf();
     this.server = server;
     this.ctx = ctx;
     this.spec = spec;
@@ -49,9 +49,7 @@ final class WatchStream {
         }
       });
     } catch (ApiException e) {
-      ObjectNode ev = KubeJson.F.objectNode().put("type", "ERROR");
-      ev.set("object", KubeJson.status(e));
-      send(line(ev));
+      send(encode("ERROR", KubeJson.status(e)));
       end(true);
       return;
     }
@@ -87,28 +85,39 @@ final class WatchStream {
     } else if (!now) {
       return;
     }
-    ObjectNode ev = KubeJson.F.objectNode().put("type", type);
     if (spec.tableVersion() != null) {
-      ev.set("object", KubeJson.table(spec.kind(), List.of(e.object()), Long.toString(e.rv()),
-          spec.tableVersion(), spec.includeObject(), Instant.now()));
+      send(encode(type, KubeJson.table(spec.kind(), List.of(e.object()), Long.toString(e.rv()),
+          spec.tableVersion(), spec.includeObject(), Instant.now())));
     } else {
-      ev.set("object", e.object());
+      send(encode(type, e.object()));
     }
-    send(line(ev));
   }
 
   private void sendBookmark(long rv, boolean initialEventsEnd) {
     if (ended) {
       return;
     }
-    ObjectNode ev = KubeJson.F.objectNode().put("type", "BOOKMARK");
-    ObjectNode obj = ev.putObject("object").put("kind", spec.kind().kind).put("apiVersion", "v1");
+    ObjectNode obj = KubeJson.F.objectNode().put("kind", spec.kind().kind).put("apiVersion", "v1");
     ObjectNode meta = obj.putObject("metadata").put("resourceVersion", Long.toString(rv));
     meta.putNull("creationTimestamp");
     if (initialEventsEnd) {
       meta.putObject("annotations").put("k8s.io/initial-events-end", "true");
     }
-    send(line(ev));
+    send(encode("BOOKMARK", obj));
+  }
+
+  /**
+   * One event's bytes: a JSON line, or a protobuf WatchEvent, length-prefixed on HTTP (the
+   * stream framer) and bare over WebSocket (where the message is the frame).
+   */
+  private byte[] encode(String type, ObjectNode object) {
+    if (protobuf) {
+      byte[] event = KubeProtobufEncoder.watchEvent(type, object);
+      return websocket ? event : WatchFrames.lengthDelimited(event);
+    }
+    ObjectNode ev = KubeJson.F.objectNode().put("type", type);
+    ev.set("object", object);
+    return line(ev);
   }
 
   private static byte[] line(ObjectNode ev) {
@@ -123,6 +132,11 @@ final class WatchStream {
     if (ended) {
       return;
     }
+    MidEventDeath death = server.midEventDeath();
+    if (death != null) {
+      dieMidEvent(chunk, death);
+      return;
+    }
     if (server.streamsStalled() || !stalled.isEmpty()) {
       stalled.addLast(chunk);
       if (!server.streamsStalled()) {
@@ -134,8 +148,18 @@ final class WatchStream {
   }
 
   private Object frame(byte[] chunk) {
-    return websocket ? new TextWebSocketFrame(Unpooled.wrappedBuffer(chunk))
-        : new DefaultHttpContent(Unpooled.wrappedBuffer(chunk));
+    return WatchFrames.whole(chunk, websocket, protobuf);
+  }
+
+  /** Writes half of {@code event} and then nothing more: the apiserver is about to drop the connection. */
+  private void dieMidEvent(byte[] event, MidEventDeath death) {
+    stop();
+    stalled.clear();
+    ctx.writeAndFlush(WatchFrames.firstHalf(event, websocket, protobuf)).addListener(f -> death.cutOne());
+  }
+
+  WatchFraming framing() {
+    return websocket ? WatchFraming.WEBSOCKET : protobuf ? WatchFraming.PROTOBUF : WatchFraming.JSON;
   }
 
   /** Writes the events held back while streams were stalled. */
@@ -162,17 +186,7 @@ final class WatchStream {
     if (ended) {
       return;
     }
-    ended = true;
-    if (subscription != null) {
-      subscription.cancel();
-    }
-    if (timeout != null) {
-      timeout.cancel(false);
-    }
-    if (bookmarks != null) {
-      bookmarks.cancel(false);
-    }
-    server.watchEnded(this);
+    stop();
     if (clean && ctx.channel().isActive()) {
       if (!server.streamsStalled()) {
         while (!stalled.isEmpty()) {
@@ -187,6 +201,21 @@ final class WatchStream {
     }
     stalled.clear();
     onEnd.run();
+  }
+
+  /** No more events: unsubscribes, cancels the timers, leaves the apiserver's watch set. */
+  private void stop() {
+    ended = true;
+    if (subscription != null) {
+      subscription.cancel();
+    }
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    if (bookmarks != null) {
+      bookmarks.cancel(false);
+    }
+    server.watchEnded(this);
   }
 
   static byte[] utf8(String s) {

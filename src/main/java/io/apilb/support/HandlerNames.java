@@ -5,7 +5,11 @@ package io.apilb.support;
  *
  * <pre>
  * listener connection (before ALPN):
- *   connection-metrics → tls → alpn
+ *   connection-metrics → [proxy-protocol] → client-hello → alpn
+ *   proxy-protocol (when enabled) checks the source and, on a header, becomes
+ *   proxy-protocol-decoder → proxy-protocol-message until the header is read; client-hello reads
+ *   the ClientHello's SNI and becomes either tls (the certificate for that name) or, for a
+ *   passthrough name, passthrough (alpn removed; raw bytes to a backend's passthrough-backend)
  * HTTP/1.1 connection (after ALPN "http/1.1" or none):
  *   tls → http1-codec → http1-expect-continue → flow-control → http1-connection
  *   (http1-connection: read demand, drain, and one exchange object per request)
@@ -20,6 +24,15 @@ package io.apilb.support;
  */
 public final class HandlerNames {
   public static final String TLS = "tls";
+  /** Checks the source and detects a PROXY protocol header (frontend.ProxyProtocolGate). */
+  public static final String PROXY_PROTOCOL = "proxy-protocol";
+  public static final String PROXY_PROTOCOL_DECODER = "proxy-protocol-decoder";
+  public static final String PROXY_PROTOCOL_MESSAGE = "proxy-protocol-message";
+  /** Peeks at the ClientHello's SNI and installs tls or passthrough (frontend.ClientHelloRouter). */
+  public static final String CLIENT_HELLO = "client-hello";
+  /** Either end of a TLS passthrough relay. */
+  public static final String PASSTHROUGH = "passthrough";
+  public static final String PASSTHROUGH_BACKEND = "passthrough-backend";
   public static final String ALPN = "alpn";
   public static final String CONNECTION_METRICS = "connection-metrics";
   public static final String HTTP1_CODEC = "http1-codec";

@@ -9,6 +9,12 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.apilb.config.TlsPolicy;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -18,10 +24,17 @@ import javax.net.ssl.SSLException;
 
 /**
  * SslContext factories: BoringSSL through netty-tcnative when it loads, the JDK otherwise.
- * TLS 1.2 and 1.3 only. Building a context reads files: control thread or start-up only.
+ * TLS 1.2 and 1.3 only; the listener and backend contexts follow a {@link TlsPolicy} (lowest
+ * version, TLS 1.2 cipher suites). Building a context reads files: control thread or start-up only.
  */
 public final class TlsContexts {
   private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+  /**
+   * TLS 1.3's suites, always enabled with TLS 1.3: BoringSSL does not let them be chosen, and the
+   * JDK enables only the suites listed, so a list of TLS 1.2 suites alone would switch 1.3 off.
+   */
+  static final List<String> TLS13_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+      "TLS_CHACHA20_POLY1305_SHA256");
 
   /** A certificate chain (leaf first) and its key. */
   public record KeyMaterial(List<X509Certificate> chain, PrivateKey key) {
@@ -65,7 +78,7 @@ public final class TlsContexts {
    * gets HTTP/1.1 (the ALPN handler falls back).
    */
   public static SslContext server(KeyMaterial serving) throws SSLException {
-    return server(serving, List.of());
+    return server(serving, List.of(), (TlsPolicy) null);
   }
 
   /**
@@ -73,40 +86,50 @@ public final class TlsContexts {
    * and the CertificateRequest lists those CAs. Any chain passes the handshake: verification is
    * {@link ClientCertificateVerifier}'s, so failures become 401 Status responses.
    */
-  public static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas) throws SSLException {
-    return server(serving, clientCas, provider());
+  public static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas, TlsPolicy policy)
+      throws SSLException {
+    return server(serving, clientCas, policy, provider());
   }
 
   static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas, SslProvider provider)
       throws SSLException {
+    return server(serving, clientCas, null, provider);
+  }
+
+  /** {@code policy} null: TLS 1.2 and 1.3 with the provider's default suites (simulators, tests). */
+  static SslContext server(KeyMaterial serving, List<X509Certificate> clientCas, TlsPolicy policy,
+      SslProvider provider) throws SSLException {
     SslContextBuilder b = SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]));
     if (clientCas.isEmpty()) {
       b.clientAuth(ClientAuth.NONE);
     } else {
       b.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(clientCas));
     }
-    return b.sslProvider(provider)
-        .protocols(PROTOCOLS)
+    b.sslProvider(provider)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_2,
-            ApplicationProtocolNames.HTTP_1_1))
-        .build();
+            ApplicationProtocolNames.HTTP_1_1));
+    return apply(b, policy).build();
   }
 
   /** A plain HTTP/1.1-only server context (simulated apiservers, the admin port if TLS). */
   public static SslContext http1Server(KeyMaterial serving) throws SSLException {
-    return SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]))
+    return http1Server(serving, null);
+  }
+
+  /** As {@link #http1Server(KeyMaterial)}, accepting only what {@code policy} allows (null: defaults). */
+  public static SslContext http1Server(KeyMaterial serving, TlsPolicy policy) throws SSLException {
+    SslContextBuilder b = SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]))
         .sslProvider(provider())
-        .protocols(PROTOCOLS)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_1_1))
-        .build();
+            ApplicationProtocolNames.HTTP_1_1));
+    return apply(b, policy).build();
   }
 
   /**
@@ -116,9 +139,14 @@ public final class TlsContexts {
    */
   public static SslContext backendClient(List<X509Certificate> trust, Optional<KeyMaterial> clientCert)
       throws SSLException {
+    return backendClient(trust, clientCert, null);
+  }
+
+  /** As {@link #backendClient(List, Optional)}, offering only what {@code policy} allows (null: defaults). */
+  public static SslContext backendClient(List<X509Certificate> trust, Optional<KeyMaterial> clientCert,
+      TlsPolicy policy) throws SSLException {
     SslContextBuilder b = SslContextBuilder.forClient()
         .sslProvider(provider())
-        .protocols(PROTOCOLS)
         .trustManager(trust.toArray(new X509Certificate[0]))
         .endpointIdentificationAlgorithm("HTTPS")
         .applicationProtocolConfig(new ApplicationProtocolConfig(
@@ -127,7 +155,41 @@ public final class TlsContexts {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1));
     clientCert.ifPresent(km -> b.keyManager(km.key(), km.chain().toArray(new X509Certificate[0])));
-    return b.build();
+    return apply(b, policy).build();
+  }
+
+  /** The protocols and cipher suites of {@code policy}; null keeps TLS 1.2 and 1.3 with the provider's suites. */
+  private static SslContextBuilder apply(SslContextBuilder b, TlsPolicy policy) {
+    if (policy == null) {
+      return b.protocols(PROTOCOLS);
+    }
+    List<String> suites = new ArrayList<>(TLS13_SUITES);
+    policy.cipherSuites().stream().filter(s -> !suites.contains(s)).forEach(suites::add);
+    return b.protocols(policy.minVersion().enabledProtocols())
+        .ciphers(suites, SupportedCipherSuiteFilter.INSTANCE);
+  }
+
+  /**
+   * The names in {@code suites} that the TLS provider in use does not know (BoringSSL, or the
+   * JDK's SunJSSE), for a configuration error.
+   */
+  public static List<String> unknownCipherSuites(List<String> suites) {
+    return unknownCipherSuites(suites, provider());
+  }
+
+  static List<String> unknownCipherSuites(List<String> suites, SslProvider provider) {
+    Set<String> jdk = provider == SslProvider.JDK ? jdkSuites() : Set.of();
+    return suites.stream()
+        .filter(s -> provider == SslProvider.JDK ? !jdk.contains(s) : !OpenSsl.isCipherSuiteAvailable(s))
+        .toList();
+  }
+
+  private static Set<String> jdkSuites() {
+    try {
+      return Set.of(SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no default TLS context", e);
+    }
   }
 
   /** An SslHandler for one backend connection: SNI and host-name verification use {@code verifiedName}. */

@@ -5,6 +5,9 @@ import io.apilb.config.BackendTlsConfig;
 import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
 import io.apilb.config.ListenerConfig;
+import io.apilb.config.AdminConfig;
+import io.apilb.config.SniCertificate;
+import io.apilb.config.TlsPolicy;
 import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,17 +27,22 @@ import org.slf4j.LoggerFactory;
  * @param clientCas CAs client certificates are verified against; empty when client
  *     certificates are off ({@code client-auth = none}, or {@code auto} without the CA file)
  * @param proxyClient the front-proxy client certificate; present exactly when {@code clientCas} is
+ * @param sniServing the certificates of {@code apilb.listener.tls.sni}, in the same order
+ * @param adminServing the admin port's certificate, when it speaks HTTPS
  */
 public record TlsMaterial(
     KeyMaterial serving,
     List<X509Certificate> backendCa,
     List<X509Certificate> clientCas,
-    Optional<KeyMaterial> proxyClient) {
+    Optional<KeyMaterial> proxyClient,
+    List<KeyMaterial> sniServing,
+    Optional<KeyMaterial> adminServing) {
   private static final Logger log = LoggerFactory.getLogger(TlsMaterial.class);
 
   public TlsMaterial {
     backendCa = List.copyOf(backendCa);
     clientCas = List.copyOf(clientCas);
+    sniServing = List.copyOf(sniServing);
   }
 
   public boolean clientCertificates() {
@@ -77,10 +85,40 @@ public record TlsMaterial(
                 + pkiHint(config, backend.proxyClientCertFile()) + "; or set apilb.listener.tls.client-auth = none)"));
       }
     }
+    List<KeyMaterial> sniServing = new ArrayList<>();
+    for (SniCertificate sni : listener.sni()) {
+      try {
+        sniServing.add(KeyMaterial.load(sni.certFile(), sni.keyFile(), sni.keyPassphraseFile()));
+      } catch (TlsMaterialException e) {
+        errors.add(new ConfigError(sni.configKey(), source, -1, e.getMessage()));
+      }
+    }
+    Optional<KeyMaterial> admin = Optional.empty();
+    AdminConfig a = config.admin();
+    if (a.tls()) {
+      try {
+        admin = Optional.of(KeyMaterial.load(a.certFile().get(), a.keyFile().get()));
+      } catch (TlsMaterialException e) {
+        errors.add(new ConfigError("apilb.admin.tls", source, -1, e.getMessage()));
+      }
+    }
+    checkCipherSuites(listener.tlsPolicy(), source, errors);
+    checkCipherSuites(backend.tlsPolicy(), source, errors);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    return new TlsMaterial(serving, backendCa, clientCas, proxyClient);
+    return new TlsMaterial(serving, backendCa, clientCas, proxyClient, sniServing, admin);
+  }
+
+  /** An unknown suite is a configuration error naming the key, the file and the provider. */
+  private static void checkCipherSuites(TlsPolicy policy, String source, List<ConfigError> errors) {
+    List<String> unknown = TlsContexts.unknownCipherSuites(policy.cipherSuites());
+    for (String suite : unknown) {
+      int index = policy.cipherSuites().indexOf(suite);
+      errors.add(new ConfigError(policy.configKey() + ".cipher-suites[" + index + "]", source, -1,
+          "unknown cipher suite \"" + suite + "\" (not supported by the " + TlsContexts.provider()
+              + " TLS provider in use)"));
+    }
   }
 
   private static boolean clientCertificatesWanted(ListenerConfig listener) {

@@ -46,10 +46,14 @@ class PackageRulesTest {
       new Rule("io.apilb.balancing..", "io.apilb.backend", "io.apilb.config..", "io.apilb.metrics.."),
       new Rule("io.apilb.health..", "io.apilb.backend", "io.apilb.tls..", "io.apilb.config..", "io.apilb.metrics.."),
       new Rule("io.apilb.proxy.tunnel..", "io.apilb.support.."),
-      new Rule("io.apilb.proxy", "io.apilb.proxy.tunnel..", "io.apilb.backend..", "io.apilb.balancing..",
+      new Rule("io.apilb.proxy.watch.."),
+      new Rule("io.apilb.proxy", "io.apilb.proxy.tunnel..", "io.apilb.proxy.watch..", "io.apilb.backend..",
+          "io.apilb.balancing..",
           "io.apilb.tls..", "io.apilb.config..", "io.apilb.metrics.."),
-      new Rule("io.apilb.frontend..", "io.apilb.proxy", "io.apilb.tls..", "io.apilb.config..", "io.apilb.metrics..",
-          "io.apilb.support.."),
+      new Rule("io.apilb.passthrough..", "io.apilb.backend", "io.apilb.balancing..", "io.apilb.config..",
+          "io.apilb.metrics..", "io.apilb.support.."),
+      new Rule("io.apilb.frontend..", "io.apilb.proxy", "io.apilb.passthrough..", "io.apilb.tls..", "io.apilb.config..",
+          "io.apilb.metrics..", "io.apilb.support.."),
       new Rule("io.apilb.controlplane..", "io.apilb.backend", "io.apilb.tls..", "io.apilb.config..",
           "io.apilb.metrics.."),
       new Rule("io.apilb.admin..", "io.apilb.backend", "io.apilb.config..", "io.apilb.metrics.."),
@@ -106,7 +110,7 @@ class PackageRulesTest {
   @Test
   void eventLoopCodeNeverBlocks() {
     noClasses().that().resideInAnyPackage("io.apilb.frontend..", "io.apilb.proxy..", "io.apilb.backend..",
-            "io.apilb.balancing..", "io.apilb.controlplane..")
+            "io.apilb.balancing..", "io.apilb.passthrough..", "io.apilb.controlplane..")
         .should().callMethodWhere(describe("a blocking wait", (JavaMethodCall call) -> isBlocking(call)))
         .check(production);
   }

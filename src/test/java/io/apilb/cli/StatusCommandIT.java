@@ -154,8 +154,8 @@ class StatusCommandIT {
 
   @Test
   void rejectsANonHttpAdminUrl() {
-    Result r = status("--admin", "https://127.0.0.1:9445");
+    Result r = status("--admin", "ftp://127.0.0.1:9445");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("--admin must be an http:// URL");
+    assertThat(r.err()).contains("--admin must be an http:// or https:// URL");
   }
 }

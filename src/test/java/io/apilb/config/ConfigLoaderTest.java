@@ -50,7 +50,7 @@ class ConfigLoaderTest {
     assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9445));
     assertThat(config.proxy())
         .isEqualTo(new ProxyConfig(Duration.ofSeconds(3), Duration.ofSeconds(60), 8192, 32768,
-            Duration.ofSeconds(60), 256, 65536, Duration.ofSeconds(30), Duration.ZERO));
+            Duration.ofSeconds(60), 256, 65536, Duration.ofSeconds(30), Duration.ZERO, 16 << 20));
   }
 
   @Test
@@ -119,7 +119,7 @@ class ConfigLoaderTest {
     assertThat(config.admin()).isEqualTo(new AdminConfig("0.0.0.0", 0));
     assertThat(config.proxy())
         .isEqualTo(new ProxyConfig(Duration.ofSeconds(1), Duration.ZERO, 16384, 65536,
-            Duration.ofSeconds(30), 0, 0, Duration.ofSeconds(30), Duration.ZERO));
+            Duration.ofSeconds(30), 0, 0, Duration.ofSeconds(30), Duration.ZERO, 16 << 20));
   }
 
   @Test

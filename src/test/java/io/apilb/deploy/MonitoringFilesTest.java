@@ -56,6 +56,7 @@ class MonitoringFilesTest {
     m.connectionAccepted("h2");
     m.activeConnections().inc();
     m.tlsHandshakeFailure();
+    m.clientError("reset");
     m.clientCertificate("verified");
     m.certificateReload("serving", true);
     m.proxyFailure("no_ready_backend");

@@ -86,6 +86,8 @@ class StatusResponsesTest {
     assertThat(r.json().get("code").asInt()).isEqualTo(failure.status().code());
     assertThat(r.json().get("reason").asText()).isEqualTo(failure.reason());
     assertThat(r.json().get("message").asText()).isEqualTo("what happened");
+    assertThat(r.headers().get("Retry-After"))
+        .isEqualTo(failure.retryAfterSeconds() > 0 ? String.valueOf(failure.retryAfterSeconds()) : null);
   }
 
   @Test

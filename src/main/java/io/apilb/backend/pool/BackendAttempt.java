@@ -50,6 +50,13 @@ public interface BackendAttempt {
   /** Ends the attempt and closes the connection (the backend sees the request cut off). */
   void close();
 
+  /**
+   * The client went away after the whole request was sent: the backend's response is read to its
+   * end and dropped, and the connection goes back to the pool, unless that takes longer than
+   * {@code limit} (then it closes). A client resetting streams thus costs no new connection.
+   */
+  void abandon(java.time.Duration limit);
+
   /** Ends the attempt, closing the connection once what was written is flushed. */
   void closeAfterFlush();
 

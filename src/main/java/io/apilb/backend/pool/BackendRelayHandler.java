@@ -2,6 +2,9 @@ package io.apilb.backend.pool;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +19,7 @@ final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BackendRelayHandler.class);
 
   private BackendAttempt.Listener listener;
+  private boolean skippingInterim;
 
   void attach(BackendAttempt.Listener l) {
     this.listener = l;
@@ -34,7 +38,29 @@ final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    if (interim(msg)) {
+      ReferenceCountUtil.release(msg);
+      ctx.read(); // the final response is still to come
+      return;
+    }
     l.onBackendMessage(msg);
+  }
+
+  /**
+   * An interim (1xx) response other than 101, or its empty end: hop-by-hop, never relayed. apilb
+   * answers 100 Continue itself and does not forward Expect; 103 Early Hints has no HTTP/2 use here.
+   */
+  private boolean interim(Object msg) {
+    if (msg instanceof HttpResponse r) {
+      int code = r.status().code();
+      skippingInterim = code / 100 == 1 && code != 101;
+      return skippingInterim;
+    }
+    if (skippingInterim && msg instanceof HttpContent) {
+      skippingInterim = !(msg instanceof LastHttpContent);
+      return true;
+    }
+    return false;
   }
 
   @Override

@@ -6,9 +6,20 @@ import io.apilb.support.Channels;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /** A {@link BackendAttempt} on one HTTP/1.1 connection of a {@link BackendPool}. */
 final class PooledConnectionAttempt implements BackendAttempt {
+  /** How long an abandoned response may take to finish when no request timeout applies. */
+  private static final Duration DEFAULT_ABANDON_LIMIT = Duration.ofSeconds(30);
+
   private final BackendPool pool;
   private final BackendEntry backend;
   private final Channel channel;
@@ -70,6 +81,61 @@ final class PooledConnectionAttempt implements BackendAttempt {
   public void close() {
     if (end()) {
       channel.close();
+    }
+  }
+
+  @Override
+  public void abandon(Duration limit) {
+    if (ended) {
+      return;
+    }
+    Discarding discarding = new Discarding(limit.isZero() ? DEFAULT_ABANDON_LIMIT : limit);
+    relay.attach(discarding);
+    channel.read();
+  }
+
+  /** Reads an abandoned response to its end, dropping it, then pools the connection (or closes it). */
+  private final class Discarding implements Listener {
+    private final ScheduledFuture<?> deadline;
+    private boolean keepAlive = true;
+
+    Discarding(Duration limit) {
+      deadline = channel.eventLoop().schedule(() -> finish(false), limit.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void onBackendMessage(Object msg) {
+      if (msg instanceof HttpResponse head) {
+        keepAlive = HttpUtil.isKeepAlive(head) && head.decoderResult().isSuccess();
+      }
+      boolean last = msg instanceof LastHttpContent;
+      boolean broken = msg instanceof HttpObject o && o.decoderResult().isFailure();
+      ReferenceCountUtil.release(msg);
+      if (last || broken) {
+        finish(last && !broken && keepAlive);
+      } else {
+        channel.read();
+      }
+    }
+
+    @Override
+    public void onBackendInactive() {
+      finish(false);
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(boolean writable) {}
+
+    @Override
+    public void onBackendReadComplete() {}
+
+    private void finish(boolean reuse) {
+      deadline.cancel(false);
+      if (reuse) {
+        release();
+      } else {
+        close();
+      }
     }
   }
 

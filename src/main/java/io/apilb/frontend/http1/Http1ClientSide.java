@@ -4,6 +4,7 @@ import io.apilb.proxy.ClientSide;
 import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.HeaderRules;
 import io.apilb.proxy.ProxyExchange;
+import io.apilb.support.Channels;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -18,6 +19,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * The client side of one exchange on an HTTP/1.1 connection. Keep-alive is decided per request
@@ -28,14 +31,17 @@ final class Http1ClientSide implements ClientSide {
   private final Http1ConnectionHandler connection;
   private final ChannelHandlerContext ctx;
   private final ConnectionFacts facts;
+  /** The client speaks HTTP/1.0: no chunked framing, so a body of unknown length ends with the connection. */
+  private final boolean http10;
   private boolean keepAlive;
   private ProxyExchange exchange;
 
   Http1ClientSide(Http1ConnectionHandler connection, ChannelHandlerContext ctx, ConnectionFacts facts,
-      boolean keepAlive) {
+      HttpVersion version, boolean keepAlive) {
     this.connection = connection;
     this.ctx = ctx;
     this.facts = facts;
+    this.http10 = version.equals(HttpVersion.HTTP_1_0);
     this.keepAlive = keepAlive;
   }
 
@@ -85,7 +91,10 @@ final class Http1ClientSide implements ClientSide {
 
   @Override
   public void writeResponseHead(HttpResponse backendHead, HttpMethod requestMethod, boolean endOfResponse) {
-    ctx.write(HeaderRules.clientResponse(backendHead, requestMethod, keepAlive), ctx.voidPromise());
+    if (http10 && !HttpUtil.isContentLengthSet(backendHead)) {
+      keepAlive = false; // the close ends the body
+    }
+    ctx.write(HeaderRules.clientResponse(backendHead, requestMethod, keepAlive, !http10), ctx.voidPromise());
   }
 
   @Override
@@ -116,7 +125,8 @@ final class Http1ClientSide implements ClientSide {
 
   @Override
   public void abort() {
-    ctx.close();
+    // what was relayed goes out, then the close: the missing end tells the client it is truncated
+    Channels.closeOnFlush(ctx.channel());
   }
 
   @Override

@@ -70,12 +70,14 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
       if (facts == null) {
         facts = ConnectionFacts.of(ctx.channel(), false);
       }
-      current = new Http1ClientSide(this, ctx, facts, HttpUtil.isKeepAlive(req) && !draining);
+      current = new Http1ClientSide(this, ctx, facts, req.protocolVersion(), HttpUtil.isKeepAlive(req) && !draining);
       current.start(new ProxyExchange(contexts.get(), current), req);
     } else if (msg instanceof HttpContent content && current != null) {
       current.exchange().onRequestContent(content);
     } else {
+      // the end of a bodiless request answered before it was read: on to the next request
       ReferenceCountUtil.release(msg);
+      read();
     }
   }
 

@@ -3,6 +3,12 @@ package io.apilb.frontend.http2;
 import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.proxy.ProxyExchange;
+import io.apilb.proxy.ProxyFailure;
+import io.apilb.proxy.StatusResponses;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import java.util.ArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.apilb.support.DrainEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -49,11 +55,15 @@ import java.util.function.Supplier;
  * client opened: those finish, and clients such as client-go retry later ones elsewhere.
  */
 public final class Http2FrontendHandler extends Http2ConnectionHandler {
+  private static final Logger log = LoggerFactory.getLogger(Http2FrontendHandler.class);
   private final Supplier<ProxyContext> px;
   private final Http2Connection.PropertyKey streamKey;
   private ChannelHandlerContext ctx;
   private ConnectionFacts facts;
   private boolean goAwaySent;
+  /** Streams whose HEADERS arrived in the current read: their exchanges start when it completes. */
+  private final ArrayList<Http2StreamClientSide> starting = new ArrayList<>();
+  private final ResetGuard resets = new ResetGuard();
   /** The stream window our SETTINGS announce. */
   private final int streamWindow;
 
@@ -79,7 +89,9 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
       public void writabilityChanged(Http2Stream stream) {
         Http2StreamClientSide s = stream.getProperty(streamKey);
         if (s != null) {
-          s.exchange().onClientWritable();
+          if (s.exchange() != null) {
+            s.exchange().onClientWritable();
+          }
         }
       }
     });
@@ -126,6 +138,47 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
     } catch (Http2Exception e) {
       onError(ctx, false, e);
     }
+  }
+
+  /** Starts the exchanges of the streams opened in this read (those not reset meanwhile), then flushes. */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    for (int i = 0; i < starting.size(); i++) {
+      Http2StreamClientSide s = starting.get(i);
+      try {
+        s.start(px);
+      } catch (RuntimeException e) {
+        resetStream(s.stream(), Http2Error.INTERNAL_ERROR); // a failing exchange ends its own stream only
+      }
+    }
+    starting.clear();
+    super.channelReadComplete(ctx);
+  }
+
+  /** A client that resets its TCP connection is routine: counted and logged quietly, never up the pipeline. */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+    if (cause instanceof java.io.IOException) {
+      px.get().metrics().clientError("reset");
+      log.debug("HTTP/2 client {} went away: {}", ctx.channel().remoteAddress(), cause.toString());
+      ctx.close();
+      return;
+    }
+    super.exceptionCaught(ctx, cause);
+  }
+
+  /**
+   * A request whose header list exceeds our limit: 431 with a Kubernetes Status body, as on
+   * HTTP/1.1 (Netty's default sends a bare 431).
+   */
+  @Override
+  protected void handleServerHeaderDecodeSizeError(ChannelHandlerContext ctx, Http2Stream stream) {
+    FullHttpResponse r = StatusResponses.failure(ctx.alloc(), ProxyFailure.HEADERS_TOO_LARGE, "request headers too large");
+    Http2Headers headers = new DefaultHttp2Headers().status(r.status().codeAsText());
+    r.headers().forEach(h -> headers.add(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
+    encoder().writeHeaders(ctx, stream.id(), headers, 0, false, ctx.newPromise());
+    encoder().writeData(ctx, stream.id(), r.content(), 0, true, ctx.newPromise());
+    flush(ctx); // out before the stream reset that follows, which would cancel queued DATA
   }
 
   @Override
@@ -180,7 +233,20 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
       }
       Http2StreamClientSide s = new Http2StreamClientSide(Http2FrontendHandler.this, stream, facts);
       stream.setProperty(streamKey, s);
-      deliver(streamId, s, request);
+      resets.streamOpened();
+      s.deliver(request); // held until this read completes
+      starting.add(s);
+    }
+
+    @Override
+    public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) throws Http2Exception {
+      Http2Stream stream = connection().stream(streamId);
+      Http2StreamClientSide s = stream == null ? null : stream.getProperty(streamKey);
+      if (s != null && !s.answered() && resets.prematureReset()) {
+        px.get().metrics().clientError("rapid_reset");
+        throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
+            "%d streams were reset before an answer, half or more of those opened", ResetGuard.MIN_PREMATURE);
+      }
     }
 
     @Override
@@ -208,7 +274,7 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
     /** Hands a message to the stream's exchange; a failure there resets that stream only. */
     private void deliver(int streamId, Http2StreamClientSide s, Object msg) throws Http2Exception {
       try {
-        s.deliver(px, msg);
+        s.deliver(msg);
       } catch (RuntimeException e) {
         throw Http2Exception.streamError(streamId, Http2Error.INTERNAL_ERROR, e, "exchange failed: %s", e.getMessage());
       }

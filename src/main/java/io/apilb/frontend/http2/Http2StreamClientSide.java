@@ -22,6 +22,8 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import java.util.function.Supplier;
 
 /**
@@ -35,6 +37,9 @@ final class Http2StreamClientSide implements ClientSide {
   private final Http2Stream stream;
   private final ConnectionFacts facts;
   private ProxyExchange exchange;
+  /** The request head and contents delivered before the exchange started. */
+  private ArrayDeque<Object> waiting = new ArrayDeque<>(2);
+  private boolean answered;
   private int unconsumed;
   private boolean closed;
   /**
@@ -53,14 +58,47 @@ final class Http2StreamClientSide implements ClientSide {
     this.facts = facts;
   }
 
-  /** The request head (which starts the exchange) or request content. */
-  void deliver(Supplier<ProxyContext> px, Object msg) {
-    if (msg instanceof HttpRequest head) {
-      exchange = new ProxyExchange(px.get(), this);
-      exchange.onRequestHead(head);
-    } else {
+  /**
+   * The request head or request content. Until the connection's read completes ({@link #start})
+   * they wait here: a stream the client resets in the same read (rapid reset) never costs a
+   * backend request.
+   */
+  void deliver(Object msg) {
+    if (exchange != null) {
       exchange.onRequestContent((HttpContent) msg);
+    } else if (waiting != null) {
+      waiting.add(msg);
+    } else {
+      ReferenceCountUtil.release(msg);
     }
+  }
+
+  /** Starts the exchange with what arrived, unless the stream closed first. */
+  void start(Supplier<ProxyContext> px) {
+    ArrayDeque<Object> messages = waiting;
+    waiting = null;
+    if (messages == null) {
+      return;
+    }
+    if (closed) {
+      messages.forEach(ReferenceCountUtil::release);
+      return;
+    }
+    exchange = new ProxyExchange(px.get(), this);
+    exchange.onRequestHead((HttpRequest) messages.poll());
+    Object m;
+    while ((m = messages.poll()) != null) {
+      exchange.onRequestContent((HttpContent) m);
+    }
+  }
+
+  /** A response (head, or apilb's own) was written: a reset from now on is not premature. */
+  boolean answered() {
+    return answered;
+  }
+
+  Http2Stream stream() {
+    return stream;
   }
 
   ProxyExchange exchange() {
@@ -83,6 +121,9 @@ final class Http2StreamClientSide implements ClientSide {
     closed = true;
     if (!responseEnded && exchange != null) {
       exchange.onClientGone();
+    } else if (waiting != null) {
+      waiting.forEach(ReferenceCountUtil::release);
+      waiting = null;
     }
   }
 
@@ -198,6 +239,7 @@ final class Http2StreamClientSide implements ClientSide {
   }
 
   private void writeHeaders(Http2Headers headers, boolean endStream) {
+    answered = true;
     if (canSend()) {
       connection.encoder().writeHeaders(ctx, stream.id(), headers, 0, endStream, promiseFor(endStream));
     }

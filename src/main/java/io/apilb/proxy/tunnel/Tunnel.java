@@ -13,13 +13,17 @@ import java.util.concurrent.TimeUnit;
  * with their HTTP handlers removed; then {@link #start()} lets bytes flow.
  */
 public final class Tunnel {
-  private final TunnelHandler clientEnd = new TunnelHandler("client");
-  private final TunnelHandler backendEnd = new TunnelHandler("backend");
+  private final TunnelHandler clientEnd = new TunnelHandler("client", null);
+  private final TunnelHandler backendEnd;
   private final long idleMillis;
 
-  /** @param idleTimeout closes a tunnel with no traffic either way for this long; zero for never */
-  public Tunnel(Duration idleTimeout) {
+  /**
+   * @param idleTimeout closes a tunnel with no traffic either way for this long; zero for never
+   * @param tap looks at the backend's bytes (a WebSocket watch); null for a plain tunnel
+   */
+  public Tunnel(Duration idleTimeout, BackendTap tap) {
     this.idleMillis = idleTimeout.toMillis();
+    this.backendEnd = new TunnelHandler("backend", tap);
     clientEnd.pairWith(backendEnd);
     backendEnd.pairWith(clientEnd);
   }
@@ -32,6 +36,11 @@ public final class Tunnel {
   /** The handler the backend's connection is handed over to. */
   public ChannelHandler backendEnd() {
     return backendEnd;
+  }
+
+  /** Ends the tunnel from the backend's side now (event loop): the client gets the tap's last words, then closes. */
+  public void end() {
+    backendEnd.close();
   }
 
   /** Both connections are handed over: relays what arrived meanwhile and starts reading. */

@@ -26,12 +26,15 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(TunnelHandler.class);
 
   private final String side;
+  /** On the backend end of a watch: what the client may get of the backend's bytes; null otherwise. */
+  private final BackendTap tap;
   private TunnelHandler peer;
   private ChannelHandlerContext ctx;
   private ArrayDeque<ByteBuf> early = new ArrayDeque<>(1);
 
-  TunnelHandler(String side) {
+  TunnelHandler(String side, BackendTap tap) {
     this.side = side;
+    this.tap = tap;
   }
 
   void pairWith(TunnelHandler other) {
@@ -54,11 +57,11 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
     early = null;
     ByteBuf b;
     while ((b = waiting.poll()) != null) {
-      peer.ctx.write(b, peer.ctx.voidPromise());
+      peer.ctx.write(tap == null ? b : tap.fromBackend(b), peer.ctx.voidPromise());
     }
     peer.ctx.flush();
     if (!ctx.channel().isActive()) {
-      peer.closeAfterFlush();
+      peer.closeAfterFlush(tap == null ? null : tap.lastWords(ctx.alloc()));
     }
     ctx.read();
   }
@@ -66,12 +69,16 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf bytes = toBytes(msg);
-    if (bytes == null) {
-      ctx.read();
+    if (bytes != null && early != null) {
+      early.add(bytes);
       return;
     }
-    if (early != null) {
-      early.add(bytes);
+    if (bytes != null && tap != null) {
+      bytes = tap.fromBackend(bytes);
+    }
+    if (bytes == null || !bytes.isReadable()) {
+      ReferenceCountUtil.release(bytes);
+      ctx.read();
       return;
     }
     peer.ctx.writeAndFlush(bytes).addListener((ChannelFutureListener) f -> {
@@ -81,14 +88,30 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
         f.channel().close();
       }
     });
+    if (tap != null && tap.endDue()) {
+      ctx.close(); // channelInactive gives the client its last words
+    }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (early == null) {
-      peer.closeAfterFlush(); // the other end gets what it was sent, then closes
+      // the other end gets what it was sent (and a watch's close frame), then closes
+      peer.closeAfterFlush(tap == null ? null : tap.lastWords(ctx.alloc()));
+    }
+    if (tap != null) {
+      tap.closed();
+    } else if (peer.tap != null) {
+      peer.tap.closed();
     }
     ctx.fireChannelInactive();
+  }
+
+  /** Closes this end now (a watch ended between events); the client gets its last words. */
+  void close() {
+    if (ctx != null) {
+      ctx.close();
+    }
   }
 
   @Override
@@ -107,10 +130,17 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  private void closeAfterFlush() {
-    if (ctx != null) {
-      Channels.closeOnFlush(ctx.channel());
+  private void closeAfterFlush(ByteBuf lastWords) {
+    if (ctx == null) {
+      ReferenceCountUtil.release(lastWords);
+      return;
     }
+    if (lastWords != null && ctx.channel().isActive()) {
+      ctx.write(lastWords, ctx.voidPromise());
+    } else {
+      ReferenceCountUtil.release(lastWords);
+    }
+    Channels.closeOnFlush(ctx.channel());
   }
 
   @Override

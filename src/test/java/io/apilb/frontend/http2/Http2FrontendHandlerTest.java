@@ -32,8 +32,9 @@ class Http2FrontendHandlerTest {
       all.writeBytes(b);
       b.release();
     }
+    EmbeddedChannel reading = new EmbeddedChannel(new io.netty.channel.ChannelInboundHandlerAdapter());
     try (DefaultHttp2FrameReader reader = new DefaultHttp2FrameReader()) {
-      reader.readFrame(null, all, new Http2FrameAdapter() {
+      reader.readFrame(reading.pipeline().firstContext(), all, new Http2FrameAdapter() {
         @Override
         public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
           frames.add("RST " + streamId + " " + Http2Error.valueOf(errorCode));
@@ -53,9 +54,23 @@ class Http2FrontendHandlerTest {
         public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {
           frames.add("SETTINGS");
         }
+
+        @Override
+        public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
+            boolean endOfStream) {
+          frames.add("HEADERS " + streamId + " " + headers.status() + (endOfStream ? " END" : ""));
+        }
+
+        @Override
+        public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+          frames.add("DATA " + streamId + " " + data.toString(java.nio.charset.StandardCharsets.UTF_8)
+              + (endOfStream ? " END" : ""));
+          return 0;
+        }
       });
     } finally {
       all.release();
+      reading.finishAndReleaseAll();
     }
     return frames;
   }
@@ -121,6 +136,75 @@ class Http2FrontendHandlerTest {
     List<String> frames = framesOut(ch);
     assertThat(frames).contains("RST 1 PROTOCOL_ERROR", "RST 3 INTERNAL_ERROR");
     assertThat(frames).noneMatch(f -> f.startsWith("GOAWAY"));
+    assertThat(ch.isActive()).isTrue();
+    ch.finishAndReleaseAll();
+  }
+
+  /** Every exchange records that it started; none gets further (no backends in this context). */
+  private static java.util.function.Supplier<ProxyContext> countingStarts(java.util.concurrent.atomic.AtomicInteger n) {
+    return () -> {
+      n.incrementAndGet();
+      throw new IllegalStateException("no proxy in this test");
+    };
+  }
+
+  @Test
+  void aStreamResetInTheSameReadAsItsHeadersNeverStartsAnExchange() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+    EmbeddedChannel ch = newConnection(countingStarts(started));
+    framesOut(ch);
+    ch.writeInbound(clientFrames((w, out) -> {
+      out.write(ctx -> w.writeSettings(ctx, new Http2Settings(), ctx.newPromise()));
+      out.write(ctx -> w.writeHeaders(ctx, 1, request("GET", "/api/v1/pods"), 0, true, ctx.newPromise()));
+      out.write(ctx -> w.writeRstStream(ctx, 1, Http2Error.CANCEL.code(), ctx.newPromise()));
+      out.write(ctx -> w.writeHeaders(ctx, 3, request("GET", "/api/v1/pods"), 0, true, ctx.newPromise()));
+    }));
+
+    assertThat(started).as("only the stream still open starts an exchange").hasValue(1);
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void aClientResettingMostStreamsBeforeAnAnswerIsToldToCalmDown() throws Exception {
+    io.apilb.testing.ProxyFixture f = io.apilb.testing.ProxyFixture.create("");
+    EmbeddedChannel ch = newConnection(() -> f.context);
+    framesOut(ch);
+    ch.writeInbound(clientFrames((w, out) -> out.write(ctx -> w.writeSettings(ctx, new Http2Settings(),
+        ctx.newPromise()))));
+    List<String> frames = new ArrayList<>();
+    for (int i = 0; i < ResetGuard.MIN_PREMATURE && ch.isActive(); i++) {
+      int id = 2 * i + 1;
+      ByteBuf b = clientFrames((w, out) -> {
+        out.write(ctx -> w.writeHeaders(ctx, id, request("GET", "/api/v1/pods"), 0, true, ctx.newPromise()));
+        out.write(ctx -> w.writeRstStream(ctx, id, Http2Error.CANCEL.code(), ctx.newPromise()));
+      });
+      b.skipBytes(Http2CodecUtil.connectionPrefaceBuf().readableBytes());
+      ch.writeInbound(b);
+      frames.addAll(framesOut(ch));
+    }
+
+    assertThat(frames).contains("GOAWAY ENHANCE_YOUR_CALM");
+    assertThat(ch.isActive()).isFalse();
+    assertThat(f.connector.requests()).as("no reset stream cost a backend request").isEmpty();
+    assertThat(f.counter("apilb.listener.client_errors.rapid_reset")).isEqualTo(1);
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void anOversizedHeaderListGets431WithAStatusBody() throws Exception {
+    EmbeddedChannel ch = new EmbeddedChannel(new Http2FrontendHandler.Builder(() -> null,
+        Http2Settings.defaultSettings().maxHeaderListSize(1024).initialWindowSize(STREAM_WINDOW)).build());
+    framesOut(ch);
+    // over the 1 KiB limit but under the 1.25 KiB where Netty ends the connection instead
+    Http2Headers big = request("GET", "/api/v1/pods").add("x-filler", "f".repeat(1100));
+    ch.writeInbound(clientFrames((w, out) -> {
+      out.write(ctx -> w.writeSettings(ctx, new Http2Settings(), ctx.newPromise()));
+      out.write(ctx -> w.writeHeaders(ctx, 1, big, 0, true, ctx.newPromise()));
+    }));
+
+    List<String> frames = framesOut(ch);
+    assertThat(frames).contains("HEADERS 1 431");
+    assertThat(frames).anyMatch(f -> f.startsWith("DATA 1 {\"kind\":\"Status\"") && f.contains("\"code\":431"));
     assertThat(ch.isActive()).isTrue();
     ch.finishAndReleaseAll();
   }
