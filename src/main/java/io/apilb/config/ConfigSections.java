@@ -196,7 +196,7 @@ final class ConfigSections {
       }
     }
     Duration leaseInterval = r.duration("apilb.control-plane.lease-interval", true);
-    Duration versionInterval = r.duration("apilb.control-plane.version-interval", false);
+    Duration versionInterval = r.duration("apilb.control-plane.version-interval", true);
     String user = r.string("apilb.api-identity.user");
     java.util.List<String> groups = r.stringList("apilb.api-identity.groups");
     Optional<Path> tokenFile = r.optionalFile("apilb.api-identity.token-file");

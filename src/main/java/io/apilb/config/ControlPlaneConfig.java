@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param discoveryInterval time between two reads of the EndpointSlices
  * @param leases {@code namespace/name} of the leader-election Leases shown on the status page
  * @param leaseInterval time between two reads of the Leases (0: not read)
- * @param versionInterval time between two {@code /version} reads of each backend
+ * @param versionInterval time between two {@code /version} reads of each backend (0: not read)
  * @param user the user apilb asserts through the front-proxy certificate
  * @param groups the groups asserted with it
  * @param tokenFile a bearer token file used instead of the front-proxy identity

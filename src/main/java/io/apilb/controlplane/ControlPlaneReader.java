@@ -75,7 +75,9 @@ public final class ControlPlaneReader implements AutoCloseable {
     if (!config.leases().isEmpty() && !config.leaseInterval().isZero()) {
       every(config.leaseInterval(), leases::read, Duration.ofMillis(200));
     }
-    every(config.versionInterval(), this::readVersions, Duration.ofMillis(300));
+    if (!config.versionInterval().isZero()) {
+      every(config.versionInterval(), this::readVersions, Duration.ofMillis(300));
+    }
   }
 
   public DiscoveryStatus discovery() {
