@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
  * GET  /metrics                 Prometheus text format 0.0.4
  * GET  /livez                   200 ok while the process runs
  * GET  /readyz                  200 while at least one backend is ready, else 503 with the reasons
+ * GET  /                        the status page (HTML, refreshes itself)
+ * GET  /status                  everything on the status page as JSON
  * GET  /backends                JSON array: name, address, state, flags, reason, since, lastProbe,
  *                               lastProbeAt, inFlight, activeLongRunning, requests
  * POST /backends/{name}/drain   set DISABLED_BY_OPERATOR (404 unknown backend, 405 not POST)
@@ -80,7 +82,9 @@ public final class AdminServer implements AutoCloseable {
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
   private final Class<? extends ServerChannel> channelClass;
-  private final ObjectMapper json = new ObjectMapper();
+  private final ObjectMapper json = new ObjectMapper().registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
+      .addSerializer(Instant.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance));
+  private final Supplier<StatusReport> status;
   private final ChannelGroup channels = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
   private final AdminAccess access;
   private final Supplier<SslContext> tls;
@@ -113,6 +117,22 @@ public final class AdminServer implements AutoCloseable {
       Class<? extends ServerChannel> channelClass,
       AdminAccess access,
       Supplier<SslContext> tls) {
+    this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, access, tls, null);
+  }
+
+  /** As above, with the status page: {@code status} builds its content on the control executor (null: no page). */
+  public AdminServer(
+      AdminConfig config,
+      BackendSet backends,
+      PrometheusExporter exporter,
+      ScheduledExecutorService control,
+      EventLoopGroup bossGroup,
+      EventLoopGroup workerGroup,
+      Class<? extends ServerChannel> channelClass,
+      AdminAccess access,
+      Supplier<SslContext> tls,
+      Supplier<StatusReport> status) {
+    this.status = status;
     this.access = Objects.requireNonNull(access, "access");
     this.tls = Objects.requireNonNull(tls, "tls");
     this.config = Objects.requireNonNull(config, "config");
@@ -221,6 +241,16 @@ public final class AdminServer implements AutoCloseable {
     }
     if (path.equals("/backends")) {
       return get(method, this::backendsJson);
+    }
+    if (status != null && (path.equals("/") || path.equals("/status"))) {
+      if (!method.equals(HttpMethod.GET)) {
+        return done(notAllowed("GET"));
+      }
+      boolean html = path.equals("/");
+      return onControl(() -> html
+          ? new Reply(HttpResponseStatus.OK, "text/html; charset=utf-8",
+              StatusPage.render(status.get()).getBytes(StandardCharsets.UTF_8), Map.of())
+          : jsonReply(HttpResponseStatus.OK, status.get()));
     }
     String[] parts = path.split("/");
     // "", "backends", name, action

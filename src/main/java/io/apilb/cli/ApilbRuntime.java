@@ -28,7 +28,12 @@ import io.apilb.tls.TlsMaterial;
 import io.apilb.tls.TlsState;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
+import io.apilb.controlplane.ApiClient;
+import io.apilb.controlplane.ApiCredentials;
+import io.apilb.controlplane.ControlPlaneReader;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -62,7 +67,11 @@ public final class ApilbRuntime implements AutoCloseable {
   private final ProxyContexts proxyContexts;
   private final AdminServer admin;
   private final ConfigReloader reloader;
+  private final ControlPlaneReader controlPlane;
   private final GracefulShutdown shutdown;
+  private final StatusReports status;
+  /** Longest wait for one of apilb's own API reads. */
+  private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean closed;
 
@@ -83,7 +92,7 @@ public final class ApilbRuntime implements AutoCloseable {
     WatchRegistry watches = new WatchRegistry();
     backends.setPanicThreshold(config.balancing().panicThreshold());
     MetricRegistry registry = new MetricRegistry();
-    this.metrics = new ApilbMetrics(registry);
+    this.metrics = new ApilbMetrics(registry, config.metrics().maxResources());
     BackendGauges gauges = new BackendGauges(metrics, backends, watches);
     gauges.install();
 
@@ -99,9 +108,17 @@ public final class ApilbRuntime implements AutoCloseable {
     this.frontend = new FrontendServer(config.listener(), proxyContexts, tls::serverContexts,
         passthrough(config, metrics), transport, boss, workers);
     this.health = new HealthChecks(config.health(), backends, metrics, control, workers, transport, backendContext);
+    Membership membership = new Membership(config, backends, pools, gauges);
+    this.controlPlane = new ControlPlaneReader(config.controlPlane(), backends,
+        new ApiClient(workers, transport.socketChannelClass(), API_TIMEOUT),
+        apiCredentials(config, material, backendContext), control, metrics, membership::discovered);
+    Transitions transitions = new Transitions();
+    transitions.onSnapshot(backends.snapshot());
+    backends.addListener(transitions::onSnapshot);
+    this.status = new StatusReports(backends, health.probeLog(), controlPlane, watches, metrics, transitions);
     this.admin = new AdminServer(config.admin(), backends, new PrometheusExporter(registry), control,
-        boss, workers, transport.serverChannelClass(), adminAccess(config, adminToken), tls::adminContext);
-    this.reloader = new ConfigReloader(config, () -> closed, metrics, tls, backends, pools, gauges, rebalancer,
+        boss, workers, transport.serverChannelClass(), adminAccess(config, adminToken), tls::adminContext, status);
+    this.reloader = new ConfigReloader(config, () -> closed, metrics, tls, backends, pools, membership, rebalancer,
         health, proxyContexts);
     this.shutdown = new GracefulShutdown(admin, frontend, backends, watches);
   }
@@ -133,6 +150,8 @@ public final class ApilbRuntime implements AutoCloseable {
       rt.reloader.watchFile(rt.control);
       rt.tls.start(next -> rt.pools.rotateSslContexts(ConnectionKind.FRONT_PROXY, next));
       rt.health.start();
+      rt.controlPlane.start();
+      rt.status.start(rt.control);
       ListenerBindException.bind("apilb.listener", config.listener().address(), config.listener().port(),
           () -> rt.frontend.start().sync());
       ListenerBindException.bind("apilb.admin", config.admin().address(), config.admin().port(), rt.admin::start);
@@ -146,6 +165,16 @@ public final class ApilbRuntime implements AutoCloseable {
         config.backends().size(),
         String.join(", ", config.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
     return rt;
+  }
+
+  /** apilb's identity for its own API reads (control plane status and discovery). */
+  private ApiCredentials apiCredentials(ApilbConfig config, TlsMaterial material, SslContext anonymous) {
+    try {
+      return ApiCredentials.of(config.controlPlane(), config.identity(), anonymous, tls::frontProxyContext,
+          material.backendCa());
+    } catch (IOException e) {
+      throw new IllegalStateException("apilb.api-identity: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -252,6 +281,7 @@ public final class ApilbRuntime implements AutoCloseable {
     frontend.close();
     admin.close();
     health.close();
+    controlPlane.close();
     pools.close();
     proxyContexts.close();
     control.shutdownNow();

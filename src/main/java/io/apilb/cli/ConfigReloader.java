@@ -45,13 +45,13 @@ final class ConfigReloader {
   private final TlsState tls;
   private final BackendSet backends;
   private final BackendPools pools;
-  private final BackendGauges gauges;
+  private final Membership membership;
   private final WatchRebalancer rebalancer;
   private final HealthChecks health;
   private final ProxyContexts proxyContexts;
 
   ConfigReloader(ApilbConfig initial, BooleanSupplier closed, ApilbMetrics metrics, TlsState tls,
-      BackendSet backends, BackendPools pools, BackendGauges gauges, WatchRebalancer rebalancer,
+      BackendSet backends, BackendPools pools, Membership membership, WatchRebalancer rebalancer,
       HealthChecks health, ProxyContexts proxyContexts) {
     this.running = initial;
     this.file = initial.source().orElse(null);
@@ -61,7 +61,7 @@ final class ConfigReloader {
     this.tls = tls;
     this.backends = backends;
     this.pools = pools;
-    this.gauges = gauges;
+    this.membership = membership;
     this.rebalancer = rebalancer;
     this.health = health;
     this.proxyContexts = proxyContexts;
@@ -105,7 +105,7 @@ final class ConfigReloader {
         || !next.passthrough().equals(before.passthrough())) {
       log.warn("reload ({}): listener, passthrough or admin settings changed; they apply after a restart", cause);
     }
-    List<Backend> members = replaceBackends(next);
+    List<Backend> members = membership.configure(next);
     backends.setPanicThreshold(next.balancing().panicThreshold());
     rebalancer.reconfigure(next.balancing());
     pools.updateSettings(PoolSettings.of(next.proxy()));
@@ -118,23 +118,5 @@ final class ConfigReloader {
     metrics.reloaded();
     log.info("reload ({}) applied: {} backends: {}", cause, members.size(),
         String.join(", ", next.backends().stream().map(b -> b.name() + "=" + b.address()).toList()));
-  }
-
-  /**
-   * Makes the backends of {@code next} the members. A removed backend takes no new request (what
-   * it serves finishes); its idle pooled connections and its gauges go with it.
-   */
-  private List<Backend> replaceBackends(ApilbConfig next) {
-    List<Backend> members = next.backends().stream().map(b -> Backend.of(b, next.backendTls().serverName())).toList();
-    Set<String> oldNames = new HashSet<>(backends.snapshot().entries().stream().map(BackendEntry::name).toList());
-    backends.replaceMembers(members);
-    pools.retain(Set.copyOf(members));
-    for (Backend b : members) {
-      if (!oldNames.remove(b.name())) {
-        gauges.register(b.name());
-      }
-    }
-    oldNames.forEach(gauges::unregister);
-    return members;
   }
 }

@@ -57,12 +57,19 @@ final class DemoCommand implements Callable<Integer> {
     SimulatedCluster cluster = new SimulatedCluster();
     cluster.createConfigMap("default", "welcome", Map.of("message", "served through apilb"));
     List<SimulatedApiserver> sims = startApiservers(ca, cluster);
+    // the leaders a kubeadm control plane has, so the status page shows its Leases
+    List<io.apilb.sim.LeaderElection> leaders = List.of(
+        io.apilb.sim.LeaderElection.start(cluster, "kube-system", "kube-controller-manager", "cp1",
+            Duration.ofSeconds(15), Duration.ofSeconds(2)),
+        io.apilb.sim.LeaderElection.start(cluster, "kube-system", "kube-scheduler", "cp2",
+            Duration.ofSeconds(15), Duration.ofSeconds(2)));
     Path conf = writeConfig(abs, sims);
 
     ApilbConfig config = ConfigLoader.load(conf);
     ApilbRuntime rt = ApilbRuntime.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       rt.close();
+      leaders.forEach(io.apilb.sim.LeaderElection::close);
       sims.forEach(SimulatedApiserver::close);
     }, "apilb-demo-exit"));
     Signals.install(rt);
@@ -145,6 +152,7 @@ final class DemoCommand implements Callable<Integer> {
 
         apilb demo is running: %d simulated kube-apiservers behind https://127.0.0.1:%d
           backends: %s
+          status:   http://%s/   (open it in a browser; /status is the JSON)
           admin:    http://%s/backends  /metrics  /readyz
           files:    %s (certificates, apilb.conf, kubeconfig)
           (free ports were chosen so as not to collide with a local kube-apiserver; --port and --admin-port fix them)
@@ -159,7 +167,7 @@ final class DemoCommand implements Callable<Integer> {
         Press Ctrl-C to stop.
         %n""", sims.size(), boundPort,
         String.join(", ", sims.stream().map(s -> s.name() + "=127.0.0.1:" + s.port()).toList()),
-        admin, kubeconfig.getParent(), kubeconfig, admin);
+        admin, admin, kubeconfig.getParent(), kubeconfig, admin);
   }
 
   private static String hostPort(java.net.InetSocketAddress a) {

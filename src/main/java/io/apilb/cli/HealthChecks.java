@@ -3,6 +3,7 @@ package io.apilb.cli;
 import io.apilb.backend.BackendSet;
 import io.apilb.config.HealthConfig;
 import io.apilb.health.HealthChecker;
+import io.apilb.health.ProbeLog;
 import io.apilb.health.ReadyzProbe;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.support.Transport;
@@ -23,6 +24,7 @@ final class HealthChecks implements AutoCloseable {
   private final SslContext backendContext;
   private volatile ReadyzProbe probe;
   private volatile HealthChecker checker;
+  private final ProbeLog probeLog = new ProbeLog();
 
   HealthChecks(HealthConfig config, BackendSet backends, ApilbMetrics metrics, ScheduledExecutorService control,
       EventLoopGroup workers, Transport transport, SslContext backendContext) {
@@ -33,7 +35,12 @@ final class HealthChecks implements AutoCloseable {
     this.transport = transport;
     this.backendContext = backendContext;
     this.probe = newProbe(config);
-    this.checker = new HealthChecker(config, backends, probe, metrics, control);
+    this.checker = new HealthChecker(config, backends, probe, metrics, control).withProbeLog(probeLog);
+  }
+
+  /** Every backend's last probe result, across reloads. */
+  ProbeLog probeLog() {
+    return probeLog;
   }
 
   void start() {
@@ -45,7 +52,7 @@ final class HealthChecks implements AutoCloseable {
     HealthChecker oldChecker = checker;
     ReadyzProbe oldProbe = probe;
     probe = newProbe(next);
-    checker = new HealthChecker(next, backends, probe, metrics, control);
+    checker = new HealthChecker(next, backends, probe, metrics, control).withProbeLog(probeLog);
     oldChecker.close();
     oldProbe.close();
     checker.start();

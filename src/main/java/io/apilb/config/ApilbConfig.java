@@ -12,6 +12,8 @@ import java.util.Optional;
  *
  * @param source the file this configuration came from, if any (for messages)
  * @param identity the authenticating-proxy headers that carry a client certificate identity
+ * @param controlPlane discovery, leader Leases and the identity apilb reads the API with
+ * @param metrics request-metric cardinality limits
  * @param pkiDir kubeadm-layout certificate directory every unset certificate path is derived from
  * @param certificateReloadInterval how often certificate files are checked for changes; 0: only
  *     on SIGHUP
@@ -30,6 +32,8 @@ public record ApilbConfig(
     ShutdownConfig shutdown,
     AccessLogConfig accessLog,
     IdentityConfig identity,
+    ControlPlaneConfig controlPlane,
+    MetricsConfig metrics,
     Path pkiDir,
     Duration certificateReloadInterval,
     PassthroughConfig passthrough) {
@@ -47,6 +51,8 @@ public record ApilbConfig(
     Objects.requireNonNull(shutdown, "shutdown");
     Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(identity, "identity");
+    Objects.requireNonNull(controlPlane, "controlPlane");
+    Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(pkiDir, "pkiDir");
     Objects.requireNonNull(certificateReloadInterval, "certificateReloadInterval");
     Objects.requireNonNull(passthrough, "passthrough");

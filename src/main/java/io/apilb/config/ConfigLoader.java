@@ -93,12 +93,15 @@ public final class ConfigLoader {
     ShutdownConfig shutdown = ConfigSections.shutdown(reader);
     AccessLogConfig accessLog = ConfigSections.accessLog(reader);
     IdentityConfig identity = ConfigSections.identity(reader);
+    ControlPlaneConfig controlPlane = ConfigSections.controlPlane(reader);
+    MetricsConfig metrics = ConfigSections.metrics(reader);
     PassthroughConfig passthrough = EdgeSections.passthrough(reader, listener == null ? null : listener.sni());
     if (reader.errorCount() > 0) {
       return null;
     }
     return new ApilbConfig(source, listener, backends, backendTls, health, admin, proxy,
-        balancing, outlier, shutdown, accessLog, identity, pkiDir, reloadInterval, passthrough);
+        balancing, outlier, shutdown, accessLog, identity, controlPlane, metrics, pkiDir, reloadInterval,
+        passthrough);
   }
 
   /** Flags top-level keys in the operator's own file that look like a misspelt {@code apilb}. */

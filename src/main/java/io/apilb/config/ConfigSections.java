@@ -200,6 +200,38 @@ final class ConfigSections {
             watchEvent);
   }
 
+  static ControlPlaneConfig controlPlane(ValueReader r) {
+    int before = r.errorCount();
+    DiscoveryMode mode = r.oneOf("apilb.discovery.mode", DiscoveryMode.class);
+    Duration discoveryInterval = r.duration("apilb.discovery.interval", false);
+    java.util.List<String> leases = r.stringList("apilb.control-plane.leases");
+    if (leases != null) {
+      for (String lease : leases) {
+        if (lease.split("/", -1).length != 2 || lease.startsWith("/") || lease.endsWith("/")) {
+          r.report("apilb.control-plane.leases", r.value("apilb.control-plane.leases"),
+              "each entry must be namespace/name (got \"" + lease + "\")");
+        }
+      }
+    }
+    Duration leaseInterval = r.duration("apilb.control-plane.lease-interval", true);
+    Duration versionInterval = r.duration("apilb.control-plane.version-interval", true);
+    String user = r.string("apilb.api-identity.user");
+    java.util.List<String> groups = r.stringList("apilb.api-identity.groups");
+    Optional<Path> tokenFile = r.optionalFile("apilb.api-identity.token-file");
+    Optional<Path> kubeconfig = r.optionalFile("apilb.api-identity.kubeconfig");
+    if (tokenFile.isPresent() && kubeconfig.isPresent()) {
+      r.report("apilb.api-identity.kubeconfig", r.value("apilb.api-identity.kubeconfig"),
+          "set either apilb.api-identity.token-file or apilb.api-identity.kubeconfig, not both");
+    }
+    return r.errorCount() > before ? null : new ControlPlaneConfig(mode, discoveryInterval, leases, leaseInterval,
+        versionInterval, user, groups, tokenFile, kubeconfig);
+  }
+
+  static MetricsConfig metrics(ValueReader r) {
+    Integer maxResources = r.integer("apilb.metrics.max-resources", 0, 100_000);
+    return maxResources == null ? null : new MetricsConfig(maxResources);
+  }
+
   private static String human(Duration duration) {
     return duration.toString().substring(2).toLowerCase(Locale.ROOT);
   }

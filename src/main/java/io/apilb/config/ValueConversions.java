@@ -30,6 +30,18 @@ final class ValueConversions {
     return text;
   }
 
+  /** A list of non-blank strings (possibly empty). */
+  static java.util.List<String> textList(ConfigValue value) throws InvalidValue {
+    if (!(value instanceof com.typesafe.config.ConfigList list)) {
+      throw new InvalidValue("must be a list of strings (got " + ValueReader.show(value) + ")");
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (ConfigValue element : list) {
+      out.add(text(element));
+    }
+    return java.util.List.copyOf(out);
+  }
+
   /**
    * A file path, resolved against the directory of the file that set it, or against
    * {@code baseDir} when that file is unknown ({@code null} leaves it relative).

@@ -173,6 +173,10 @@ final class ValueReader {
     return optional(path, v -> ValueConversions.file(v, baseDir));
   }
 
+  java.util.List<String> stringList(String path) {
+    return required(path, ValueConversions::textList);
+  }
+
   Boolean bool(String path) {
     return required(path, ValueConversions::bool);
   }

@@ -44,6 +44,7 @@ public final class HealthChecker implements AutoCloseable {
   private final ApilbMetrics metrics;
   private final ScheduledExecutorService control;
   private final Random random;
+  private volatile ProbeLog probeLog = new ProbeLog();
   /** Control thread only. */
   private final Map<Backend, Session> sessions = new HashMap<>();
   private volatile boolean started;
@@ -70,6 +71,12 @@ public final class HealthChecker implements AutoCloseable {
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.control = Objects.requireNonNull(control, "control");
     this.random = Objects.requireNonNull(random, "random");
+  }
+
+  /** Records every probe result in {@code probeLog} (shared across checkers replaced by reloads). */
+  public HealthChecker withProbeLog(ProbeLog probeLog) {
+    this.probeLog = java.util.Objects.requireNonNull(probeLog, "probeLog");
+    return this;
   }
 
   /** Starts probing the current members and follows membership changes. Idempotent. */
@@ -122,6 +129,7 @@ public final class HealthChecker implements AutoCloseable {
       }
       en.getValue().stop();
       probe.forget(en.getKey());
+      probeLog.forget(en.getKey().name());
       return true;
     });
   }
@@ -196,6 +204,10 @@ public final class HealthChecker implements AutoCloseable {
         return;
       }
       metrics.probe(backend.name(), r.metricTag());
+      probeLog.record(backend.name(), r, backends.clock().instant());
+      java.util.Map<String, Boolean> checks = new java.util.LinkedHashMap<>();
+      r.checks().forEach(c -> checks.put(c.name(), c.ok()));
+      metrics.readyzChecks(backend.name(), checks);
       if (!r.ok()) {
         log.debug("probe of {} ({}) failed: {}", backend.name(), backend.address(), r.summary());
       }

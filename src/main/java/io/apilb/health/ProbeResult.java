@@ -10,8 +10,13 @@ import java.util.Objects;
  * @param status HTTP status, or 0 when no response was read
  * @param failedChecks names from {@code [-]name failed} lines of {@code /readyz?verbose}
  * @param detail human-readable cause for failures below HTTP ("connect refused", "timeout after 1s")
+ * @param checks every check the verbose body listed, in its order, passed or not (empty when the
+ *     probe got no body)
  */
-public record ProbeResult(Outcome outcome, int status, List<String> failedChecks, String detail) {
+public record ProbeResult(Outcome outcome, int status, List<String> failedChecks, String detail, List<Check> checks) {
+
+  /** One line of {@code /readyz?verbose}: {@code [+]etcd ok} or {@code [-]etcd failed: reason withheld}. */
+  public record Check(String name, boolean ok) {}
 
   /** The layer a probe stopped at. */
   public enum Outcome {
@@ -40,6 +45,11 @@ public record ProbeResult(Outcome outcome, int status, List<String> failedChecks
     Objects.requireNonNull(outcome, "outcome");
     failedChecks = List.copyOf(failedChecks);
     Objects.requireNonNull(detail, "detail");
+    checks = List.copyOf(checks);
+  }
+
+  public ProbeResult(Outcome outcome, int status, List<String> failedChecks, String detail) {
+    this(outcome, status, failedChecks, detail, List.of());
   }
 
   public static ProbeResult ok(int status) {
@@ -48,6 +58,36 @@ public record ProbeResult(Outcome outcome, int status, List<String> failedChecks
 
   public static ProbeResult httpStatus(int status, List<String> failedChecks) {
     return new ProbeResult(Outcome.HTTP_STATUS, status, failedChecks, "");
+  }
+
+  /** A response read in full: ok on 200, else its status; {@code body} is the verbose readyz text. */
+  public static ProbeResult response(int status, String body) {
+    List<Check> checks = parseChecks(body);
+    if (status == 200) {
+      return new ProbeResult(Outcome.OK, status, List.of(), "", checks);
+    }
+    return new ProbeResult(Outcome.HTTP_STATUS, status, parseFailedChecks(body), "", checks);
+  }
+
+  /**
+   * Every {@code [+]name ok} and {@code [-]name failed...} line of a verbose readyz body, in order.
+   * Check names may contain {@code /} ({@code poststarthook/rbac/bootstrap-roles}).
+   */
+  public static List<Check> parseChecks(String body) {
+    List<Check> checks = new java.util.ArrayList<>();
+    for (String line : body.split("\n")) {
+      String l = line.strip();
+      boolean ok = l.startsWith("[+]");
+      if (!ok && !l.startsWith("[-]")) {
+        continue;
+      }
+      int end = l.indexOf(' ', 3);
+      String name = end < 0 ? l.substring(3) : l.substring(3, end);
+      if (!name.isEmpty()) {
+        checks.add(new Check(name, ok));
+      }
+    }
+    return checks;
   }
 
   /** A failure below HTTP: timeout, connect, TLS or protocol. */

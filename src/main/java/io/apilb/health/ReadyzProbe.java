@@ -270,9 +270,7 @@ public final class ReadyzProbe implements Probe {
           }
           if (msg instanceof LastHttpContent) {
             String body = a.body.toString(StandardCharsets.UTF_8);
-            ProbeResult r = a.status == 200
-                ? ProbeResult.ok(200)
-                : ProbeResult.httpStatus(a.status, ProbeResult.parseFailedChecks(body));
+            ProbeResult r = ProbeResult.response(a.status, body);
             finish(a, r, !a.keepAlive);
           }
         }

@@ -18,8 +18,22 @@ import java.util.function.IntSupplier;
 public final class ApilbMetrics {
   private final MetricRegistry registry;
 
+  private final ApiRequestCounters apiRequests;
+  private final LatencyHistograms apiLatency;
+  /** Open client connections; exported as a gauge (it goes down too), so kept out of the registry's counters. */
+  private final Counter activeConnections = new Counter();
+
   public ApilbMetrics(MetricRegistry registry) {
+    this(registry, 200);
+  }
+
+  /** @param maxResources see {@code apilb.metrics.max-resources} */
+  public ApilbMetrics(MetricRegistry registry, int maxResources) {
     this.registry = registry;
+    // a second ApilbMetrics on one registry (tests) shares the families of the first
+    this.apiRequests = shared(MetricNames.BACKEND_API_REQUESTS, new ApiRequestCounters(maxResources));
+    this.apiLatency = shared(MetricNames.BACKEND_API_LATENCY, new LatencyHistograms());
+    registry.gauge(MetricNames.LISTENER_ACTIVE, () -> activeConnections::getCount);
   }
 
   public MetricRegistry registry() {
@@ -79,6 +93,50 @@ public final class ApilbMetrics {
     m.latency.update(nanos, TimeUnit.NANOSECONDS);
   }
 
+  @SuppressWarnings("unchecked")
+  private <T extends com.codahale.metrics.Metric> T shared(String name, T fresh) {
+    synchronized (registry) {
+      com.codahale.metrics.Metric existing = registry.getMetrics().get(name);
+      if (existing != null && existing.getClass() == fresh.getClass()) {
+        return (T) existing;
+      }
+      return registry.register(name, fresh);
+    }
+  }
+
+  /**
+   * One finished exchange on {@code backend}, with what kube-apiserver would call it: the request
+   * counters by class and by verb/group/resource/subresource/code, the latency summary, and the
+   * latency histogram of the verb's class. No allocation once the series exist.
+   *
+   * @param verb kube-apiserver's verb in upper case (GET, LIST, WATCH, CREATE, UPDATE, PATCH,
+   *     DELETE, DELETECOLLECTION, CONNECT), or the HTTP method of a non-resource request
+   * @param group API group, "" for the core group
+   * @param resource "" for a non-resource request
+   */
+  public void requestCompleted(String backend, String requestClass, boolean longRunning, String verb, String group,
+      String resource, String subresource, int status, long nanos) {
+    requestCompleted(backend, requestClass, status, nanos);
+    apiRequests.inc(backend, verb, group, resource, subresource, status);
+    apiLatency.observe(backend, ApiVerbs.latencyClass(verb, longRunning), nanos);
+  }
+
+  /**
+   * The 99th percentile of {@code backend}'s read and write requests since start, in seconds, as
+   * the upper bound of the histogram bucket it falls in; NaN before the first request.
+   */
+  public double shortRequestP99Seconds(String backend) {
+    double worst = Double.NaN;
+    for (String verbClass : new String[] {"read", "write"}) {
+      LatencyHistograms.Child c = apiLatency.child(backend, verbClass);
+      if (c != null) {
+        double q = c.quantile(0.99);
+        worst = Double.isNaN(worst) ? q : Math.max(worst, q);
+      }
+    }
+    return worst;
+  }
+
   /** Registers the live gauges of one backend (idempotent). */
   public void registerBackend(String backend, IntSupplier inFlight, IntSupplier longRunning, IntSupplier ready) {
     registerBackendGauge(backend, name(MetricNames.BACKEND_INFLIGHT, backend), inFlight);
@@ -98,6 +156,9 @@ public final class ApilbMetrics {
    */
   public void unregisterBackend(String backend) {
     meters.remove(backend);
+    readyzChecks.remove(backend);
+    apiRequests.remove(backend);
+    apiLatency.remove(backend);
     java.util.Set<String> names = gaugesByBackend.remove(backend);
     if (names != null) {
       names.forEach(registry::remove);
@@ -113,6 +174,16 @@ public final class ApilbMetrics {
 
   public void retry(String backend, String reason) {
     registry.counter(name(MetricNames.BACKEND_RETRIES, backend, reason)).inc();
+  }
+
+  /** Requests moved away from {@code backend} after a failure there, all reasons. */
+  public long retries(String backend) {
+    String prefix = name(MetricNames.BACKEND_RETRIES, backend) + ".";
+    long n = 0;
+    for (var e : registry.getCounters((metricName, metric) -> metricName.startsWith(prefix)).entrySet()) {
+      n += e.getValue().getCount();
+    }
+    return n;
   }
 
   /** A watch on {@code backend} was ended to move it elsewhere. */
@@ -146,7 +217,7 @@ public final class ApilbMetrics {
   }
 
   public Counter activeConnections() {
-    return registry.counter(MetricNames.LISTENER_ACTIVE);
+    return activeConnections;
   }
 
   /** A new client connection closed at once: "max_connections" or "max_connections_per_source". */
@@ -184,6 +255,38 @@ public final class ApilbMetrics {
   /** Failed reloads of {@code material} so far (the old material stays in use). */
   public long certificateReloadFailures(String material) {
     return registry.counter(name(MetricNames.TLS_RELOADS, material, "failed")).getCount();
+  }
+
+  /** Each backend's readyz checks at its last probe: name -> passed. */
+  private final ConcurrentHashMap<String, java.util.Map<String, Boolean>> readyzChecks = new ConcurrentHashMap<>();
+
+  /**
+   * The checks a backend's last probe listed, by name ({@code etcd}, {@code shutdown}, ...). A
+   * probe that got no verbose body (connect failure, timeout) empties the set: its gauges read NaN
+   * rather than a stale pass.
+   */
+  public void readyzChecks(String backend, java.util.Map<String, Boolean> checks) {
+    readyzChecks.put(backend, java.util.Map.copyOf(checks));
+    for (String check : checks.keySet()) {
+      String metricName = name(MetricNames.BACKEND_READYZ_CHECK, backend, check);
+      if (!registry.getGauges().containsKey(metricName)) {
+        registry.gauge(metricName, () -> (Gauge<Double>) () -> {
+          Boolean ok = readyzChecks.getOrDefault(backend, java.util.Map.of()).get(check);
+          return ok == null ? Double.NaN : ok ? 1.0 : 0.0;
+        });
+        gaugesByBackend.computeIfAbsent(backend, b -> ConcurrentHashMap.newKeySet()).add(metricName);
+      }
+    }
+  }
+
+  /** A discovery read: "ok", "empty" or "failed" (the last two keep the last good set). */
+  public void discoveryRead(String result) {
+    registry.counter(name(MetricNames.DISCOVERY_READS, result)).inc();
+  }
+
+  /** Registers (once) a gauge read at scrape time, e.g. the age of a Lease's last renewal. */
+  public void gauge(String metricName, java.util.function.DoubleSupplier value) {
+    registry.gauge(metricName, () -> (Gauge<Double>) value::getAsDouble);
   }
 
   public void proxyFailure(String failure) {

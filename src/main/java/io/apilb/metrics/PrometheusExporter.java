@@ -13,15 +13,11 @@ import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
 import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
-import io.prometheus.metrics.model.snapshots.PrometheusNaming;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
-import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,24 +33,16 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Exposes a Dropwizard registry in the Prometheus text format 0.0.4, through the Prometheus
- * Dropwizard bridge ({@link DropwizardExports} with a {@link CustomLabelMapper}) and the
- * exposition library's {@link PrometheusTextFormatWriter}. The mapping turns the dotted names of
- * {@link MetricNames} into labelled families as documented there.
+ * Exposes a Dropwizard registry in the Prometheus text format 0.0.4 with the client_java
+ * libraries: the Dropwizard bridge ({@link DropwizardExports} with a {@link CustomLabelMapper})
+ * turns the dotted names of {@link MetricNames} into labelled families, {@link LabelledMetric}s
+ * (families whose label values may contain dots, such as API groups) give their own snapshots,
+ * and {@link PrometheusTextFormatWriter} writes them. The writer merges the many snapshots of one
+ * family that the bridge produces (one per Dropwizard metric) into one {@code # TYPE} block; the
+ * exporter only puts a HELP text that describes each family in place of the bridge's generic one.
  *
- * <p>Two things the bridge (client_java 1.4) cannot express are done here, on its output:
- *
- * <ul>
- *   <li>It emits one snapshot per Dropwizard metric, and {@code MetricSnapshots} rejects two
- *       snapshots with one name (client_java#1712), which is exactly what a label mapping
- *       produces. So the registry is exported in partitions that hold at most one metric per
- *       Prometheus name, and the data points of each family are merged afterwards.
- *   <li>It exports every Dropwizard {@code Counter} as a Prometheus counter; the up-down counter
- *       {@code apilb.listener.connections.active} is re-typed as a gauge.
- * </ul>
- *
- * <p>Label values come from name segments, so they must not contain dots (use {@code http1},
- * not {@code http/1.1}); a name with an extra segment matches no rule and is exported unlabelled
+ * <p>Label values from name segments must not contain dots (use {@code http1}, not
+ * {@code http/1.1}); a name with an extra segment matches no rule and is exported unlabelled
  * under its sanitised dotted name.
  *
  * <p>JVM metrics: the {@code metrics-jvm} gauge sets are registered under {@code jvm.*}. Thread-safe.
@@ -63,38 +51,77 @@ public final class PrometheusExporter {
   /** The Content-Type of {@link #scrape()}: {@code text/plain; version=0.0.4; charset=utf-8}. */
   public static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
 
-  /** Dropwizard glob, Prometheus family name, label names for the glob's {@code *} in order. */
-  private record Mapping(String match, String name, List<String> labels) {}
+  /** Dropwizard glob, Prometheus family name, label names for the glob's {@code *} in order, HELP. */
+  private record Mapping(String match, String name, List<String> labels, String help) {}
 
   private static final List<Mapping> MAPPINGS = List.of(
       // The exact name first: the mapper uses the first matching rule.
-      new Mapping(MetricNames.LISTENER_ACTIVE, "apilb_listener_active_connections", List.of()),
-      new Mapping(MetricNames.BACKEND_REQUESTS + ".*.*.*", "apilb_backend_requests", List.of("backend", "class", "code")),
-      new Mapping(MetricNames.BACKEND_LATENCY + ".*", "apilb_backend_request_duration_seconds", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_INFLIGHT + ".*", "apilb_backend_inflight_requests", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_LONGRUNNING + ".*", "apilb_backend_longrunning_requests", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_READY + ".*", "apilb_backend_ready", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_PROBES + ".*.*", "apilb_backend_probes", List.of("backend", "result")),
-      new Mapping(MetricNames.BACKEND_RETRIES + ".*.*", "apilb_backend_retries", List.of("backend", "reason")),
-      new Mapping(MetricNames.BACKEND_CONNECT_FAILURES + ".*", "apilb_backend_connect_failures", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_EJECTIONS + ".*", "apilb_backend_ejections", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_REBALANCED + ".*", "apilb_backend_rebalanced_watches", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_WATCHES + ".*", "apilb_backend_watches", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_HTTP2_CONNECTIONS + ".*", "apilb_backend_http2_connections", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_HTTP2_STREAMS + ".*", "apilb_backend_http2_streams", List.of("backend")),
-      new Mapping(MetricNames.BACKEND_TRANSITIONS + ".*.*", "apilb_backend_transitions", List.of("backend", "state")),
-      new Mapping(MetricNames.BACKEND_FLAG + ".*.*", "apilb_backend_flag", List.of("backend", "flag")),
-      new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol")),
-      new Mapping(MetricNames.LISTENER_CLIENT_ERRORS + ".*", "apilb_listener_client_errors", List.of("reason")),
-      new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure")),
-      new Mapping(MetricNames.LISTENER_REJECTED + ".*", "apilb_listener_rejected_connections", List.of("reason")),
-      new Mapping(MetricNames.LISTENER_TIMEOUTS + ".*", "apilb_listener_timeouts", List.of("timeout")),
+      new Mapping(MetricNames.LISTENER_ACTIVE, "apilb_listener_active_connections", List.of(),
+          "Client connections open now"),
+      new Mapping(MetricNames.BACKEND_REQUESTS + ".*.*.*", "apilb_backend_requests", List.of("backend", "class", "code"),
+          "Requests relayed to a backend by request class (short, long_running, upgrade) and response code"),
+      new Mapping(MetricNames.BACKEND_LATENCY + ".*", "apilb_backend_request_duration_seconds", List.of("backend"),
+          "Duration of requests relayed to a backend (long-running ones for their whole life); quantiles over the "
+              + "last 1024 requests of each I/O thread"),
+      new Mapping(MetricNames.BACKEND_INFLIGHT + ".*", "apilb_backend_inflight_requests", List.of("backend"),
+          "Requests a backend is serving now, long-running ones included"),
+      new Mapping(MetricNames.BACKEND_LONGRUNNING + ".*", "apilb_backend_longrunning_requests", List.of("backend"),
+          "Watches, logs -f, exec, attach and port-forward streams open on a backend now"),
+      new Mapping(MetricNames.BACKEND_READY + ".*", "apilb_backend_ready", List.of("backend"),
+          "1 while the backend is in rotation (no health flag), else 0"),
+      new Mapping(MetricNames.BACKEND_PROBES + ".*.*", "apilb_backend_probes", List.of("backend", "result"),
+          "Readyz probes of a backend by result: ok, status (non-200), timeout, connect, tls, protocol"),
+      new Mapping(MetricNames.BACKEND_RETRIES + ".*.*", "apilb_backend_retries", List.of("backend", "reason"),
+          "Requests moved to another backend after a failure on this one, by reason"),
+      new Mapping(MetricNames.BACKEND_CONNECT_FAILURES + ".*", "apilb_backend_connect_failures", List.of("backend"),
+          "Failed TCP or TLS connection attempts to a backend"),
+      new Mapping(MetricNames.BACKEND_EJECTIONS + ".*", "apilb_backend_ejections", List.of("backend"),
+          "Times passive outlier detection ejected a backend"),
+      new Mapping(MetricNames.BACKEND_REBALANCED + ".*", "apilb_backend_rebalanced_watches", List.of("backend"),
+          "Watches on a backend ended cleanly to move them to a backend that joined"),
+      new Mapping(MetricNames.BACKEND_WATCHES + ".*", "apilb_backend_watches", List.of("backend"),
+          "Watches open on a backend now"),
+      new Mapping(MetricNames.BACKEND_TRANSITIONS + ".*.*", "apilb_backend_transitions", List.of("backend", "state"),
+          "Health state changes of a backend, by the state entered"),
+      new Mapping(MetricNames.BACKEND_FLAG + ".*.*", "apilb_backend_flag", List.of("backend", "flag"),
+          "1 while a backend carries the health flag, else 0"),
+      new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol"),
+          "Accepted client connections by negotiated protocol"),
+      new Mapping(MetricNames.LISTENER_CLIENT_ERRORS + ".*", "apilb_listener_client_errors", List.of("reason"),
+          "Client connections that ended in error (reset) or were ended for misbehaving (rapid_reset), by reason"),
+      new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure"),
+          "Requests apilb answered itself (or the client left), by failure"),
+      new Mapping(MetricNames.BACKEND_HTTP2_CONNECTIONS + ".*", "apilb_backend_http2_connections", List.of("backend"),
+          "HTTP/2 connections open to a backend"),
+      new Mapping(MetricNames.BACKEND_HTTP2_STREAMS + ".*", "apilb_backend_http2_streams", List.of("backend"),
+          "Streams open on a backend's HTTP/2 connections"),
+      new Mapping(MetricNames.LISTENER_REJECTED + ".*", "apilb_listener_rejected_connections", List.of("reason"),
+          "Client connections closed at once because a connection limit was reached, by limit"),
+      new Mapping(MetricNames.LISTENER_TIMEOUTS + ".*", "apilb_listener_timeouts", List.of("timeout"),
+          "Client connections or requests ended by a listener timeout, by timeout"),
       new Mapping(MetricNames.LISTENER_CLIENT_CERTIFICATES + ".*", "apilb_listener_client_certificates",
-          List.of("result")),
-      new Mapping(MetricNames.TLS_RELOADS + ".*.*", "apilb_tls_reloads", List.of("material", "result")));
-
-  /** Families exported as gauges although Dropwizard holds them in a {@code Counter}. */
-  private static final Set<String> GAUGE_COUNTERS = Set.of("apilb_listener_active_connections");
+          List.of("result"), "Client certificates checked after a handshake, by result"),
+      new Mapping(MetricNames.TLS_RELOADS + ".*.*", "apilb_tls_reloads", List.of("material", "result"),
+          "Certificate reloads by material and result"),
+      new Mapping(MetricNames.LISTENER_TLS_FAILURES, "apilb_listener_tls_handshake_failures", List.of(),
+          "Client TLS handshakes that failed"),
+      new Mapping(MetricNames.RELOADS_OK, "apilb_config_reloads", List.of(), "Configuration reloads applied"),
+      new Mapping(MetricNames.RELOADS_FAILED, "apilb_config_reload_failures", List.of(),
+          "Configuration reloads rejected (the running configuration stayed)"),
+      new Mapping(MetricNames.BALANCING_PANIC, "apilb_balancing_panic", List.of(),
+          "1 while panic mode spreads requests over backends not known dead"),
+      new Mapping(MetricNames.DISCOVERY_BACKENDS, "apilb_discovery_backends", List.of(),
+          "Apiservers in the last good discovery result"),
+      new Mapping(MetricNames.DISCOVERY_READS + ".*", "apilb_discovery_reads", List.of("result"),
+          "Reads of the default/kubernetes EndpointSlices by result: ok, empty (kept the last good set), failed"),
+      new Mapping(MetricNames.LEASE_RENEW_AGE + ".*.*", "apilb_lease_renew_age_seconds", List.of("namespace", "lease"),
+          "Seconds since the leader-election Lease was last renewed (compare with its lease duration)"),
+      new Mapping(MetricNames.LEASE_DURATION + ".*.*", "apilb_lease_duration_seconds", List.of("namespace", "lease"),
+          "The Lease's leaseDurationSeconds: a holder that has not renewed for longer has lost it"),
+      new Mapping(MetricNames.LEASE_TRANSITIONS + ".*.*", "apilb_lease_transitions", List.of("namespace", "lease"),
+          "The Lease's leaseTransitions: how often leadership changed hands"),
+      new Mapping(MetricNames.BACKEND_READYZ_CHECK + ".*.*", "apilb_backend_readyz_check", List.of("backend", "check"),
+          "1 while the named /readyz check passes on a backend at its last probe, else 0"));
 
   /** Gauges whose value is not a number (the bridge would log and skip them on every scrape). */
   private static final Set<String> EXCLUDED = Set.of("jvm.threads.deadlocks");
@@ -103,6 +130,7 @@ public final class PrometheusExporter {
   private final CustomLabelMapper mapper;
   private final Map<String, String> help = new HashMap<>();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  private final DropwizardExports bridge;
 
   /** Exports {@code registry}, registering the JVM gauge sets in it first (once). */
   public PrometheusExporter(MetricRegistry registry) {
@@ -115,9 +143,11 @@ public final class PrometheusExporter {
         labels.put(m.labels().get(i), "${" + i + "}");
       }
       configs.add(new MapperConfig(m.match(), m.name(), labels));
-      help.put(m.name(), "apilb " + m.match() + " (Dropwizard)");
+      help.put(m.name(), m.help());
     }
     this.mapper = new CustomLabelMapper(configs);
+    MetricFilter plain = (name, metric) -> !EXCLUDED.contains(name) && !(metric instanceof LabelledMetric);
+    this.bridge = new DropwizardExports(registry, plain, mapper);
   }
 
   /** Registers the {@code metrics-jvm} gauge sets under {@code jvm.*}, unless already there. */
@@ -149,70 +179,37 @@ public final class PrometheusExporter {
     writer.write(out, collect());
   }
 
-  /** Converts the registry through the bridge and merges each family's data points. */
+  /** The registry as snapshots: the bridge's, with apilb's HELP texts, and the labelled families. */
   MetricSnapshots collect() {
-    // Partition k holds the k-th Dropwizard metric of every Prometheus family, so that no
-    // partition gives the bridge two metrics with one name.
-    Map<String, Integer> partitionOf = new HashMap<>();
-    Map<String, Integer> familySize = new HashMap<>();
-    int partitions = 0;
-    for (String name : registry.getNames()) {
-      if (EXCLUDED.contains(name)) {
-        continue;
-      }
-      String family = PrometheusNaming.sanitizeMetricName(mapper.getName(name));
-      int k = familySize.merge(family, 1, Integer::sum) - 1;
-      partitionOf.put(name, k);
-      partitions = Math.max(partitions, k + 1);
-    }
-    Map<String, List<MetricSnapshot>> families = new LinkedHashMap<>();
-    for (int k = 0; k < partitions; k++) {
-      Integer part = k;
-      MetricFilter filter = (name, metric) -> part.equals(partitionOf.get(name));
-      for (MetricSnapshot s : new DropwizardExports(registry, filter, mapper).collect()) {
-        families.computeIfAbsent(s.getMetadata().getPrometheusName(), n -> new ArrayList<>()).add(s);
-      }
-    }
     MetricSnapshots.Builder result = MetricSnapshots.builder();
-    for (List<MetricSnapshot> family : families.values()) {
-      result.metricSnapshot(merge(family));
+    for (MetricSnapshot s : bridge.collect()) {
+      result.metricSnapshot(withHelp(s));
+    }
+    for (com.codahale.metrics.Metric m : registry.getMetrics().values()) {
+      if (m instanceof LabelledMetric family) {
+        result.metricSnapshot(family.snapshot());
+      }
     }
     return result.build();
   }
 
-  private MetricSnapshot merge(List<MetricSnapshot> all) {
-    MetricSnapshot first = all.get(0);
-    // Metrics of different Dropwizard types mapped to one name cannot share a family: keep the first type.
-    List<MetricSnapshot> family = all.stream().filter(s -> s.getClass() == first.getClass()).toList();
-    String name = first.getMetadata().getName();
-    MetricMetadata meta = help.containsKey(name) ? new MetricMetadata(name, help.get(name)) : first.getMetadata();
-    if (GAUGE_COUNTERS.contains(name) && first instanceof CounterSnapshot) {
-      List<GaugeDataPointSnapshot> points = new ArrayList<>();
-      for (MetricSnapshot s : family) {
-        for (CounterDataPointSnapshot p : ((CounterSnapshot) s).getDataPoints()) {
-          points.add(new GaugeDataPointSnapshot(p.getValue(), p.getLabels(), null));
-        }
-      }
-      return new GaugeSnapshot(meta, points);
+  /** {@code s} with the HELP text of its family, where apilb has one. */
+  private MetricSnapshot withHelp(MetricSnapshot s) {
+    String name = s.getMetadata().getName();
+    String text = help.get(name);
+    if (text == null) {
+      return s;
     }
-    if (family.size() == 1 && meta == first.getMetadata()) {
-      return first;
+    MetricMetadata meta = new MetricMetadata(name, text);
+    if (s instanceof CounterSnapshot c) {
+      return new CounterSnapshot(meta, c.getDataPoints());
     }
-    if (first instanceof CounterSnapshot) {
-      List<CounterDataPointSnapshot> points = new ArrayList<>();
-      family.forEach(s -> points.addAll(((CounterSnapshot) s).getDataPoints()));
-      return new CounterSnapshot(meta, points);
+    if (s instanceof GaugeSnapshot g) {
+      return new GaugeSnapshot(meta, g.getDataPoints());
     }
-    if (first instanceof GaugeSnapshot) {
-      List<GaugeDataPointSnapshot> points = new ArrayList<>();
-      family.forEach(s -> points.addAll(((GaugeSnapshot) s).getDataPoints()));
-      return new GaugeSnapshot(meta, points);
+    if (s instanceof SummarySnapshot sum) {
+      return new SummarySnapshot(meta, sum.getDataPoints());
     }
-    if (first instanceof SummarySnapshot) {
-      List<SummaryDataPointSnapshot> points = new ArrayList<>();
-      family.forEach(s -> points.addAll(((SummarySnapshot) s).getDataPoints()));
-      return new SummarySnapshot(meta, points);
-    }
-    return first; // the bridge only produces the three types above
+    return s; // the bridge only produces the three types above
   }
 }

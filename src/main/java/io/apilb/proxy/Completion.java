@@ -36,9 +36,9 @@ final class Completion {
   /** The client's request head arrived. */
   void request(HttpRequest req) {
     method = req.method();
+    uri = req.uri();
     if (px.accessLog().enabled()) {
       startedAt = Instant.now();
-      uri = req.uri();
       identityLabel = credentialKind(req);
     }
   }
@@ -82,8 +82,11 @@ final class Completion {
     }
     emitted = true;
     long nanos = System.nanoTime() - startNanos;
+    RequestInfo info = null;
     if (relayed && !backend.isEmpty()) {
-      px.metrics().requestCompleted(backend, requestClass.label(), status, nanos);
+      info = RequestInfo.parse(method.name(), uri);
+      px.metrics().requestCompleted(backend, requestClass.label(), requestClass != RequestClass.SHORT,
+          metricVerb(info.verb()), info.apiGroup(), info.resource(), info.subresource(), status, nanos);
     }
     if (failure != null) {
       px.metrics().proxyFailure(failure.metricTag());
@@ -91,9 +94,29 @@ final class Completion {
     if (startedAt != null) {
       int q = uri.indexOf('?');
       px.accessLog().record(new AccessLogEntry(startedAt, facts.clientAddress(), facts.protocol(), identityLabel,
-          method.name(), q < 0 ? uri : uri.substring(0, q), RequestInfo.parse(method.name(), uri),
+          method.name(), q < 0 ? uri : uri.substring(0, q), info != null ? info : RequestInfo.parse(method.name(), uri),
           requestClass.label(), backend, status, responseBytes, nanos / 1000, Math.max(0, attempts - 1), auditId));
     }
+  }
+
+  /** kube-apiserver's metric spelling of a verb (constants: no allocation per request). */
+  private static String metricVerb(String verb) {
+    return switch (verb) {
+      case "get" -> "GET";
+      case "list" -> "LIST";
+      case "watch" -> "WATCH";
+      case "create" -> "CREATE";
+      case "update" -> "UPDATE";
+      case "patch" -> "PATCH";
+      case "delete" -> "DELETE";
+      case "deletecollection" -> "DELETECOLLECTION";
+      case "connect" -> "CONNECT";
+      case "post" -> "POST";
+      case "put" -> "PUT";
+      case "head" -> "HEAD";
+      case "options" -> "OPTIONS";
+      default -> "other";
+    };
   }
 
   boolean emitted() {

@@ -57,7 +57,7 @@ final class ApiRoutes {
     switch (path) {
       case "/version" -> {
         requireGet(method);
-        return Response.json(200, version());
+        return Response.json(200, version(server.gitVersion()));
       }
       case "/api" -> {
         requireGet(method);
@@ -69,9 +69,7 @@ final class ApiRoutes {
       }
       case "/apis" -> {
         requireGet(method);
-        ObjectNode g = KubeJson.F.objectNode().put("kind", "APIGroupList").put("apiVersion", "v1");
-        g.putArray("groups");
-        return Response.json(200, g);
+        return Response.json(200, SimApiGroups.groupList());
       }
       case "/openapi/v3" -> {
         requireGet(method);
@@ -87,7 +85,18 @@ final class ApiRoutes {
       }
       default -> {
         if (path.startsWith("/api/v1/")) {
-          return resource(method, path.substring("/api/v1/".length()), q, headers, body);
+          return resource(method, "", path.substring("/api/v1/".length()), q, headers, body);
+        }
+        String group = SimApiGroups.groupOf(path);
+        if (group != null) {
+          String base = "/apis/" + group + "/v1";
+          if (path.equals(base)) {
+            requireGet(method);
+            return Response.json(200, resourceList(group));
+          }
+          if (path.startsWith(base + "/")) {
+            return resource(method, group, path.substring(base.length() + 1), q, headers, body);
+          }
         }
         throw ApiException.pathNotFound();
       }
@@ -100,20 +109,36 @@ final class ApiRoutes {
     }
   }
 
-  private static ObjectNode version() {
+  /** kube-apiserver's /version for {@code gitVersion} (vMAJOR.MINOR.PATCH). */
+  private static ObjectNode version(String gitVersion) {
+    String[] parts = gitVersion.replaceFirst("^v", "").split("\\.");
+    String major = parts[0];
+    String minor = parts.length > 1 ? parts[1] : "0";
     ObjectNode v = KubeJson.F.objectNode();
-    v.put("major", "1").put("minor", "33").put("emulationMajor", "1").put("emulationMinor", "33")
-        .put("minCompatibilityMajor", "1").put("minCompatibilityMinor", "32")
-        .put("gitVersion", "v1.33.0").put("gitCommit", "60a317eadfcb839692a68eab88b2096f4d708f4f")
+    v.put("major", major).put("minor", minor).put("emulationMajor", major).put("emulationMinor", minor)
+        .put("minCompatibilityMajor", major)
+        .put("minCompatibilityMinor", Integer.toString(Math.max(0, Integer.parseInt(minor) - 1)))
+        .put("gitVersion", gitVersion).put("gitCommit", "60a317eadfcb839692a68eab88b2096f4d708f4f")
         .put("gitTreeState", "clean").put("buildDate", "2025-04-23T13:07:52Z").put("goVersion", "go1.24.2")
         .put("compiler", "gc").put("platform", "linux/amd64");
     return v;
   }
 
   private static ObjectNode resourceList() {
-    ObjectNode l = KubeJson.F.objectNode().put("kind", "APIResourceList").put("groupVersion", "v1");
+    return resourceList("");
+  }
+
+  private static ObjectNode resourceList(String group) {
+    ObjectNode l = KubeJson.F.objectNode().put("kind", "APIResourceList")
+        .put("groupVersion", group.isEmpty() ? "v1" : group + "/v1");
+    if (!group.isEmpty()) {
+      l.put("apiVersion", "v1");
+    }
     ArrayNode resources = l.putArray("resources");
     for (ResourceKind k : ResourceKind.values()) {
+      if (!k.group.equals(group)) {
+        continue;
+      }
       ObjectNode r = resources.addObject();
       r.put("name", k.plural).put("singularName", k.singular).put("namespaced", k.namespaced).put("kind", k.kind);
       ArrayNode verbs = r.putArray("verbs");
@@ -132,7 +157,8 @@ final class ApiRoutes {
 
   // ---- resources ----------------------------------------------------------------------------------
 
-  private Object resource(String method, String rest, QueryStringDecoder q, HttpHeaders headers, byte[] body) {
+  private Object resource(String method, String group, String rest, QueryStringDecoder q, HttpHeaders headers,
+      byte[] body) {
     List<String> seg = new ArrayList<>(Arrays.asList(rest.split("/", -1)));
     boolean watchPath = false;
     if (!seg.isEmpty() && seg.get(0).equals("watch")) {
@@ -145,18 +171,19 @@ final class ApiRoutes {
     ResourceKind kind;
     String ns = null;
     String name = null;
-    if (!watchPath && seg.size() == 5 && seg.get(0).equals("namespaces") && seg.get(2).equals("pods")) {
+    if (!watchPath && group.isEmpty() && seg.size() == 5 && seg.get(0).equals("namespaces")
+        && seg.get(2).equals("pods")) {
       return PodRoutes.subresource(server, method, seg.get(1), seg.get(3), seg.get(4), q, headers);
     }
     if (seg.size() >= 3 && seg.get(0).equals("namespaces")) {
-      kind = ResourceKind.byPlural(seg.get(2));
+      kind = ResourceKind.byPlural(group, seg.get(2));
       if (kind == null || !kind.namespaced || seg.size() > 4) {
         throw ApiException.pathNotFound();
       }
       ns = seg.get(1);
       name = seg.size() == 4 ? seg.get(3) : null;
     } else if (seg.size() == 1 || seg.size() == 2) {
-      kind = ResourceKind.byPlural(seg.get(0));
+      kind = ResourceKind.byPlural(group, seg.get(0));
       if (kind == null || (kind.namespaced && seg.size() == 2)) {
         throw ApiException.pathNotFound();
       }
@@ -226,7 +253,7 @@ final class ApiRoutes {
     String k = KubeJson.text(body, "kind");
     if (k != null && !k.isEmpty() && !k.equals(kind.kind)) {
       throw ApiException.badRequest("the API version in the data (" + KubeJson.text(body, "apiVersion")
-          + ") does not match the expected API version (v1) or kind " + k + " is not " + kind.kind);
+          + ") does not match the expected API version (" + kind.apiVersion() + ") or kind " + k + " is not " + kind.kind);
     }
     return body;
   }
@@ -265,7 +292,7 @@ final class ApiRoutes {
     if (table != null) {
       return Response.json(200, KubeJson.table(kind, items, rv, table, includeObject(q), Instant.now()));
     }
-    ObjectNode list = KubeJson.F.objectNode().put("kind", kind.kind + "List").put("apiVersion", "v1");
+    ObjectNode list = KubeJson.F.objectNode().put("kind", kind.kind + "List").put("apiVersion", kind.apiVersion());
     list.putObject("metadata").put("resourceVersion", rv);
     ArrayNode arr = list.putArray("items");
     items.forEach(o -> arr.add(KubeJson.withoutTypeMeta(o)));
@@ -296,7 +323,7 @@ final class ApiRoutes {
   private Response deleteCollection(ResourceKind kind, String ns, QueryStringDecoder q) {
     rejectDryRun(q);
     Predicate<ObjectNode> filter = Selectors.parse(param(q, "labelSelector"), param(q, "fieldSelector"));
-    ObjectNode list = KubeJson.F.objectNode().put("kind", kind.kind + "List").put("apiVersion", "v1");
+    ObjectNode list = KubeJson.F.objectNode().put("kind", kind.kind + "List").put("apiVersion", kind.apiVersion());
     ObjectNode meta = list.putObject("metadata");
     ArrayNode items = list.putArray("items");
     for (ObjectNode o : cluster.list(kind, ns)) {

@@ -322,7 +322,7 @@ final class KubeJson {
       return o;
     }
     ObjectNode out = F.objectNode();
-    out.put("kind", kind.kind).put("apiVersion", "v1");
+    out.put("kind", kind.kind).put("apiVersion", kind.apiVersion());
     o.fields().forEachRemaining(e -> {
       if (!e.getKey().equals("kind") && !e.getKey().equals("apiVersion")) {
         out.set(e.getKey(), e.getValue());

@@ -107,6 +107,8 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final ChannelGroup streams = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final boolean http2;
   private final Http2Sessions http2Sessions;
+  private final String gitVersion;
+  private final boolean advertise;
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
@@ -137,6 +139,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.bookmarkInterval = b.bookmarkInterval;
     this.http2 = b.http2;
     this.http2Sessions = new Http2Sessions(b.maxConcurrentStreams, b.unauthenticatedHttp2Close);
+    this.gitVersion = b.gitVersion;
+    this.advertise = b.advertise;
     SslContextBuilder ssl = SslContextBuilder
         .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
         .sslProvider(TlsContexts.provider())
@@ -181,6 +185,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     private boolean http2;
     private int maxConcurrentStreams = 250;
     private boolean unauthenticatedHttp2Close = true;
+    private String gitVersion = "v1.33.0";
+    private boolean advertise;
 
     private Builder(String name, SimulatedCluster cluster) {
       this.name = Objects.requireNonNull(name, "name");
@@ -247,12 +253,29 @@ public final class SimulatedApiserver implements AutoCloseable {
       return this;
     }
 
+    /** The version {@code /version} reports (vMAJOR.MINOR.PATCH), default v1.33.0. */
+    public Builder gitVersion(String version) {
+      this.gitVersion = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
     /**
      * kube-apiserver 1.28+'s {@code UnauthenticatedHTTP2DOSMitigation} (default on): an anonymous
      * or 401 request on HTTP/2 retires its connection with GOAWAY.
      */
     public Builder unauthenticatedHttp2Close(boolean on) {
       this.unauthenticatedHttp2Close = on;
+      return this;
+    }
+
+    /**
+     * {@code true}: publish the bind address and port in the {@code default/kubernetes} Endpoints
+     * and EndpointSlice while listening, as kube-apiserver's lease endpoint reconciler does with
+     * its advertise address (see {@link ApiserverEndpoints}). Off by default: kube-apiserver
+     * requires every apiserver to use one port, and most tests run several on one address.
+     */
+    public Builder advertise(boolean enabled) {
+      this.advertise = enabled;
       return this;
     }
 
@@ -280,6 +303,9 @@ public final class SimulatedApiserver implements AutoCloseable {
       midEventDeath = null;
       started = true;
       bind();
+      if (advertise) {
+        cluster.apiserverEndpoints().add(bindAddress, port);
+      }
       return this;
     }
   }
@@ -356,6 +382,9 @@ public final class SimulatedApiserver implements AutoCloseable {
   /** {@link #stop()} with a bound on waiting for in-flight requests. */
   public void stop(Duration timeout) {
     synchronized (lifecycle) {
+      if (advertise && !shuttingDown) {
+        cluster.apiserverEndpoints().remove(bindAddress); // kube-apiserver's pre-shutdown hook
+      }
       shuttingDown = true;
       unbind();
       for (Channel ch : streams) {
@@ -494,6 +523,11 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   public String bindAddress() {
     return bindAddress;
+  }
+
+  /** What {@code /version} reports as gitVersion. */
+  public String gitVersion() {
+    return gitVersion;
   }
 
   /** {@code https://<bindAddress>:<port>}. */

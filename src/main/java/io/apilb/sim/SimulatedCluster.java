@@ -58,6 +58,7 @@ public final class SimulatedCluster {
   private final List<Listener> listeners = new ArrayList<>();
   private long resourceVersion;
   private long evictedUpTo;
+  private final ApiserverEndpoints apiserverEndpoints = new ApiserverEndpoints(this);
 
   private record Listener(ResourceKind kind, Consumer<Event> sink) {}
 
@@ -167,6 +168,31 @@ public final class SimulatedCluster {
       delete(ResourceKind.CONFIGMAPS, namespace, name, null, null);
       return true;
     } catch (ApiException e) {
+      return false;
+    }
+  }
+
+  /** The {@code default/kubernetes} Endpoints and EndpointSlice the apiservers publish themselves in. */
+  public ApiserverEndpoints apiserverEndpoints() {
+    return apiserverEndpoints;
+  }
+
+  /** Copies of the objects of {@code kind} (by plural and group, "" for core) in {@code namespace}. */
+  public List<ObjectNode> objects(String group, String plural, String namespace) {
+    ResourceKind kind = ResourceKind.byPlural(group, plural);
+    if (kind == null) {
+      throw new IllegalArgumentException("the simulator does not store " + plural + " in group '" + group + "'");
+    }
+    return list(kind, namespace);
+  }
+
+  /** Deletes one object of {@code kind} (plural and group, "" for core); false if it did not exist. */
+  public boolean deleteObject(String group, String plural, String namespace, String name) {
+    ResourceKind kind = ResourceKind.byPlural(group, plural);
+    try {
+      delete(kind, namespace, name, null, null);
+      return true;
+    } catch (ApiException | NullPointerException e) {
       return false;
     }
   }
@@ -345,7 +371,7 @@ public final class SimulatedCluster {
   private static ObjectNode normalize(ResourceKind kind, ObjectNode body, String name, String ns, String uid,
       long rv, String created) {
     ObjectNode out = KubeJson.F.objectNode();
-    out.put("kind", kind.kind).put("apiVersion", "v1");
+    out.put("kind", kind.kind).put("apiVersion", kind.apiVersion());
     ObjectNode inMeta = body.get("metadata") instanceof ObjectNode m ? m : KubeJson.F.objectNode();
     ObjectNode meta = out.putObject("metadata");
     meta.put("name", name);

@@ -54,6 +54,8 @@ class PackageRulesTest {
           "io.apilb.metrics..", "io.apilb.support.."),
       new Rule("io.apilb.frontend..", "io.apilb.proxy", "io.apilb.passthrough..", "io.apilb.tls..", "io.apilb.config..",
           "io.apilb.metrics..", "io.apilb.support.."),
+      new Rule("io.apilb.controlplane..", "io.apilb.backend", "io.apilb.tls..", "io.apilb.config..",
+          "io.apilb.metrics.."),
       new Rule("io.apilb.admin..", "io.apilb.backend", "io.apilb.config..", "io.apilb.metrics.."),
       new Rule("io.apilb.sim..", "io.apilb.tls.."),
   };
@@ -108,7 +110,7 @@ class PackageRulesTest {
   @Test
   void eventLoopCodeNeverBlocks() {
     noClasses().that().resideInAnyPackage("io.apilb.frontend..", "io.apilb.proxy..", "io.apilb.backend..",
-            "io.apilb.balancing..", "io.apilb.passthrough..")
+            "io.apilb.balancing..", "io.apilb.passthrough..", "io.apilb.controlplane..")
         .should().callMethodWhere(describe("a blocking wait", (JavaMethodCall call) -> isBlocking(call)))
         .check(production);
   }

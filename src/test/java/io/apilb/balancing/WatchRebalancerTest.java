@@ -10,6 +10,8 @@ import io.apilb.backend.Backend;
 import io.apilb.backend.BackendSet;
 import io.apilb.backend.HealthFlag;
 import io.apilb.config.BalancingConfig;
+import io.apilb.config.LongRunningStrategy;
+import io.apilb.config.ShortRequestStrategy;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.MetricNames;
 import io.apilb.testing.ManualScheduledExecutor;
@@ -61,8 +63,7 @@ class WatchRebalancerTest {
   }
 
   private static BalancingConfig balancing(boolean rebalance, double maxShare, int perSecond, Duration slowStart) {
-    return new BalancingConfig(io.apilb.config.ShortRequestStrategy.LEAST_IN_FLIGHT,
-        io.apilb.config.LongRunningStrategy.LEAST_LONG_RUNNING, slowStart, 0.0,
+    return new BalancingConfig(ShortRequestStrategy.LEAST_IN_FLIGHT, LongRunningStrategy.LEAST_LONG_RUNNING, slowStart, 0.0,
         rebalance, maxShare, perSecond);
   }
 

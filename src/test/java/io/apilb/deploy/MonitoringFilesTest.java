@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.codahale.metrics.MetricRegistry;
+import io.apilb.metrics.ApilbMetrics;
+import io.apilb.metrics.MetricNames;
+import io.apilb.metrics.PrometheusExporter;
 import java.util.ArrayList;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -29,6 +34,58 @@ class MonitoringFilesTest {
     }
     assertThat(names).contains("apilb_backend_ready", "apilb_backend_requests_total");
     return names;
+  }
+
+  /**
+   * The series names a scrape of apilb's metrics really contains, with every kind of metric
+   * recorded once (histograms as _bucket, _sum, _count; counters with _total).
+   */
+  static Set<String> scrapedNames() {
+    ApilbMetrics m = new ApilbMetrics(new MetricRegistry());
+    m.requestCompleted("cp1", "short", false, "LIST", "", "configmaps", "", 200, 1_000_000);
+    m.registerBackend("cp1", () -> 1, () -> 0, () -> 1);
+    m.registerBackendGauge("cp1", MetricRegistry.name(MetricNames.BACKEND_WATCHES, "cp1"), () -> 0);
+    m.registerBackendGauge("cp1", MetricRegistry.name(MetricNames.BACKEND_FLAG, "cp1", "draining"), () -> 0);
+    m.readyzChecks("cp1", Map.of("etcd", true));
+    m.probe("cp1", "ok");
+    m.retry("cp1", "connect");
+    m.rebalancedWatch("cp1");
+    m.ejection("cp1");
+    m.stateTransition("cp1", "ready");
+    m.connectFailure("cp1");
+    m.connectionAccepted("h2");
+    m.activeConnections().inc();
+    m.tlsHandshakeFailure();
+    m.clientError("reset");
+    m.clientCertificate("verified");
+    m.certificateReload("serving", true);
+    m.proxyFailure("no_ready_backend");
+    m.reloaded();
+    m.reloadFailed();
+    m.discoveryRead("ok");
+    m.gauge(MetricNames.DISCOVERY_BACKENDS, () -> 3);
+    m.gauge(MetricNames.BALANCING_PANIC, () -> 0);
+    for (String g : List.of(MetricNames.LEASE_RENEW_AGE, MetricNames.LEASE_DURATION, MetricNames.LEASE_TRANSITIONS)) {
+      m.gauge(MetricRegistry.name(g, "kube-system", "kube-scheduler"), () -> 1);
+    }
+    Set<String> names = new TreeSet<>();
+    for (String line : new PrometheusExporter(m.registry()).scrape().split("\n")) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        names.add(line.split("[{ ]", 2)[0]);
+      }
+    }
+    return names;
+  }
+
+  @Test
+  void everyDocumentedSeriesIsReallyExported() throws Exception {
+    Set<String> scraped = scrapedNames();
+    for (String documented : exportedNames()) {
+      if (documented.startsWith("apilb_")) {
+        assertThat(scraped).as("documented in MetricNames").anyMatch(n -> n.equals(documented)
+            || n.equals(documented + "_bucket") || n.equals(documented + "_count"));
+      }
+    }
   }
 
   static Set<String> metricsIn(String text) {
@@ -60,6 +117,16 @@ class MonitoringFilesTest {
     assertThat(names).doesNotHaveDuplicates().contains("ApilbNoReadyBackend", "ApilbBackendNotReady",
         "ApilbHighServerErrorRatio", "ApilbRetriesSpike", "ApilbTlsHandshakeFailures", "ApilbProbeFailures");
     assertThat(exportedNames()).containsAll(metricsIn(exprs.toString()));
+    assertThat(scrapedOrJvm()).containsAll(metricsIn(exprs.toString()));
+    assertThat(names).contains("ApilbBackendEtcdFailing", "ApilbLeaderLeaseNotRenewed");
+    assertThat(exprs.toString()).contains("apilb_backend_readyz_check{check=~\"etcd|etcd-readiness\"} == 0")
+        .contains("apilb_lease_renew_age_seconds > 2 * apilb_lease_duration_seconds");
+  }
+
+  private static Set<String> scrapedOrJvm() {
+    Set<String> names = new TreeSet<>(scrapedNames());
+    names.addAll(JVM);
+    return names;
   }
 
   @Test
@@ -83,7 +150,13 @@ class MonitoringFilesTest {
       }
     }
     Set<String> used = metricsIn(exprs.toString());
-    assertThat(exportedNames()).containsAll(used);
+    assertThat(scrapedOrJvm()).containsAll(used);
+    // a row per backend: a repeated row over the backend variable, with its readyz checks and verbs
+    assertThat(dash.get("panels")).anyMatch(p -> p.get("type").asText().equals("row")
+        && p.path("repeat").asText().equals("backend"));
+    assertThat(dash.at("/templating/list").findValuesAsText("name")).contains("backend");
+    assertThat(used).contains("apilb_backend_readyz_check", "apilb_backend_api_requests_total",
+        "apilb_backend_api_request_duration_seconds_bucket", "apilb_lease_renew_age_seconds");
     assertThat(used).contains("apilb_backend_ready", "apilb_backend_requests_total",
         "apilb_backend_request_duration_seconds", "apilb_backend_inflight_requests",
         "apilb_backend_longrunning_requests", "apilb_backend_probes_total", "apilb_backend_retries_total",

@@ -63,6 +63,44 @@ class PrometheusExporterTest {
   }
 
   @Test
+  void everyApilbFamilyHasOneTypeLineAndAHelpThatDescribesIt() {
+    String text = exporterWithTraffic(new MetricRegistry()).scrape();
+    assertThat(text.split("# TYPE apilb_backend_probes_total ", -1)).hasSize(2);
+    assertThat(text).doesNotContainPattern("# HELP apilb_\\S+ Generated from Dropwizard").doesNotContain("(Dropwizard)")
+        .contains("# HELP apilb_backend_probes_total Readyz probes of a backend by result");
+  }
+
+  @Test
+  void apiRequestsByVerbGroupResourceAndCodeWithAHistogramByVerbClass() {
+    ApilbMetrics m = new ApilbMetrics(new MetricRegistry(), 2);
+    m.requestCompleted("cp1", "short", false, "LIST", "", "configmaps", "", 200, 2_000_000);
+    m.requestCompleted("cp1", "short", false, "PATCH", "apps", "deployments", "scale", 200, 40_000_000);
+    m.requestCompleted("cp1", "long_running", true, "WATCH", "coordination.k8s.io", "leases", "", 200, 5_000_000_000L);
+    m.requestCompleted("cp2", "short", false, "GET", "example.com", "widgets", "", 404, 1_000_000);
+    m.requestCompleted("cp2", "short", false, "BREW", "", "configmaps", "nonsense", 200, 1_000_000);
+    String text = new PrometheusExporter(m.registry()).scrape();
+    assertThat(text)
+        .contains("apilb_backend_api_requests_total{backend=\"cp1\",code=\"200\",group=\"\",resource=\"configmaps\","
+            + "subresource=\"\",verb=\"LIST\"} 1.0")
+        .contains("group=\"apps\",resource=\"deployments\",subresource=\"scale\",verb=\"PATCH\"")
+        // the third distinct resource is beyond max-resources = 2
+        .contains("apilb_backend_api_requests_total{backend=\"cp1\",code=\"200\",group=\"other\",resource=\"other\"")
+        .contains("backend=\"cp2\",code=\"404\",group=\"other\",resource=\"other\",subresource=\"\",verb=\"GET\"")
+        // unknown verbs and subresources are folded too
+        .contains("group=\"\",resource=\"configmaps\",subresource=\"other\",verb=\"other\"")
+        .contains("# TYPE apilb_backend_api_request_duration_seconds histogram")
+        .contains("apilb_backend_api_request_duration_seconds_bucket{backend=\"cp1\",verb_class=\"read\",le=\"0.005\"} 1")
+        .contains("apilb_backend_api_request_duration_seconds_bucket{backend=\"cp1\",verb_class=\"write\",le=\"0.025\"} 0")
+        .contains("apilb_backend_api_request_duration_seconds_bucket{backend=\"cp1\",verb_class=\"write\",le=\"0.05\"} 1")
+        .contains("apilb_backend_api_request_duration_seconds_count{backend=\"cp1\",verb_class=\"long_running\"} 1");
+    assertThat(m.shortRequestP99Seconds("cp1")).isEqualTo(0.05);
+    m.unregisterBackend("cp1");
+    assertThat(new PrometheusExporter(m.registry()).scrape())
+        .doesNotContain("apilb_backend_api_requests_total{backend=\"cp1\"")
+        .doesNotContain("apilb_backend_api_request_duration_seconds_count{backend=\"cp1\"");
+  }
+
+  @Test
   void includesJvmMetrics() {
     MetricRegistry registry = new MetricRegistry();
     String text = new PrometheusExporter(registry).scrape();

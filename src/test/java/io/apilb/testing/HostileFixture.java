@@ -61,6 +61,9 @@ public final class HostileFixture implements AutoCloseable {
           admin { address = "127.0.0.1", port = 0 }
           proxy { request-timeout = 4s, connect-timeout = 2s }
           outlier-detection.consecutive-failures = 0
+          # apilb's own API reads (Leases, /version) open backend connections and send requests
+          # the recording backends would count; these tests measure the proxy path alone
+          control-plane { lease-interval = 0, version-interval = 0 }
         }
         %3$s
         """.formatted(dir, list, extraConfig));

@@ -1,0 +1,69 @@
+package io.apilb.controlplane;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.apilb.controlplane.DiscoveryStatus.Endpoint;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads the apiserver endpoints out of the {@code default/kubernetes} EndpointSlices and
+ * Endpoints that kube-apiserver's endpoint reconciler writes. Pure.
+ */
+final class EndpointParsing {
+  private EndpointParsing() {}
+
+  /**
+   * Every ready address of an EndpointSliceList with the slice's {@code https} port (the first
+   * port when none is named so). An endpoint without {@code conditions.ready} counts as ready,
+   * as the API defines.
+   */
+  static List<Endpoint> fromSlices(JsonNode list) {
+    Set<Endpoint> out = new LinkedHashSet<>();
+    for (JsonNode slice : list.path("items")) {
+      int port = port(slice.path("ports"));
+      if (port <= 0) {
+        continue;
+      }
+      for (JsonNode ep : slice.path("endpoints")) {
+        JsonNode ready = ep.path("conditions").path("ready");
+        if (ready.isBoolean() && !ready.asBoolean()) {
+          continue;
+        }
+        for (JsonNode address : ep.path("addresses")) {
+          out.add(new Endpoint(address.asText(), port));
+        }
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  /** The addresses of every subset of an Endpoints object (not-ready addresses excluded). */
+  static List<Endpoint> fromEndpoints(JsonNode endpoints) {
+    Set<Endpoint> out = new LinkedHashSet<>();
+    for (JsonNode subset : endpoints.path("subsets")) {
+      int port = port(subset.path("ports"));
+      if (port <= 0) {
+        continue;
+      }
+      for (JsonNode address : subset.path("addresses")) {
+        out.add(new Endpoint(address.path("ip").asText(), port));
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  private static int port(JsonNode ports) {
+    int first = -1;
+    for (JsonNode p : ports) {
+      if (first < 0) {
+        first = p.path("port").asInt(-1);
+      }
+      if ("https".equals(p.path("name").asText())) {
+        return p.path("port").asInt(-1);
+      }
+    }
+    return first;
+  }
+}
