@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Test;
 
 /** docs/alerts.yaml and docs/grafana-dashboard.json parse and use only metrics apilb exports. */
 class MonitoringFilesTest {
-  private static final Pattern METRIC = Pattern.compile("\\b((?:apilb|jvm)_[a-z_]+)\\b");
+  private static final Pattern METRIC = Pattern.compile("\\b((?:apilb|jvm)_[a-z0-9_]+)\\b");
   /** JVM series (metrics-jvm) the files use; names as scraped from a running apilb. */
   private static final Set<String> JVM = Set.of("jvm_fd_usage", "jvm_memory_heap_used", "jvm_memory_heap_max");
 
   /** Prometheus names documented in MetricNames' class comment ({@code -> name{labels}}). */
   static Set<String> exportedNames() throws Exception {
     Set<String> names = new TreeSet<>(JVM);
-    Matcher m = Pattern.compile("->\\s+(apilb_[a-z_]+)")
+    Matcher m = Pattern.compile("->\\s+(apilb_[a-z0-9_]+)")
         .matcher(DeployFiles.read("src/main/java/io/apilb/metrics/MetricNames.java"));
     while (m.find()) {
       names.add(m.group(1));
@@ -46,6 +46,8 @@ class MonitoringFilesTest {
     m.registerBackend("cp1", () -> 1, () -> 0, () -> 1);
     m.registerBackendGauge("cp1", MetricRegistry.name(MetricNames.BACKEND_WATCHES, "cp1"), () -> 0);
     m.registerBackendGauge("cp1", MetricRegistry.name(MetricNames.BACKEND_FLAG, "cp1", "draining"), () -> 0);
+    m.registerBackendGauge("cp1", MetricRegistry.name(MetricNames.BACKEND_HTTP2_CONNECTIONS, "cp1"), () -> 1);
+    m.registerBackendGauge("cp1", MetricRegistry.name(MetricNames.BACKEND_HTTP2_STREAMS, "cp1"), () -> 2);
     m.readyzChecks("cp1", Map.of("etcd", true));
     m.probe("cp1", "ok");
     m.retry("cp1", "connect");
@@ -57,6 +59,8 @@ class MonitoringFilesTest {
     m.activeConnections().inc();
     m.tlsHandshakeFailure();
     m.clientError("reset");
+    m.connectionRejected("max_connections");
+    m.listenerTimeout("idle");
     m.clientCertificate("verified");
     m.certificateReload("serving", true);
     m.proxyFailure("no_ready_backend");
