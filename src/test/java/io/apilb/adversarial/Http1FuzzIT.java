@@ -11,34 +11,34 @@ import io.apilb.testing.RecordingBackend.Recorded;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import java.util.stream.LongStream;
 import javax.net.ssl.SSLSocket;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile HTTP/1.1 byte streams against apilb in front of a {@link io.apilb.testing.RecordingBackend}.
  * Invariants: every connection answers or ends within a bound; every answer apilb makes itself
  * is a Status JSON of its code; a backend completes only requests the client sent whole, with
  * exactly their body; no client X-Remote-* reaches a backend; no buffer leaks (paranoid); apilb
- * still serves afterwards.
+ * still serves afterwards. Each try is one seed ({@link Fuzz}): {@code -Dfuzz.seed=<n>} reruns it.
  */
 class Http1FuzzIT {
   static final Duration BOUND = Duration.ofSeconds(5);
   static final Set<Integer> REFUSALS = Set.of(400, 401, 408, 413, 414, 417, 431, 501, 502, 503, 504, 505);
   static HostileFixture f;
 
-  @BeforeContainer
+  @BeforeAll
   static void start() throws Exception {
     HostileFixture.startLeakWatch();
     f = HostileFixture.start(1, "");
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() throws Exception {
     try {
       assertNoIdentityHeadersAnywhere();
@@ -49,26 +49,39 @@ class Http1FuzzIT {
     HostileFixture.assertNoLeaks(Http1FuzzIT.class.getSimpleName());
   }
 
-  @Provide
-  Arbitrary<Case> wellFramedOrCutByClose() {
+  static final int CUT_BY_CLIENT_TRIES = 120;
+  static final int BROKEN_IN_BAND_TRIES = 60;
+
+  static Case wellFramedOrCutByClose(Random r) {
     return Http1Streams.cases(List.of(Framing.NONE, Framing.LENGTH, Framing.CHUNKED, Framing.LENGTH_AND_CHUNKED,
-        Framing.LENGTH_CUT, Framing.CHUNKED_CUT));
+        Framing.LENGTH_CUT, Framing.CHUNKED_CUT), r);
   }
 
-  @Provide
-  Arbitrary<Case> brokenInBand() {
+  static Case brokenInBand(Random r) {
     return Http1Streams.cases(List.of(Framing.CHUNKED_BAD_SIZE, Framing.CHUNKED_OVERRUN,
-        Framing.CHUNKED_XREMOTE_TRAILERS));
+        Framing.CHUNKED_XREMOTE_TRAILERS), r);
   }
 
-  @Property(tries = 120)
-  void hostileHeadsAndBodiesCutByTheClient(@ForAll("wellFramedOrCutByClose") Case c) throws Exception {
-    check(c);
+  static LongStream cutByClientSeeds() {
+    return Fuzz.seeds("Http1FuzzIT.hostileHeadsAndBodiesCutByTheClient", CUT_BY_CLIENT_TRIES);
   }
 
-  @Property(tries = 60)
-  void brokenChunkedFramingAndHostileTrailers(@ForAll("brokenInBand") Case c) throws Exception {
-    check(c);
+  static LongStream brokenInBandSeeds() {
+    return Fuzz.seeds("Http1FuzzIT.brokenChunkedFramingAndHostileTrailers", BROKEN_IN_BAND_TRIES);
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("cutByClientSeeds")
+  void hostileHeadsAndBodiesCutByTheClient(long seed) throws Exception {
+    Case c = wellFramedOrCutByClose(new Random(seed));
+    Fuzz.run(seed, c, () -> check(c));
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("brokenInBandSeeds")
+  void brokenChunkedFramingAndHostileTrailers(long seed) throws Exception {
+    Case c = brokenInBand(new Random(seed));
+    Fuzz.run(seed, c, () -> check(c));
   }
 
   static void check(Case c) throws Exception {

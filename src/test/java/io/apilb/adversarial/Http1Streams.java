@@ -4,22 +4,21 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
+import java.util.Random;
 
 /**
  * Generators of hostile HTTP/1.1 byte streams: odd request lines (methods, targets with control
  * characters, spaces, DEL and percent-escapes), hostile header sets (duplicates, obs-fold, bad
  * names, large values, {@code X-Remote-*} in any case) and body framings (Content-Length and
- * chunked, right and wrong), delivered in random pieces, possibly cut short by a close.
+ * chunked, right and wrong), delivered in random pieces, possibly cut short by a close. Each
+ * generator draws from the {@link Random} it is given, so a seed determines a case.
  */
 final class Http1Streams {
   private Http1Streams() {}
 
   /**
    * Cases carry this placeholder where their id goes; each run replaces it, byte for byte, by a
-   * fresh id of the same length, so that no two runs (tries, shrink steps) share an id at the backend.
+   * fresh id of the same length, so that no two runs (tries, reruns of a seed) share an id at the backend.
    */
   static final String ID = "@@@@@@@@@@@@@@@@";
   static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
@@ -67,53 +66,50 @@ final class Http1Streams {
     }
   }
 
-  static Arbitrary<String> methods() {
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(6, Arbitraries.of("POST", "PUT", "PATCH")),
-        net.jqwik.api.Tuple.of(2, Arbitraries.of("GET", "DELETE", "OPTIONS", "post", "FOO", "P\u0000ST", "GET\t")));
+  static String methods(Random r) {
+    return r.nextInt(8) < 6 ? Fuzz.pick(r, "POST", "PUT", "PATCH")
+        : Fuzz.pick(r, "GET", "DELETE", "OPTIONS", "post", "FOO", "P\u0000ST", "GET\t");
   }
 
   /** A suffix spliced into the path: usually nothing, else something a strict parser refuses. */
-  static Arbitrary<String> pathNoise() {
-    return Arbitraries.oneOf(Arbitraries.just(""), Arbitraries.just(""), Arbitraries.just(""),
-        Arbitraries.of("\u0000", "\u0001", "\u007f", "\u001f", " ", "%00", "%zz", "/../../..", "\t", "\u00ff",
-            "#frag", "%2e%2e/", "a".repeat(9000)));
+  static String pathNoise(Random r) {
+    return r.nextInt(4) < 3 ? ""
+        : Fuzz.pick(r, "\u0000", "\u0001", "\u007f", "\u001f", " ", "%00", "%zz", "/../../..", "\t", "\u00ff",
+            "#frag", "%2e%2e/", "a".repeat(9000));
   }
 
-  static Arbitrary<String> version() {
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(12, Arbitraries.just("HTTP/1.1")),
-        net.jqwik.api.Tuple.of(1, Arbitraries.of("HTTP/1.0", "HTTP/2.0", "HTTP/1.1x", "http/1.1", "HTTP/1.1 ")));
+  static String version(Random r) {
+    return r.nextInt(13) < 12 ? "HTTP/1.1" : Fuzz.pick(r, "HTTP/1.0", "HTTP/2.0", "HTTP/1.1x", "http/1.1", "HTTP/1.1 ");
   }
 
-  /** Extra header lines (each ending in CRLF). */
-  static Arbitrary<String> header() {
-    Arbitrary<String> remoteName = Arbitraries.of("X-Remote-User", "x-remote-group", "X-REMOTE-EXTRA-scopes",
-        "x-ReMoTe-Uid", "X-Remote-Extra-", "X-Remote-User ");
-    Arbitrary<String> benign = Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(12)
-        .map(n -> "X-" + n + ": v\r\n");
-    return Arbitraries.oneOf(
-        benign, benign,
-        remoteName.map(n -> n + ": system:admin\r\n"),
-        Arbitraries.just("Host: second\r\n"),
-        Arbitraries.just("X-Folded: a\r\n  folded\r\n"),
-        Arbitraries.just(" X-Leading-Space: v\r\n"),
-        Arbitraries.of("Bad Name: v\r\n", "X\u0001: v\r\n", ": empty\r\n", "NoColon\r\n", "X-Nul: a\u0000b\r\n"),
-        Arbitraries.integers().between(1, 40_000).map(n -> "X-Big: " + "v".repeat(n) + "\r\n"),
-        Arbitraries.of("Connection: close\r\n", "Connection: keep-alive, X-Remote-User\r\n",
-            "Expect: 100-continue\r\n", "Content-Length: 7\r\n", "Transfer-Encoding: gzip\r\n"));
+  /** An extra header line (ending in CRLF). */
+  static String header(Random r) {
+    return switch (r.nextInt(9)) {
+      case 0, 1 -> "X-" + Fuzz.alpha(r, 1, 12) + ": v\r\n";
+      case 2 -> Fuzz.pick(r, "X-Remote-User", "x-remote-group", "X-REMOTE-EXTRA-scopes", "x-ReMoTe-Uid",
+          "X-Remote-Extra-", "X-Remote-User ") + ": system:admin\r\n";
+      case 3 -> "Host: second\r\n";
+      case 4 -> "X-Folded: a\r\n  folded\r\n";
+      case 5 -> " X-Leading-Space: v\r\n";
+      case 6 -> Fuzz.pick(r, "Bad Name: v\r\n", "X\u0001: v\r\n", ": empty\r\n", "NoColon\r\n", "X-Nul: a\u0000b\r\n");
+      case 7 -> "X-Big: " + "v".repeat(Fuzz.between(r, 1, 40_000)) + "\r\n";
+      default -> Fuzz.pick(r, "Connection: close\r\n", "Connection: keep-alive, X-Remote-User\r\n",
+          "Expect: 100-continue\r\n", "Content-Length: 7\r\n", "Transfer-Encoding: gzip\r\n");
+    };
   }
 
-  static Arbitrary<Case> cases(List<Framing> framings) {
-    Arbitrary<String> id = Arbitraries.just(ID);
-    Arbitrary<String> body = Arbitraries.strings().withCharRange(' ', '~').ofMinLength(1).ofMaxLength(300);
-    Arbitrary<List<String>> headers = header().list().ofMaxSize(5);
-    Arbitrary<List<Integer>> splits = Arbitraries.integers().between(1, 10_000).list().ofMaxSize(4);
-    return Combinators.combine(id, methods(), pathNoise(), version(), headers, body, Arbitraries.of(framings),
-            Combinators.combine(splits, Arbitraries.integers().between(0, 30), Arbitraries.integers().between(1, 9))
-                .as((s, pause, size) -> new int[][] {s.stream().mapToInt(Integer::intValue).toArray(), {pause, size}}))
-        .as((i, m, noise, v, hs, b, fr, delivery) -> build(i, m, noise, v, hs, b, fr, delivery[0], delivery[1][0],
-            delivery[1][1]));
+  /** One case with a framing among {@code framings}. */
+  static Case cases(List<Framing> framings, Random r) {
+    String method = methods(r);
+    String noise = pathNoise(r);
+    String version = version(r);
+    List<String> headers = Fuzz.list(r, 0, 5, Http1Streams::header);
+    String body = Fuzz.string(r, ' ', '~', 1, 300);
+    Framing framing = Fuzz.pick(r, framings);
+    int[] splits = Fuzz.list(r, 0, 4, g -> Fuzz.between(g, 1, 10_000)).stream().mapToInt(Integer::intValue).toArray();
+    int pause = Fuzz.between(r, 0, 30);
+    int chunkSize = Fuzz.between(r, 1, 9);
+    return build(ID, method, noise, version, headers, body, framing, splits, pause, chunkSize);
   }
 
   static Case build(String id, String method, String noise, String version, List<String> headers, String body,

@@ -12,31 +12,32 @@ import io.apilb.testing.RecordingBackend.Recorded;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.Random;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile HTTP/2 frame sequences against apilb in front of a {@link io.apilb.testing.RecordingBackend}.
  * Invariants: every stream the client ended is answered or reset (or the connection closes)
  * within a bound; a non-2xx answer is a Status JSON of its code; a backend completes only
  * requests whose stream the client ended, with exactly their body; no x-remote-* reaches a
- * backend; no buffer leaks; apilb still serves afterwards.
+ * backend; no buffer leaks; apilb still serves afterwards. Each try is one seed ({@link Fuzz}):
+ * {@code -Dfuzz.seed=<n>} reruns it.
  */
 class Http2FuzzIT {
   static final Duration BOUND = Duration.ofSeconds(5);
   static HostileFixture f;
 
-  @BeforeContainer
+  @BeforeAll
   static void start() throws Exception {
     HostileFixture.startLeakWatch();
     f = HostileFixture.start(1, "");
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() throws Exception {
     try {
       for (Recorded rec : f.allRequests()) {
@@ -50,24 +51,37 @@ class Http2FuzzIT {
     HostileFixture.assertNoLeaks(Http2FuzzIT.class.getSimpleName());
   }
 
-  @Provide
-  Arbitrary<Sequence> sequences() {
-    return Http2Sequences.sequences(20_000, true);
+  static final int SEQUENCES_TRIES = 100;
+  static final int OVERSIZED_TRIES = 40;
+
+  static Sequence sequences(Random r) {
+    return Http2Sequences.sequences(20_000, true, r);
   }
 
-  @Provide
-  Arbitrary<Sequence> oversizedHeaderLists() {
-    return Http2Sequences.sequences(40_000, false);
+  static Sequence oversizedHeaderLists(Random r) {
+    return Http2Sequences.sequences(40_000, false, r);
   }
 
-  @Property(tries = 100)
-  void hostileFrameSequences(@ForAll("sequences") Sequence seq) throws Exception {
-    check(seq);
+  static LongStream sequenceSeeds() {
+    return Fuzz.seeds("Http2FuzzIT.hostileFrameSequences", SEQUENCES_TRIES);
   }
 
-  @Property(tries = 40)
-  void oversizedHeaderListsAreRefusedWithAStatus(@ForAll("oversizedHeaderLists") Sequence seq) throws Exception {
-    check(seq);
+  static LongStream oversizedSeeds() {
+    return Fuzz.seeds("Http2FuzzIT.oversizedHeaderListsAreRefusedWithAStatus", OVERSIZED_TRIES);
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("sequenceSeeds")
+  void hostileFrameSequences(long seed) throws Exception {
+    Sequence seq = sequences(new Random(seed));
+    Fuzz.run(seed, seq, () -> check(seq));
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("oversizedSeeds")
+  void oversizedHeaderListsAreRefusedWithAStatus(long seed) throws Exception {
+    Sequence seq = oversizedHeaderLists(new Random(seed));
+    Fuzz.run(seed, seq, () -> check(seq));
   }
 
   static void check(Sequence seq) throws Exception {

@@ -6,16 +6,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
+import java.util.Random;
 
 /**
  * Generators of hostile HTTP/2 frame sequences: up to four request streams (bad or duplicate
  * pseudo-headers, upper-case and connection-specific fields, {@code x-remote-*}, wrong
  * content-length, large header lists split over CONTINUATION, bodies in pieces, trailers, DATA
  * after END_STREAM, resets at any point) interleaved at random with connection-level noise
- * (WINDOW_UPDATE, PRIORITY, SETTINGS, PING, unknown frame types).
+ * (WINDOW_UPDATE, PRIORITY, SETTINGS, PING, unknown frame types). Each generator draws from the
+ * {@link Random} it is given, so a seed determines a sequence.
  */
 final class Http2Sequences {
   private Http2Sequences() {}
@@ -36,12 +35,12 @@ final class Http2Sequences {
     }
   }
 
-  static Arbitrary<String> mutation(int maxBigValue) {
-    return Arbitraries.oneOf(
-        Arbitraries.of("drop :path", "drop :method", "dup :method", ":foo", "late pseudo", "X-Remote-User",
+  static String mutation(int maxBigValue, Random r) {
+    return r.nextBoolean()
+        ? Fuzz.pick(r, "drop :path", "drop :method", "dup :method", ":foo", "late pseudo", "X-Remote-User",
             "x-remote-user", "x-REMOTE-extra-k", "connection", "te gzip", "te trailers", "transfer-encoding",
-            "host", "bad name", "empty path", "path ctl", "cl wrong", "none", "none", "none"),
-        Arbitraries.integers().between(1, maxBigValue).map(n -> "big " + n));
+            "host", "bad name", "empty path", "path ctl", "cl wrong", "none", "none", "none")
+        : "big " + Fuzz.between(r, 1, maxBigValue);
   }
 
   static List<Map.Entry<String, String>> headers(String path, String method, List<String> mutations, int bodyLen) {
@@ -125,31 +124,51 @@ final class Http2Sequences {
     return new Script(stream, out, whole ? body.getBytes(StandardCharsets.UTF_8) : null, ended, ending == Ending.RESET);
   }
 
-  static Arbitrary<Frame> noise() {
-    return Arbitraries.oneOf(
-        Arbitraries.integers().between(0, Integer.MAX_VALUE).map(n -> new Frame(RawHttp2.WINDOW_UPDATE, 0, 0,
-            RawHttp2.int32(n), "WINDOW_UPDATE 0 +" + n)),
-        Arbitraries.of(1, 3, 5, 7, 9).map(s -> new Frame(RawHttp2.PRIORITY, 0, s,
-            new byte[] {0, 0, 0, (byte) s.intValue(), 16}, "PRIORITY " + s + " on itself")),
-        Arbitraries.integers().between(1, 9).map(id -> new Frame(RawHttp2.SETTINGS, 0, 0,
-            new byte[] {0, (byte) id.intValue(), (byte) 0x80, 0, 0, 0}, "SETTINGS id " + id + " = 2^31")),
-        Arbitraries.just(new Frame(RawHttp2.PING, 0, 0, new byte[8], "PING")),
-        Arbitraries.just(new Frame(0xfa, 0, 1, new byte[] {1, 2, 3}, "unknown type 0xfa")),
-        Arbitraries.just(new Frame(RawHttp2.DATA, 0, 0, new byte[] {1}, "DATA on stream 0")),
-        Arbitraries.just(new Frame(RawHttp2.HEADERS, RawHttp2.END_HEADERS, 2, new byte[0], "HEADERS on even stream 2")));
+  static Frame noise(Random r) {
+    switch (r.nextInt(7)) {
+      case 0 -> {
+        int n = Fuzz.between(r, 0, Integer.MAX_VALUE);
+        return new Frame(RawHttp2.WINDOW_UPDATE, 0, 0, RawHttp2.int32(n), "WINDOW_UPDATE 0 +" + n);
+      }
+      case 1 -> {
+        int s = Fuzz.pick(r, 1, 3, 5, 7, 9);
+        return new Frame(RawHttp2.PRIORITY, 0, s, new byte[] {0, 0, 0, (byte) s, 16}, "PRIORITY " + s + " on itself");
+      }
+      case 2 -> {
+        int id = Fuzz.between(r, 1, 9);
+        return new Frame(RawHttp2.SETTINGS, 0, 0, new byte[] {0, (byte) id, (byte) 0x80, 0, 0, 0},
+            "SETTINGS id " + id + " = 2^31");
+      }
+      case 3 -> {
+        return new Frame(RawHttp2.PING, 0, 0, new byte[8], "PING");
+      }
+      case 4 -> {
+        return new Frame(0xfa, 0, 1, new byte[] {1, 2, 3}, "unknown type 0xfa");
+      }
+      case 5 -> {
+        return new Frame(RawHttp2.DATA, 0, 0, new byte[] {1}, "DATA on stream 0");
+      }
+      default -> {
+        return new Frame(RawHttp2.HEADERS, RawHttp2.END_HEADERS, 2, new byte[0], "HEADERS on even stream 2");
+      }
+    }
   }
 
-  static Arbitrary<Sequence> sequences(int maxBigValue, boolean withNoise) {
-    Arbitrary<List<String>> pieces = Arbitraries.strings().withCharRange(' ', '~').ofMinLength(1).ofMaxLength(200)
-        .list().ofMaxSize(3);
-    Arbitrary<int[]> shape = Arbitraries.integers().between(-1, 60_000).list().ofSize(2)
-        .map(l -> new int[] {l.get(0), l.get(1)});
-    Arbitrary<Object[]> streamArgs = Combinators.combine(Arbitraries.of("POST", "PUT", "GET", "PATCH"),
-        mutation(maxBigValue).list().ofMaxSize(2), pieces, Arbitraries.of(Ending.class), shape)
-        .as((m, mut, p, e, sh) -> new Object[] {m, mut, p, e, sh[0] % 40});
-    Arbitrary<List<Frame>> noiseFrames = withNoise ? noise().list().ofMaxSize(3) : Arbitraries.just(List.of());
-    return Combinators.combine(streamArgs.list().ofMinSize(1).ofMaxSize(4), noiseFrames,
-        Arbitraries.integers().list().ofSize(40)).as(Http2Sequences::assemble);
+  /** One stream's arguments for {@link #script}: method, mutations, body pieces, ending, CONTINUATION split. */
+  static Object[] streamArgs(int maxBigValue, Random r) {
+    String method = Fuzz.pick(r, "POST", "PUT", "GET", "PATCH");
+    List<String> mutations = Fuzz.list(r, 0, 2, g -> mutation(maxBigValue, g));
+    List<String> pieces = Fuzz.list(r, 0, 3, g -> Fuzz.string(g, ' ', '~', 1, 200));
+    Ending ending = Fuzz.pick(r, Ending.values());
+    int split = Fuzz.between(r, -1, 60_000) % 40;
+    return new Object[] {method, mutations, pieces, ending, split};
+  }
+
+  static Sequence sequences(int maxBigValue, boolean withNoise, Random r) {
+    List<Object[]> streams = Fuzz.list(r, 1, 4, g -> streamArgs(maxBigValue, g));
+    List<Frame> noise = withNoise ? Fuzz.list(r, 0, 3, Http2Sequences::noise) : List.of();
+    List<Integer> order = Fuzz.list(r, 40, 40, Random::nextInt);
+    return assemble(streams, noise, order);
   }
 
   @SuppressWarnings("unchecked")

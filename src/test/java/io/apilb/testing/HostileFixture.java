@@ -24,9 +24,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * apilb in front of {@link RecordingBackend}s (raw HTTP/1.1 over TLS, malformed answers on
- * demand), with raw TLS sockets for hostile clients. For jqwik classes, which JUnit Jupiter
- * extensions do not reach, {@link #startLeakWatch()} and {@link #assertNoLeaks(String)} apply
- * the same paranoid leak check as {@link LeakDetectionExtension}.
+ * demand), with raw TLS sockets for hostile clients. {@link #startLeakWatch()} and
+ * {@link #assertNoLeaks(String)} apply the same paranoid leak check as {@link LeakDetectionExtension},
+ * for a check at a chosen point (e.g. after the fixture closed, in {@code @AfterAll}).
  */
 public final class HostileFixture implements AutoCloseable {
   public final Path dir;
