@@ -2,12 +2,12 @@ package io.apilb.frontend.http1;
 
 import io.apilb.config.ListenerTimeouts;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.support.LazyDeadlineTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,8 +51,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
   /** A read for body bytes is outstanding since {@link #bodyWaitStart}. */
   private boolean bodyWanted;
   private long bodyWaitStart;
-  private Future<?> timer;
-  private long timerAt;
+  private LazyDeadlineTimer timer;
 
   public Http1Timeouts(ListenerTimeouts timeouts, ApilbMetrics metrics) {
     this.headerNanos = timeouts.requestHeader().toNanos();
@@ -64,6 +63,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.timer = new LazyDeadlineTimer(ctx.executor(), this::fired);
     phaseStart = now();
     arm();
   }
@@ -152,28 +152,18 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
 
   /** Makes sure the timer fires no later than the current deadline. */
   private void arm() {
-    long deadline = deadline();
-    if (deadline == Long.MAX_VALUE || (timer != null && timerAt <= deadline) || ctx == null) {
-      return;
+    if (timer != null) {
+      timer.fireBy(deadline());
     }
-    cancel();
-    schedule(deadline);
-  }
-
-  private void schedule(long deadline) {
-    timerAt = deadline;
-    timer = ctx.executor().schedule(this::fired, Math.max(0, deadline - now()), TimeUnit.NANOSECONDS);
   }
 
   private void cancel() {
     if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+      timer.cancel();
     }
   }
 
   private void fired() {
-    timer = null;
     if (!ctx.channel().isActive()) {
       return;
     }
@@ -182,7 +172,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
       return; // nothing to time now; a later phase change arms again
     }
     if (now() < deadline) {
-      schedule(deadline);
+      timer.fireBy(deadline);
       return;
     }
     expire();

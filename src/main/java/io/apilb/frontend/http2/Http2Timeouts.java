@@ -2,6 +2,7 @@ package io.apilb.frontend.http2;
 
 import io.apilb.config.ListenerTimeouts;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.support.LazyDeadlineTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,7 +11,6 @@ import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Stream;
-import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -65,8 +65,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   /** Since when a header block is incomplete, or -1. */
   private long headerBlockSince = -1;
   private int pendingBodies;
-  private Future<?> timer;
-  private long timerAt;
+  private LazyDeadlineTimer timer;
 
   public Http2Timeouts(ListenerTimeouts timeouts, ApilbMetrics metrics) {
     this.headerNanos = timeouts.requestHeader().toNanos();
@@ -78,6 +77,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.timer = new LazyDeadlineTimer(ctx.executor(), this::fired);
     this.frontend = ctx.pipeline().get(Http2FrontendHandler.class);
     if (frontend == null) {
       throw new IllegalStateException("http2 timeouts need the HTTP/2 handler in the pipeline");
@@ -186,23 +186,16 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   }
 
   private void arm(long deadline) {
-    if (deadline == Long.MAX_VALUE || (timer != null && timerAt <= deadline)) {
-      return;
-    }
-    cancel();
-    timerAt = deadline;
-    timer = ctx.executor().schedule(this::fired, Math.max(0, deadline - now()), TimeUnit.NANOSECONDS);
+    timer.fireBy(deadline);
   }
 
   private void cancel() {
     if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+      timer.cancel();
     }
   }
 
   private void fired() {
-    timer = null;
     if (!ctx.channel().isActive()) {
       return;
     }
