@@ -100,27 +100,14 @@ public final class AdminServer implements AutoCloseable {
       EventLoopGroup workerGroup,
       Class<? extends ServerChannel> channelClass) {
     this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, new AdminAccess(Optional.empty()),
-        () -> null);
+        () -> null, null);
   }
 
   /**
    * @param access who may use which endpoint (see {@link AdminAccess})
    * @param tls the TLS context for the next admin connection; null: plain HTTP
+   * @param status builds the status page's content on the control executor (null: no page)
    */
-  public AdminServer(
-      AdminConfig config,
-      BackendSet backends,
-      PrometheusExporter exporter,
-      ScheduledExecutorService control,
-      EventLoopGroup bossGroup,
-      EventLoopGroup workerGroup,
-      Class<? extends ServerChannel> channelClass,
-      AdminAccess access,
-      Supplier<SslContext> tls) {
-    this(config, backends, exporter, control, bossGroup, workerGroup, channelClass, access, tls, null);
-  }
-
-  /** As above, with the status page: {@code status} builds its content on the control executor (null: no page). */
   public AdminServer(
       AdminConfig config,
       BackendSet backends,

@@ -38,7 +38,6 @@ class RefusedRetryTest {
     @Override public void release() {}
     @Override public void close() {}
     @Override public void abandon(Duration limit) {}
-    @Override public void closeAfterFlush() {}
     @Override public void handOver(ChannelHandler successor) {}
   }
 

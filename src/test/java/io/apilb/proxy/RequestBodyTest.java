@@ -31,7 +31,6 @@ class RequestBodyTest {
     @Override public void read() {}
     @Override public void release() {}
     @Override public void close() {}
-    @Override public void closeAfterFlush() {}
     @Override public void abandon(java.time.Duration limit) {}
     @Override public void handOver(ChannelHandler successor) {}
 

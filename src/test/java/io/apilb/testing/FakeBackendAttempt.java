@@ -25,7 +25,7 @@ import java.util.List;
  */
 public final class FakeBackendAttempt implements BackendAttempt {
   /** How an attempt ended. */
-  public enum End { RELEASE, CLOSE, CLOSE_AFTER_FLUSH, HAND_OVER, ABANDON }
+  public enum End { RELEASE, CLOSE, HAND_OVER, ABANDON }
 
   private final BackendEntry backend;
   private Listener listener;
@@ -109,11 +109,6 @@ public final class FakeBackendAttempt implements BackendAttempt {
   @Override
   public void abandon(java.time.Duration limit) {
     end(End.ABANDON);
-  }
-
-  @Override
-  public void closeAfterFlush() {
-    end(End.CLOSE_AFTER_FLUSH);
   }
 
   /** Puts {@code successor} on a fresh embedded "backend connection" ({@link #wire()}). */

@@ -66,9 +66,6 @@ public interface BackendAttempt {
    */
   void abandon(java.time.Duration limit);
 
-  /** Ends the attempt, closing the connection once what was written is flushed. */
-  void closeAfterFlush();
-
   /**
    * After a 101: the connection leaves HTTP and the pool for good. {@code successor} replaces
    * the relay and the HTTP codec; bytes the codec still held reach it. The backend's long-running

@@ -273,12 +273,6 @@ final class Http2StreamAttempt implements BackendAttempt {
   }
 
   @Override
-  public void closeAfterFlush() {
-    conn.flushConnection();
-    close();
-  }
-
-  @Override
   public void abandon(Duration limit) {
     if (ended) {
       return;

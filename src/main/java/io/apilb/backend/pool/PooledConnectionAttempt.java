@@ -2,7 +2,6 @@ package io.apilb.backend.pool;
 
 import io.apilb.backend.BackendEntry;
 import io.apilb.support.HandlerNames;
-import io.apilb.support.Channels;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
@@ -136,13 +135,6 @@ final class PooledConnectionAttempt implements BackendAttempt {
       } else {
         close();
       }
-    }
-  }
-
-  @Override
-  public void closeAfterFlush() {
-    if (end()) {
-      Channels.closeOnFlush(channel);
     }
   }
 

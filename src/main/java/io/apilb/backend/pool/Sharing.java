@@ -44,15 +44,19 @@ public record Sharing(ConnectionKind kind, boolean multiplexed, CredentialKey cr
 
   /** A digest of one credential; equal digests mean the same credential. */
   public record CredentialKey(long high, long low) {
-    static CredentialKey of(CharSequence credential) {
+    /** One digest per thread instead of a provider lookup for every token request (the request path). */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
       try {
-        byte[] d = MessageDigest.getInstance("SHA-256")
-            .digest(credential.toString().getBytes(StandardCharsets.UTF_8));
-        ByteBuffer b = ByteBuffer.wrap(d);
-        return new CredentialKey(b.getLong(), b.getLong());
+        return MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException("SHA-256 is missing from the JDK", e);
       }
+    });
+
+    static CredentialKey of(CharSequence credential) {
+      byte[] d = SHA256.get().digest(credential.toString().getBytes(StandardCharsets.UTF_8)); // digest() resets it
+      ByteBuffer b = ByteBuffer.wrap(d);
+      return new CredentialKey(b.getLong(), b.getLong());
     }
 
     @Override

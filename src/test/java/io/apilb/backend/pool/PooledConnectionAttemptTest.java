@@ -133,7 +133,6 @@ class PooledConnectionAttemptTest {
     a.release();
     a.release();
     a.close();
-    a.closeAfterFlush();
 
     assertThat(stats.inFlight()).isZero();
     assertThat(ch.isOpen()).isTrue(); // the later calls did nothing: the pool holds it
@@ -160,22 +159,6 @@ class PooledConnectionAttemptTest {
     assertThat(stats.inFlight()).isZero();
     assertThat(stats.activeLongRunning()).isZero();
     assertThat(listener.events).doesNotContain("inactive"); // detached before the close
-  }
-
-  @Test
-  void closeAfterFlushSendsWhatWasWrittenThenClosesAndEndsTheCountOnce() {
-    PooledConnectionAttempt a = attempt();
-    a.start(listener, false);
-    a.write(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/api/v1/pods")); // not flushed
-
-    a.closeAfterFlush();
-    a.closeAfterFlush();
-    a.close();
-    ch.runPendingTasks();
-
-    assertThat(backendReceived()).startsWith("GET /api/v1/pods HTTP/1.1");
-    assertThat(ch.isOpen()).isFalse();
-    assertThat(stats.inFlight()).isZero();
   }
 
   @Test
