@@ -96,9 +96,16 @@ final class BackendAcquirer {
     return "request to " + who + " timed out after " + timeout.toSeconds() + "s";
   }
 
-  /** The request no longer wants a backend: an acquisition under way releases what it gets. */
+  /**
+   * The request no longer wants a backend: an acquisition under way is cancelled, and a connection
+   * it still gets goes to the pool or to the next request that needs one.
+   */
   void cancel() {
+    Future<BackendAttempt> f = pending;
     pending = null;
+    if (f != null) {
+      f.cancel(false);
+    }
   }
 
   private void onDone(Future<BackendAttempt> f) {

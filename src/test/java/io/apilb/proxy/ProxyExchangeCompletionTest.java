@@ -85,6 +85,7 @@ class ProxyExchangeCompletionTest {
 
     client.channel.close();
     client.channel.runPendingTasks();
+    assertThat(p.cancelled()).as("the acquisition is given up").isTrue();
     FakeBackendAttempt late = p.complete();
 
     assertThat(late.started()).isFalse();

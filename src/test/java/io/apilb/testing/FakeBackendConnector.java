@@ -37,15 +37,26 @@ public final class FakeBackendConnector implements BackendConnector {
       return backend.name();
     }
 
-    /** Succeeds with a new attempt (configured by {@link #whenCreated}); returns it. */
+    /**
+     * Succeeds with a new attempt (configured by {@link #whenCreated}); returns it. When the
+     * exchange cancelled the acquisition meanwhile, the attempt is released unused, as the pools
+     * do with a connection nobody claims.
+     */
     public FakeBackendAttempt complete() {
       FakeBackendAttempt a = create(backend);
-      promise.setSuccess(a);
+      if (!promise.trySuccess(a)) {
+        a.release();
+      }
       return a;
     }
 
+    /** Whether the exchange gave the acquisition up (cancelled its future). */
+    public boolean cancelled() {
+      return promise.isCancelled();
+    }
+
     public void fail(String message, boolean tls) {
-      promise.setFailure(new BackendConnectException(message, tls, new IOException(message)));
+      promise.tryFailure(new BackendConnectException(message, tls, new IOException(message)));
     }
   }
 

@@ -109,6 +109,11 @@ public final class HostileFixture implements AutoCloseable {
     return backends.stream().mapToInt(RecordingBackend::handshakes).sum();
   }
 
+  /** Backend TLS handshakes on connections that carried no health probe: the proxy path's alone. */
+  public int proxiedHandshakes() {
+    return backends.stream().mapToInt(RecordingBackend::proxiedHandshakes).sum();
+  }
+
   /** A TLS socket to apilb with ALPN {@code protocol} ("http/1.1" or "h2"), handshake done. */
   public SSLSocket openTls(String protocol) throws Exception {
     SSLSocket s = (SSLSocket) clientSsl.getSocketFactory().createSocket("127.0.0.1", port());

@@ -91,6 +91,9 @@ public final class RecordingBackend implements AutoCloseable {
   private final Channel server;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger handshakes = new AtomicInteger();
+  /** Connections whose TLS handshake completed, and those of them that carried a health probe. */
+  private final java.util.Set<Integer> handshaken = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<Integer> probed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
 
@@ -123,6 +126,14 @@ public final class RecordingBackend implements AutoCloseable {
   /** TLS handshakes completed with apilb (probes included). */
   public int handshakes() {
     return handshakes.get();
+  }
+
+  /**
+   * TLS handshakes on connections that never carried a {@code /readyz} probe: the proxy path's
+   * cost alone (a probe that times out reconnects, which says nothing about the proxy path).
+   */
+  public int proxiedHandshakes() {
+    return (int) handshaken.stream().filter(id -> !probed.contains(id)).count();
   }
 
   public int openConnections() {
@@ -166,6 +177,7 @@ public final class RecordingBackend implements AutoCloseable {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof SslHandshakeCompletionEvent e && e.isSuccess()) {
         handshakes.incrementAndGet();
+        handshaken.add(id);
       }
       ctx.fireUserEventTriggered(evt);
     }
@@ -181,6 +193,8 @@ public final class RecordingBackend implements AutoCloseable {
           current = new Recorded(id, req);
           if (!req.uri().startsWith("/readyz")) {
             requests.add(current);
+          } else {
+            probed.add(id);
           }
         }
         if (msg instanceof HttpContent c && current != null) {

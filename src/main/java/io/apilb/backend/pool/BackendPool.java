@@ -26,6 +26,8 @@ import java.util.function.Supplier;
  * shorter than kube-apiserver's own 90 s so that apilb, not the backend, ends idle connections.
  */
 final class BackendPool {
+  private static final long HTTP1_ONLY_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
   private final EventLoop loop;
   private final Backend backend;
   private final Supplier<PoolSettings> settingsSource;
@@ -35,9 +37,13 @@ final class BackendPool {
   /** Idle connections, most recently used first, with when each became idle. */
   private final ArrayDeque<IdleConnection> idle = new ArrayDeque<>();
   private ScheduledFuture<?> sweeper;
+  /** Connects under way whose request gave up (cancelled its future), oldest first. */
+  private final ArrayDeque<PendingConnect> unclaimed = new ArrayDeque<>();
 
   private record IdleConnection(Channel channel, long idleSinceNanos) {}
   private boolean closed;
+  /** Until when ({@link System#nanoTime}) multiplexed requests skip h2: the backend negotiated HTTP/1.1. */
+  private long http1OnlyUntil;
 
   BackendPool(EventLoop loop, Backend backend, Supplier<PoolSettings> settings, SslContext sslContext,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver) {
@@ -62,7 +68,8 @@ final class BackendPool {
         return loop.newSucceededFuture(new PooledConnectionAttempt(this, entry, c.channel()));
       }
     }
-    return connect(entry);
+    PendingConnect orphan = unclaimed.pollFirst();
+    return orphan != null ? orphan.claim(entry) : connect(entry);
   }
 
   /**
@@ -71,6 +78,26 @@ final class BackendPool {
    */
   Future<BackendAttempt> connectDedicated(BackendEntry entry) {
     return connect(entry);
+  }
+
+  /**
+   * A connection the multiplexed pool opened offering h2 on which the backend chose HTTP/1.1:
+   * it becomes one of this pool's connections, serving {@code entry} first. Event loop only.
+   */
+  BackendAttempt adopt(BackendEntry entry, Channel negotiated) {
+    negotiated.config().setAutoRead(false);
+    BackendChannelInitializer.addHttp1Handlers(negotiated.pipeline(), settingsSource.get().maxHeaderSize());
+    forgetOnClose(negotiated);
+    return new PooledConnectionAttempt(this, entry, negotiated);
+  }
+
+  /** The backend negotiated HTTP/1.1 where h2 was offered: h2 is not offered again for a minute. */
+  void noteHttp1Only() {
+    http1OnlyUntil = System.nanoTime() + HTTP1_ONLY_MEMORY_NANOS;
+  }
+
+  boolean recentlyHttp1Only() {
+    return http1OnlyUntil != 0 && System.nanoTime() - http1OnlyUntil < 0;
   }
 
   /** Takes back a connection whose attempt completed cleanly. Event loop only. */
@@ -125,8 +152,9 @@ final class BackendPool {
   }
 
   private Future<BackendAttempt> connect(BackendEntry entry) {
+    PendingConnect pc = new PendingConnect();
+    Promise<BackendAttempt> promise = pc.claim(entry);
     PoolSettings settings = settingsSource.get();
-    Promise<BackendAttempt> promise = loop.newPromise();
     int timeoutMillis = (int) Math.max(1, settings.connectTimeout().toMillis());
     Bootstrap b = new Bootstrap()
         .group(loop)
@@ -141,7 +169,7 @@ final class BackendPool {
     ChannelFuture cf = b.connect(InetSocketAddress.createUnresolved(backend.host(), backend.port()));
     cf.addListener((ChannelFuture f) -> {
       if (!f.isSuccess()) {
-        promise.tryFailure(new BackendConnectException(
+        pc.fail(new BackendConnectException(
             "connect to " + backend.name() + " (" + backend.address() + ") failed: " + describe(f.cause()),
             false, f.cause()));
         return;
@@ -152,16 +180,57 @@ final class BackendPool {
       ssl.setHandshakeTimeoutMillis(timeoutMillis);
       ssl.handshakeFuture().addListener(hs -> {
         if (hs.isSuccess()) {
-          promise.trySuccess(new PooledConnectionAttempt(this, entry, ch));
+          pc.succeed(ch);
         } else {
           ch.close();
-          promise.tryFailure(new BackendConnectException(
+          pc.fail(new BackendConnectException(
               "TLS handshake with " + backend.name() + " (" + backend.address() + ") failed: "
                   + describe(hs.cause()), true, hs.cause()));
         }
       });
     });
     return promise;
+  }
+
+  /**
+   * A connection being opened, and the request it is for. When that request gives up (its client
+   * reset the stream or left) the connect goes on and the next request that finds no idle
+   * connection claims it instead of opening another: a client resetting streams while connects
+   * are under way cannot make apilb open more connections than it has waiting requests.
+   */
+  private final class PendingConnect {
+    private Promise<BackendAttempt> claimant;
+    private BackendEntry entry;
+    private boolean done;
+
+    Promise<BackendAttempt> claim(BackendEntry by) {
+      Promise<BackendAttempt> p = loop.newPromise();
+      claimant = p;
+      entry = by;
+      p.addListener(f -> {
+        if (f.isCancelled() && claimant == p && !done) {
+          claimant = null;
+          unclaimed.add(this);
+        }
+      });
+      return p;
+    }
+
+    void succeed(Channel ch) {
+      done = true;
+      unclaimed.remove(this);
+      if (claimant == null || !claimant.trySuccess(new PooledConnectionAttempt(BackendPool.this, entry, ch))) {
+        release(ch); // nobody wants it now: it idles in the pool, clean
+      }
+    }
+
+    void fail(BackendConnectException e) {
+      done = true;
+      unclaimed.remove(this);
+      if (claimant != null) {
+        claimant.tryFailure(e);
+      }
+    }
   }
 
   static String describe(Throwable t) {
