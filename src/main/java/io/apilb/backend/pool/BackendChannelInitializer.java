@@ -5,6 +5,7 @@ import io.apilb.support.HandlerNames;
 import io.apilb.tls.TlsContexts;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
@@ -27,8 +28,14 @@ final class BackendChannelInitializer extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel ch) {
-    ch.pipeline()
-        .addLast(HandlerNames.BACKEND_TLS, TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend.verifiedName(), backend.port()))
+    ch.pipeline().addLast(HandlerNames.BACKEND_TLS,
+        TlsContexts.newBackendHandler(sslContext, ch.alloc(), backend.verifiedName(), backend.port()));
+    addHttp1Handlers(ch.pipeline(), maxHeaderSize);
+  }
+
+  /** The HTTP/1.1 part of the pipeline, after TLS: also for connections that offered h2 and got HTTP/1.1. */
+  static void addHttp1Handlers(ChannelPipeline pipeline, int maxHeaderSize) {
+    pipeline
         .addLast(HandlerNames.BACKEND_HTTP_CODEC, new HttpClientCodec(
             new HttpDecoderConfig().setMaxHeaderSize(Math.max(maxHeaderSize, 65536)).setMaxChunkSize(65536),
             false, false))

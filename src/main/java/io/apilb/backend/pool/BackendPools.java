@@ -100,7 +100,11 @@ public final class BackendPools implements BackendConnector {
     if (dedicated || !sharing.multiplexed() || contexts(sharing.kind()).h2() == null) {
       return attempt(loop, backend, sharing.kind(), dedicated);
     }
-    return h2Pool(loop, backend.backend(), sharing).acquire(backend);
+    BackendPool http1 = pool(loop, backend.backend(), sharing.kind());
+    if (http1.recentlyHttp1Only()) {
+      return http1.acquire(backend);
+    }
+    return h2Pool(loop, backend.backend(), sharing, http1).acquire(backend);
   }
 
   /** Multiplexed connections and their streams to {@code backend}, over all loops (metrics; approximate). */
@@ -124,7 +128,7 @@ public final class BackendPools implements BackendConnector {
   }
 
   /** The multiplexed pool of {@code backend} on {@code loop} for {@code sharing}; call on {@code loop}. */
-  private Http2Pool h2Pool(EventLoop loop, Backend backend, Sharing sharing) {
+  private Http2Pool h2Pool(EventLoop loop, Backend backend, Sharing sharing, BackendPool http1) {
     Map<H2Key, Http2Pool> pools = h2ByLoop.computeIfAbsent(loop, l -> new ConcurrentHashMap<>());
     H2Key key = new H2Key(backend, sharing.kind(), sharing.credential());
     Http2Pool existing = pools.get(key);
@@ -133,7 +137,7 @@ public final class BackendPools implements BackendConnector {
     }
     Http2Pool[] made = new Http2Pool[1];
     made[0] = new Http2Pool(loop, backend, settings::get, contexts(sharing.kind()).h2(), h2Required, channelClass,
-        resolver, entry -> pool(loop, backend, sharing.kind()).acquire(entry),
+        resolver, http1,
         // a credential's pool goes when its last connection does: one pool per token seen is not kept
         () -> pools.remove(key, made[0]));
     pools.put(key, made[0]);

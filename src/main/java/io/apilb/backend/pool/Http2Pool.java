@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -30,12 +29,11 @@ import java.util.function.Supplier;
  * with room under the backend's SETTINGS_MAX_CONCURRENT_STREAMS; when all are full one more
  * connection is opened (one at a time, requests waiting for it), so N concurrent streams use
  * ⌈N ÷ max-streams⌉ connections. Connections without streams close after the idle timeout; each
- * is PINGed every half of the dead-backend time. In {@code auto} mode a backend that negotiates
- * HTTP/1.1 is served by its HTTP/1.1 pool for a minute before h2 is tried again.
+ * is PINGed every half of the dead-backend time. In {@code auto} mode a connection on which the
+ * backend negotiates HTTP/1.1 joins the backend's HTTP/1.1 pool, which serves it for a minute
+ * before h2 is tried again.
  */
 final class Http2Pool {
-  private static final long HTTP1_RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
-
   private record Waiter(BackendEntry entry, Promise<BackendAttempt> promise) {}
 
   private final EventLoop loop;
@@ -45,7 +43,8 @@ final class Http2Pool {
   private final boolean h2Required;
   private final Class<? extends SocketChannel> channelClass;
   private final AddressResolverGroup<InetSocketAddress> resolver;
-  private final Function<BackendEntry, Future<BackendAttempt>> http1;
+  /** The backend's HTTP/1.1 pool on this loop and for this kind: where {@code auto} falls back. */
+  private final BackendPool http1;
   private final Runnable onEmpty;
   /** Connections that take new streams, oldest first. */
   private final List<Http2BackendConnection> open = new ArrayList<>();
@@ -55,7 +54,6 @@ final class Http2Pool {
   private boolean connecting;
   /** The connection opened for the waiters, until its SETTINGS arrive. */
   private Http2BackendConnection pending;
-  private long http1Until;
   private ScheduledFuture<?> ticker;
   private boolean closed;
   /** The backend's counters (connections open), from the requests' entries. */
@@ -63,7 +61,7 @@ final class Http2Pool {
 
   Http2Pool(EventLoop loop, Backend backend, Supplier<PoolSettings> settings, SslContext sslContext, boolean h2Required,
       Class<? extends SocketChannel> channelClass, AddressResolverGroup<InetSocketAddress> resolver,
-      Function<BackendEntry, Future<BackendAttempt>> http1, Runnable onEmpty) {
+      BackendPool http1, Runnable onEmpty) {
     this.loop = loop;
     this.backend = backend;
     this.settingsSource = settings;
@@ -95,10 +93,6 @@ final class Http2Pool {
   /** A stream on a connection with room, or on the next connection opened. Event loop only. */
   Future<BackendAttempt> acquire(BackendEntry entry) {
     stats = entry.stats();
-    if (http1Until != 0 && System.nanoTime() - http1Until < 0) {
-      return http1.apply(entry);
-    }
-    http1Until = 0;
     for (int i = 0; i < open.size(); i++) {
       Http2BackendConnection c = open.get(i);
       if (c.hasCapacity()) {
@@ -224,12 +218,12 @@ final class Http2Pool {
       return;
     }
     if (!ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
-      ch.close();
       if (h2Required) {
+        ch.close();
         failWaiters(new BackendConnectException("backend " + backend.name() + " did not negotiate HTTP/2 (ALPN h2)",
             true, null));
       } else {
-        fallBackToHttp1();
+        fallBackToHttp1(ch);
       }
       return;
     }
@@ -252,14 +246,27 @@ final class Http2Pool {
     }, timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
-  /** The backend speaks HTTP/1.1 only: waiting requests, and new ones for a while, go to its HTTP/1.1 pool. */
-  private void fallBackToHttp1() {
+  /**
+   * The backend speaks HTTP/1.1 only: the connection just negotiated serves the first waiting
+   * request (a handshake is not thrown away), the others and new requests for a while go to the
+   * backend's HTTP/1.1 pool.
+   */
+  private void fallBackToHttp1(Channel negotiated) {
     connecting = false;
-    http1Until = System.nanoTime() + HTTP1_RETRY_NANOS;
+    http1.noteHttp1Only();
+    Waiter first = waiters.poll();
+    if (first == null) {
+      negotiated.close();
+    } else {
+      BackendAttempt adopted = http1.adopt(first.entry(), negotiated);
+      if (!first.promise().trySuccess(adopted)) {
+        adopted.release();
+      }
+    }
     Waiter w;
     while ((w = waiters.poll()) != null) {
       Promise<BackendAttempt> p = w.promise();
-      http1.apply(w.entry()).addListener((Future<BackendAttempt> f) -> {
+      http1.acquire(w.entry()).addListener((Future<BackendAttempt> f) -> {
         if (f.isSuccess()) {
           if (!p.trySuccess(f.getNow())) {
             f.getNow().release();
@@ -268,6 +275,9 @@ final class Http2Pool {
           p.tryFailure(f.cause());
         }
       });
+    }
+    if (all.isEmpty()) {
+      onEmpty.run();
     }
   }
 
