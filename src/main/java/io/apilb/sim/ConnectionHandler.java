@@ -364,6 +364,13 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     watch.start();
   }
 
+  /** Graceful stop of an HTTP/2 stream: a watch ends cleanly; any other response finishes. */
+  void endWatch() {
+    if (watch != null) {
+      watch.end(true);
+    }
+  }
+
   /** Graceful stop: close now if idle; otherwise after the current response. */
   void closeWhenIdle(ChannelHandlerContext ctx) {
     if (watch != null) {

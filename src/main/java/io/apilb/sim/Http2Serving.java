@@ -27,6 +27,8 @@ import java.util.function.Consumer;
 final class Http2Serving {
   /** How long a graceful close (GOAWAY) waits for open streams. */
   static final long GRACEFUL_CLOSE_MILLIS = 5_000;
+  /** Go's {@code goAwayTimeout}: how long a connection stays open after GOAWAY once its streams are done. */
+  static final long GO_AWAY_LINGER_MILLIS = 1_000;
 
   private Http2Serving() {}
 
@@ -74,6 +76,42 @@ final class Http2Serving {
   /** Whether {@code ch} is a connection that negotiated HTTP/2. */
   static boolean isHttp2(Channel ch) {
     return ch.pipeline().get(Http2FrameCodec.class) != null;
+  }
+
+  /**
+   * Go's graceful HTTP/2 shutdown, which kube-apiserver's is: GOAWAY(NO_ERROR) with the last
+   * stream the server took, open streams finish, and only {@link #GO_AWAY_LINGER_MILLIS} after the
+   * last one (Go's {@code goAwayTimeout}, 1 s) does the connection close. Closing at once instead
+   * (Netty's own graceful close does) races the client's in-flight HEADERS: they reach a closed
+   * socket, the kernel answers with a TCP RST, and the RST discards the GOAWAY the client had not
+   * read yet, so a stream the server never saw looks lost, not refused. Call on the event loop.
+   */
+  static void goAway(Channel conn, long waitForStreamsMillis) {
+    Http2FrameCodec codec = conn.pipeline().get(Http2FrameCodec.class);
+    if (codec == null || !conn.isActive()) {
+      conn.close();
+      return;
+    }
+    if (!codec.connection().goAwaySent()) {
+      conn.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(
+          io.netty.handler.codec.http2.Http2Error.NO_ERROR));
+    }
+    long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitForStreamsMillis);
+    lingerUntilStreamsEnd(conn, codec, giveUpAt);
+  }
+
+  private static void lingerUntilStreamsEnd(Channel conn, Http2FrameCodec codec, long giveUpAt) {
+    if (!conn.isActive()) {
+      return;
+    }
+    if (codec.connection().numActiveStreams() == 0 || System.nanoTime() - giveUpAt > 0) {
+      conn.eventLoop().schedule(() -> {
+        conn.close();
+      }, GO_AWAY_LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return;
+    }
+    conn.eventLoop().schedule(() -> lingerUntilStreamsEnd(conn, codec, giveUpAt), 20,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -122,8 +122,6 @@ public final class Http2Sessions {
       return;
     }
     retired.incrementAndGet();
-    conn.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
-    codec.gracefulShutdownTimeoutMillis(RETIRE_WAIT_MILLIS);
-    conn.close();
+    Http2Serving.goAway(conn, RETIRE_WAIT_MILLIS);
   }
 }

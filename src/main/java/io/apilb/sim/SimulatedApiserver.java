@@ -387,21 +387,26 @@ public final class SimulatedApiserver implements AutoCloseable {
       }
       shuttingDown = true;
       unbind();
+      // HTTP/2: the connection's close below sends GOAWAY and waits for open streams, as Go's
+      // server does; a stream is never reset here (one whose response is still queued behind
+      // flow control would be cut). Watches end, as kube-apiserver's do on shutdown.
       for (Channel ch : streams) {
         ch.eventLoop().execute(() -> {
           ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
           if (h != null) {
-            h.closeWhenIdle(ch.pipeline().context(h));
+            h.endWatch();
           }
         });
       }
       for (Channel ch : connections) {
         ch.eventLoop().execute(() -> {
           ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
-          if (h == null) {
-            ch.close();
-          } else {
+          if (h != null) {
             h.closeWhenIdle(ch.pipeline().context(h));
+          } else if (Http2Serving.isHttp2(ch)) {
+            Http2Serving.goAway(ch, timeout.toMillis());
+          } else {
+            ch.close(); // still negotiating
           }
         });
       }
