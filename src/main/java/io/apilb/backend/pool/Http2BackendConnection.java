@@ -199,6 +199,18 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
     }
   }
 
+  /** A stream's protocol state and windows (diagnostics). */
+  String describeStream(int streamId) {
+    Http2Stream s = streamId > 0 ? connection().stream(streamId) : null;
+    if (s == null) {
+      return "stream gone";
+    }
+    return "state=" + s.state() + " local-window=" + decoder().flowController().windowSize(s) + " unconsumed="
+        + decoder().flowController().unconsumedBytes(s) + " connection-local-window="
+        + decoder().flowController().windowSize(connection().connectionStream()) + " channel-writable="
+        + ctx.channel().isWritable();
+  }
+
   /** Returns {@code bytes} the client took to the stream's window. */
   void consume(int streamId, int bytes) {
     Http2Stream s = connection().stream(streamId);
@@ -282,6 +294,11 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (log.isDebugEnabled()) {
+      log.debug("connection to {} closed with {} streams (GOAWAY received: {}, last stream known by the peer: {})",
+          pool == null ? "?" : pool.name(), attempts.size(), connection().goAwayReceived(),
+          connection().local().lastStreamKnownByPeer());
+    }
     draining = true;
     try {
       super.channelInactive(ctx); // closes the streams: their attempts see the loss

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  * once the client side has taken them: a client that stops reading stops its own stream only.
  */
 final class Http2StreamAttempt implements BackendAttempt {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Http2StreamAttempt.class);
   private static final Duration DEFAULT_ABANDON_LIMIT = Duration.ofSeconds(30);
 
   private final Http2BackendConnection conn;
@@ -246,6 +247,9 @@ final class Http2StreamAttempt implements BackendAttempt {
   }
 
   private void signalLost() {
+    if (log.isDebugEnabled()) {
+      log.debug("{}: lost (reset code {})", this, resetCode);
+    }
     dropInbound();
     Listener l = listener;
     if (l != null) {
@@ -263,6 +267,10 @@ final class Http2StreamAttempt implements BackendAttempt {
 
   @Override
   public void close() {
+    if (headSeen && !responseComplete && !ended && log.isDebugEnabled()) {
+      // the relay's state says why the response did not finish: demand, windows, writability
+      log.debug("{}: closed before the response completed", this);
+    }
     if (end()) {
       if (streamId > 0) {
         conn.reset(streamId);
@@ -319,5 +327,13 @@ final class Http2StreamAttempt implements BackendAttempt {
 
   int streamId() {
     return streamId;
+  }
+
+  /** The stream's relay state, for the debug line of a request that timed out mid-response. */
+  @Override
+  public String toString() {
+    return "h2 stream " + streamId + " to " + backend.name() + " [demand=" + demand + " queued=" + inbound.size()
+        + " undelivered-to-window=" + delivered + " complete=" + responseComplete + " ended=" + ended + " "
+        + conn.describeStream(streamId) + "]";
   }
 }

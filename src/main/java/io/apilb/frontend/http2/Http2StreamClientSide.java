@@ -142,6 +142,9 @@ final class Http2StreamClientSide implements ClientSide {
     return ctx.alloc();
   }
 
+  /** Set when {@link #isWritable} answered false, until the exchange is resumed. */
+  private boolean waitingForWritable;
+
   @Override
   public boolean isOpen() {
     return !closed && ctx.channel().isActive();
@@ -149,7 +152,24 @@ final class Http2StreamClientSide implements ClientSide {
 
   @Override
   public boolean isWritable() {
-    return !closed && connection.encoder().flowController().isWritable(stream);
+    boolean writable = !closed && connection.encoder().flowController().isWritable(stream);
+    waitingForWritable = !writable;
+    return writable;
+  }
+
+  /**
+   * The exchange found the stream unwritable and waits to be told otherwise; when it now is,
+   * tells it. Called on every writability signal, stream or connection: the flow controller's own
+   * notifications are edge-triggered, and a missed edge would leave a response stalled forever.
+   */
+  boolean resumeIfWritable() {
+    if (waitingForWritable && exchange != null && !closed
+        && connection.encoder().flowController().isWritable(stream)) {
+      waitingForWritable = false;
+      exchange.onClientWritable();
+      return true;
+    }
+    return false;
   }
 
   @Override
