@@ -118,11 +118,14 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
 
   /**
    * Resumes every exchange waiting for its stream to become writable that now is. The flow
-   * controller notifies edges only, by comparing with a writability it marked earlier; under
-   * heavy multiplexed load (measured: two responses in a few thousand, on a GOAWAY test) a stream
-   * was left waiting although writable, until the request timeout. This level-triggered pass on
-   * the connection's own signals (channel writable, connection window opened) costs one walk
-   * over the active streams and closes that gap.
+   * controller notifies edges only, comparing with a writability it marked earlier, and it learns
+   * of the channel's writability from the writability events. Those can fire later than the
+   * change (TLS's queue of unencrypted writes updates writability that way): an exchange that saw
+   * the channel unwritable for a moment may wait for an edge the flow controller never saw, since
+   * by the time it looks the channel is writable again and nothing differs from its mark. Measured:
+   * two responses in a few thousand stalled until the request timeout under multiplexed load. This
+   * level-triggered pass on the connection's own signals (channel writable, connection window
+   * opened) costs one walk over the active streams and closes that gap.
    */
   void resumeWaitingStreams(String why) {
     try {
