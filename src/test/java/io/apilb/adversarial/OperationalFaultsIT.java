@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue 11, "Also seen": shutdown and reload with pooled connections, transition logs, bind failures. */
 class OperationalFaultsIT {
@@ -39,9 +41,10 @@ class OperationalFaultsIT {
     CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get();
   }
 
-  @Test
-  void shutdownWithIdlePooledConnectionsIsClean() throws Exception {
-    HostileFixture f = HostileFixture.start(2, "");
+  @ParameterizedTest(name = "backend-tls.http2 = {0}")
+  @ValueSource(strings = {"auto", "off"})
+  void shutdownWithIdlePooledConnectionsIsClean(String http2) throws Exception {
+    HostileFixture f = HostileFixture.start(2, "apilb.backend-tls.http2 = " + http2);
     fillPools(f);
     try (LogCapture logs = new LogCapture(Level.WARN)) {
       f.close();
