@@ -53,7 +53,7 @@ public final class OutlierDetector implements PassiveHealth {
   public void onFailure(BackendEntry backend, String what) {
     int inARow = backend.stats().failed();
     if (config.consecutiveFailures() > 0 && inARow == config.consecutiveFailures()) {
-      control.execute(() -> eject(backend.name(), inARow + " consecutive failures, last: " + what));
+      onControl(() -> eject(backend.name(), inARow + " consecutive failures, last: " + what));
     }
   }
 
@@ -62,8 +62,21 @@ public final class OutlierDetector implements PassiveHealth {
     if (backend.state().flags().contains(HealthFlag.DRAINING)) {
       return;
     }
-    control.execute(() -> backends.update(backend.name(), s ->
+    onControl(() -> backends.update(backend.name(), s ->
         s.withFlag(HealthFlag.DRAINING, true, "passive: " + what, backends.clock().instant())));
+  }
+
+  /**
+   * Hands a state change to the control thread. Requests still finishing while apilb shuts down
+   * (an HTTP/2 stream closing after the control thread stopped) report failures nobody needs:
+   * those are dropped instead of throwing on an event loop.
+   */
+  private void onControl(Runnable change) {
+    try {
+      control.execute(change);
+    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+      log.debug("passive health change dropped: apilb is shutting down");
+    }
   }
 
   /** Control thread. */

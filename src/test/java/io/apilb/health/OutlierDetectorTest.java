@@ -302,4 +302,17 @@ class OutlierDetectorTest {
     assertThat(backends.snapshot().byName("cp1")).isEmpty();
     assertThat(ejections("cp1")).isZero();
   }
+
+  @Test
+  void failuresReportedAfterTheControlThreadStoppedAreDroppedNotThrown() {
+    java.util.concurrent.ScheduledExecutorService stopped = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    stopped.shutdownNow();
+    OutlierDetector late = new OutlierDetector(new OutlierConfig(1, BASE, MAX), backends, stopped,
+        new ApilbMetrics(registry));
+
+    late.onFailure(entry("cp1"), "stream closed during shutdown"); // would eject: reaches the control thread
+    late.onShuttingDown(entry("cp2"), "GOAWAY");
+
+    assertThat(flags("cp1")).doesNotContain(HealthFlag.EJECTED);
+  }
 }
