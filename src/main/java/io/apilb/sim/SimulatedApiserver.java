@@ -418,6 +418,17 @@ public final class SimulatedApiserver implements AutoCloseable {
     }
   }
 
+  /**
+   * Every open connection stops being read, as when the apiserver's host hangs or a network path
+   * blackholes: TCP stays up, nothing is answered (not even HTTP/2 PING). New connections are
+   * served as before.
+   */
+  public void freezeOpenConnections() {
+    for (Channel ch : connections) {
+      ch.eventLoop().execute(() -> ch.config().setAutoRead(false));
+    }
+  }
+
   /** Closes the listener and every connection at once with SO_LINGER 0 (the peer sees a RST). */
   public void stopAbruptly() {
     synchronized (lifecycle) {
