@@ -71,17 +71,20 @@ public final class RequestClassifier {
 
   /** A watch (not a followed log or a proxy stream): the kind of stream the rebalancer may move. */
   public static boolean isWatch(String uri) {
-    QueryStringDecoder q = new QueryStringDecoder(uri);
-    return isWatch(q, q.path().split("/"));
+    return isWatch(watchQuery(uri), pathSegments(uri));
+  }
+
+  static boolean isWatch(QueryStringDecoder q, String[] seg) {
+    return isWatch(truthy(q.parameters().get("watch")), seg);
   }
 
   /**
-   * The apiserver's rule: a {@code watch} query value other than false or 0, or the legacy
-   * {@code /api/v1/watch/...} and {@code /apis/G/V/watch/...} paths ({@code seg} is the path
-   * split on '/').
+   * The apiserver's rule: a {@code watch} query value other than false or 0 ({@code watchQuery}),
+   * or the legacy {@code /api/v1/watch/...} and {@code /apis/G/V/watch/...} paths ({@code seg} is
+   * the path split on '/').
    */
-  static boolean isWatch(QueryStringDecoder q, String[] seg) {
-    if (truthy(q.parameters().get("watch"))) {
+  static boolean isWatch(boolean watchQuery, String[] seg) {
+    if (watchQuery) {
       return true;
     }
     for (int i = 3; i < seg.length && i < 5; i++) {
@@ -90,6 +93,50 @@ public final class RequestClassifier {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether the query's {@code watch} is truthy. Decoding the query is skipped when no
+   * {@code watch} can be in it, which is most requests (this runs for every request's metrics).
+   */
+  static boolean watchQuery(String uri) {
+    int q = uri.indexOf('?');
+    return q >= 0 && uri.indexOf("watch", q) >= 0 && truthy(new QueryStringDecoder(uri).parameters().get("watch"));
+  }
+
+  /**
+   * The path split on '/' as {@code path.split("/")} would (a leading empty segment, no trailing
+   * empty ones), percent-decoded as the apiserver reads it; without a regex or a decoder for the
+   * plain paths that nearly every request has.
+   */
+  static String[] pathSegments(String uri) {
+    int q = uri.indexOf('?');
+    String path = q < 0 ? uri : uri.substring(0, q);
+    if (path.indexOf('%') >= 0) {
+      path = new QueryStringDecoder(uri).path();
+    }
+    int end = path.length();
+    while (end > 0 && path.charAt(end - 1) == '/') {
+      end--; // split drops trailing empty segments
+    }
+    if (end == 0) {
+      return path.isEmpty() ? new String[] {""} : new String[0];
+    }
+    int n = 1;
+    for (int i = 0; i < end; i++) {
+      if (path.charAt(i) == '/') {
+        n++;
+      }
+    }
+    String[] seg = new String[n];
+    int from = 0;
+    for (int k = 0; k < n - 1; k++) {
+      int slash = path.indexOf('/', from);
+      seg[k] = path.substring(from, slash);
+      from = slash + 1;
+    }
+    seg[n - 1] = path.substring(from, end);
+    return seg;
   }
 
   /** The server's rule: "upgrade" anywhere in a Connection value. */

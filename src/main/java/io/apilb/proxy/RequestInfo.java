@@ -1,6 +1,5 @@
 package io.apilb.proxy;
 
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Locale;
 
@@ -20,8 +19,7 @@ public record RequestInfo(
   }
 
   public static RequestInfo parse(String method, String uri) {
-    QueryStringDecoder q = new QueryStringDecoder(uri);
-    String[] all = q.path().split("/");
+    String[] all = RequestClassifier.pathSegments(uri);
     List<String> seg = List.of(all).subList(Math.min(1, all.length), all.length);
     String httpVerb = method.toLowerCase(Locale.ROOT);
     int i;
@@ -56,7 +54,7 @@ public record RequestInfo(
     if (namespace.isEmpty() && resource.equals("namespaces") && !name.isEmpty()) {
       namespace = name;
     }
-    boolean watch = RequestClassifier.isWatch(q, all);
+    boolean watch = RequestClassifier.isWatch(RequestClassifier.watchQuery(uri), all);
     String verb = switch (httpVerb) {
       case "get", "head" -> watch ? "watch" : name.isEmpty() ? "list" : "get";
       case "post" -> "create";

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.apilb.balancing.RequestClass;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -52,5 +53,25 @@ class RequestClassifierTest {
   })
   void fastPathOnlyForUrisWithoutLongRunningWords(String uri, boolean plainlyShort) {
     assertThat(RequestClassifier.plainlyShort(uri)).isEqualTo(plainlyShort);
+  }
+
+  /** The hand-written splitter and query check agree with String.split and Netty's decoder. */
+  @Test
+  void pathSegmentsAndWatchQueryAgreeWithSplitAndTheDecoderOnGeneratedUris() {
+    long seed = Long.getLong("fuzz.seed", 20261130L);
+    java.util.Random rnd = new java.util.Random(seed);
+    String[] parts = {"", "/", "//", "api", "apis", "v1", "watch", "namespaces", "a%20b", "x", "?", "&", "=",
+        "watch=true", "watch=0", "watch=false", "watch", "%2F", "+", "pods"};
+    for (int n = 0; n < 5000; n++) {
+      StringBuilder b = new StringBuilder(rnd.nextBoolean() ? "/" : "");
+      for (int k = rnd.nextInt(8); k > 0; k--) {
+        b.append(parts[rnd.nextInt(parts.length)]);
+      }
+      String uri = b.toString();
+      io.netty.handler.codec.http.QueryStringDecoder q = new io.netty.handler.codec.http.QueryStringDecoder(uri);
+      assertThat(RequestClassifier.pathSegments(uri)).as("seed %d, %s", seed, uri).containsExactly(q.path().split("/"));
+      assertThat(RequestClassifier.watchQuery(uri)).as("seed %d, %s", seed, uri)
+          .isEqualTo(RequestClassifier.truthy(q.parameters().get("watch")));
+    }
   }
 }
