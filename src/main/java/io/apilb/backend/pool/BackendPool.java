@@ -40,7 +40,7 @@ final class BackendPool {
   /** Connects under way whose request gave up (cancelled its future), oldest first. */
   private final ArrayDeque<PendingConnect> unclaimed = new ArrayDeque<>();
 
-  private record IdleConnection(Channel channel, long idleSinceNanos) {}
+  private record IdleConnection(Channel channel, BackendRelayHandler relay, long idleSinceNanos) {}
   private boolean closed;
   /** Until when ({@link System#nanoTime}) multiplexed requests skip h2: the backend negotiated HTTP/1.1. */
   private long http1OnlyUntil;
@@ -65,7 +65,7 @@ final class BackendPool {
     while ((c = idle.pollFirst()) != null) {
       if (c.channel().isActive()) {
         // its read is still pending from release(): nothing to change in the pipeline
-        return loop.newSucceededFuture(new PooledConnectionAttempt(this, entry, c.channel()));
+        return loop.newSucceededFuture(new PooledConnectionAttempt(this, entry, c.channel(), c.relay()));
       }
     }
     PendingConnect orphan = unclaimed.pollFirst();
@@ -102,8 +102,15 @@ final class BackendPool {
 
   /** Takes back a connection whose attempt completed cleanly. Event loop only. */
   void release(Channel ch) {
+    release(ch, ch.pipeline().get(BackendRelayHandler.class));
+  }
+
+  /**
+   * {@link #release(Channel)} with the connection's relay handler known: the per-request path
+   * carries it along, as a pipeline lookup by class walks the pipeline (measured: 1.5 % of CPU).
+   */
+  void release(Channel ch, BackendRelayHandler relay) {
     PoolSettings settings = settingsSource.get();
-    BackendRelayHandler relay = ch.pipeline().get(BackendRelayHandler.class);
     if (relay != null) {
       relay.detach();
     }
@@ -114,7 +121,7 @@ final class BackendPool {
     // One read stays pending while the connection idles, so a backend's close (or unexpected
     // bytes, which close it) is seen at once; no pipeline change or auto-read toggle per request.
     ch.read();
-    idle.addFirst(new IdleConnection(ch, System.nanoTime()));
+    idle.addFirst(new IdleConnection(ch, relay, System.nanoTime()));
     if (sweeper == null) {
       long every = Math.max(100, settings.idleTimeout().toMillis() / 2);
       sweeper = loop.scheduleAtFixedRate(this::closeExpired, every, every, TimeUnit.MILLISECONDS);

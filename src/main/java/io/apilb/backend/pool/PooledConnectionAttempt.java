@@ -28,10 +28,14 @@ final class PooledConnectionAttempt implements BackendAttempt {
   private boolean ended;
 
   PooledConnectionAttempt(BackendPool pool, BackendEntry backend, Channel channel) {
+    this(pool, backend, channel, channel.pipeline().get(BackendRelayHandler.class));
+  }
+
+  PooledConnectionAttempt(BackendPool pool, BackendEntry backend, Channel channel, BackendRelayHandler relay) {
     this.pool = pool;
     this.backend = backend;
     this.channel = channel;
-    this.relay = channel.pipeline().get(BackendRelayHandler.class);
+    this.relay = relay;
   }
 
   @Override
@@ -72,7 +76,7 @@ final class PooledConnectionAttempt implements BackendAttempt {
   @Override
   public void release() {
     if (end()) {
-      pool.release(channel);
+      pool.release(channel, relay);
     }
   }
 
