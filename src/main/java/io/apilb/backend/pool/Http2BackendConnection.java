@@ -46,6 +46,8 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   private boolean ready;
   private boolean draining;
   private boolean inRead;
+  /** A flush of the streams' writes is queued on the event loop ({@link #flushConnection}). */
+  private boolean flushScheduled;
   private long idleSinceNanos = System.nanoTime();
   private long pingOutstanding;
 
@@ -226,9 +228,23 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
     }
   }
 
+  /**
+   * Flushes what the streams wrote, once per event-loop turn: the requests of many client
+   * streams (often written during one client read) leave in one TLS record and one write call
+   * instead of one each. During this connection's own read, its read-complete flushes.
+   */
   void flushConnection() {
-    flush(ctx);
+    if (inRead || flushScheduled) {
+      return;
+    }
+    flushScheduled = true;
+    ctx.channel().eventLoop().execute(flushTask);
   }
+
+  private final Runnable flushTask = () -> {
+    flushScheduled = false;
+    flush(ctx);
+  };
 
   boolean draining() {
     return draining || connection().goAwayReceived();

@@ -110,6 +110,7 @@ class Http2StreamAttemptTest {
     boolean moved = true;
     while (moved) {
       moved = false;
+      client.runPendingTasks(); // the connection flushes its streams' writes once per loop turn
       Object o;
       while ((o = client.readOutbound()) != null) {
         server.writeInbound(o);
