@@ -148,7 +148,7 @@ public final class HeaderRules {
       Map.Entry<CharSequence, CharSequence> h = it.next();
       CharSequence name = h.getKey();
       if (!isHopByHop(name, connectionListed)) {
-        out.add(AsciiString.of(name).toLowerCase(), h.getValue());
+        out.add(LowerCaseHeaderNames.of(name), h.getValue());
       }
     }
     return out;
