@@ -21,13 +21,16 @@ WATCHES="${BENCH_WATCHES:-10000}"         # watches held
 CONNS="${BENCH_WATCH_CONNS:-100}"         # HTTP/2 client connections they are spread over
 BURST="${BENCH_BURST:-2000}"              # new watches opened at once while those are held
 RATE="${BENCH_OPEN_RATE:-0}"             # watches/s while opening the held ones; 0 = all at once
-PRIME="${BENCH_PRIME_WATCHES:-1000}"      # unmeasured watches opened and closed first (JIT, pools)
+PRIME="${BENCH_PRIME_WATCHES:-200}"       # unmeasured watches opened and cancelled first (JIT, pools)
 SETTLE="${BENCH_SETTLE:-5}"               # s between the last answer and a measurement
 TICK="${BENCH_TICK:-1h}"                  # the sims change a watched ConfigMap this often: idle watches
 PROXIES="${BENCH_WATCH_PROXIES:-apilb haproxy-l7 haproxy-l4}"
 PORT_BASE="${BENCH_PORT_BASE:-19600}"
 APILB_BIN="${APILB_BIN:-$ROOT/bin/apilb}"
 APILB_JAR="${APILB_JAR:-$ROOT/target/apilb.jar}"
+# HAProxy's maxconn; it sizes its file descriptors from it (two per connection) and refuses to
+# start above the hard limit. Backend connections count against the descriptors only.
+MAXCONN="${BENCH_MAXCONN:-$(( $(ulimit -Hn) / 2 - 100 < 20000 ? $(ulimit -Hn) / 2 - 100 : 20000 ))}"
 LOAD_JAVA_OPTS="${BENCH_LOAD_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC}"
 TOKEN="watchbench-token"                  # the sims accept any bearer token (as user token:<it>)
 URL_PATH="/api/v1/namespaces/default/configmaps"
@@ -139,7 +142,7 @@ write_configs() {
   cat >"${P}haproxy-l7.cfg" <<EOF
 global
   nbthread $NCPU
-  maxconn 4096
+  maxconn $MAXCONN
   ssl-server-verify required
   tune.h2.max-concurrent-streams 250
 defaults
@@ -172,7 +175,7 @@ EOF
   for i in 0 1 2; do servers+="  server ${B_NAMES[$i]} 127.0.0.1:${B_PORTS[$i]} check check-ssl verify none"$'\n'; done
   cat >"${P}haproxy-l4.cfg" <<EOF
 global
-  maxconn 4096
+  maxconn $MAXCONN
 defaults
   mode tcp
   option redispatch
@@ -321,6 +324,8 @@ measure_proxy() {
     LOAD_PID=""
     log "  prime: $(jq -c '{opened, failed, p99: .ttfb_ms.p99}' <(grep '"phase":"hold"' "${P}load-$p-prime.json"))"
     wait_sims_idle
+    # closing the primed watches must not have cost a backend (a health or outlier ejection)
+    wait_until 60 "$p: all three apiservers still in rotation" all_servers_up "$p" || die "$p: an apiserver left rotation after priming"
     sleep 2
   fi
   curl -fsS -X POST "http://127.0.0.1:$CONTROL_PORT/reset" >/dev/null
@@ -362,6 +367,10 @@ measure_proxy() {
   R[$p.hold]=$hold
   R[$p.burst]=${burst:-'{}'}
   R[$p.end]=$end
+  # apilb says when it ejects a backend or moves watches; those lines explain odd spreads
+  if [[ $p == apilb ]]; then
+    R[$p.events]="$(grep -E -- '-> ejected|-> ready|WatchRebalancer' "${P}apilb.log" | sed -E 's/^[^ ]+ +[A-Z]+ +//' | sort | uniq -c | sed -E 's/^ +//' | paste -sd ';' -)"
+  fi
   stop_proxy
   wait_sims_idle
 }
@@ -381,24 +390,27 @@ report() {
   done
   local table
   table="$(
-    echo "| proxy | backend conns holding ${WATCHES} (cp1/cp2/cp3) | after +${BURST} | RSS before → holding → after burst (MiB) | RSS per watch (KiB) | burst TTFB p50 / p99 / max (ms) | hold TTFB p99 (ms) | opened / failed (hold, burst) | client conns | ended while held |"
-    echo "|---|---|---|---|---:|---|---:|---|---:|---:|"
+    echo "| proxy | backend conns before → holding ${WATCHES} (cp1/cp2/cp3) | after +${BURST} | RSS before → holding → after burst (MiB) | RSS per watch (KiB) | burst TTFB p50 / p99 / max (ms) | hold TTFB p99 (ms) | opened / failed (hold, burst) | client conns | ended while held / re-watched |"
+    echo "|---|---|---|---|---:|---|---:|---|---:|---|"
     for p in $PROXIES; do
-      read -r c1 s1 <<<"${R[$p.conns1]}"; read -r c2 s2 <<<"${R[$p.conns2]}"
-      printf '| %s | %s (%s) | %s (%s) | %s → %s → %s | %s | %s / %s / %s | %s | %s / %s, %s / %s | %s | %s |\n' \
-        "$p" "$c1" "$s1" "$c2" "$s2" \
+      read -r c0 _ <<<"${R[$p.conns0]}"; read -r c1 s1 <<<"${R[$p.conns1]}"; read -r c2 s2 <<<"${R[$p.conns2]}"
+      printf '| %s | %s → %s (%s) | %s (%s) | %s → %s → %s | %s | %s / %s / %s | %s | %s / %s, %s / %s | %s | %s |\n' \
+        "$p" "$c0" "$c1" "$s1" "$c2" "$s2" \
         "$(awk -v k="${R[$p.rss0]}" 'BEGIN {printf "%.0f", k / 1024}')" \
         "$(awk -v k="${R[$p.rss1]}" 'BEGIN {printf "%.0f", k / 1024}')" \
         "$(awk -v k="${R[$p.rss2]}" 'BEGIN {printf "%.0f", k / 1024}')" \
         "${ROW[$p.rsspw]}" "$(j "$p" burst .ttfb_ms.p50)" "$(j "$p" burst .ttfb_ms.p99)" "$(j "$p" burst .ttfb_ms.max)" \
         "$(j "$p" hold .ttfb_ms.p99)" "$(j "$p" hold .opened)" "$(j "$p" hold .failed)" \
-        "$(j "$p" burst .opened)" "$(j "$p" burst .failed)" "$(j "$p" end .connections)" "$(j "$p" end .endedWhileHeld)"
+        "$(j "$p" burst .opened)" "$(j "$p" burst .failed)" "$(j "$p" end .connections)" "$(j "$p" end .endedWhileHeld) / $(j "$p" end .rewatched)"
     done
   )"
   local notes
   notes="$(
     for p in $PROXIES; do
-      echo "- $p: sims holding: watches (cp1/cp2/cp3), their connections, requests by authentication: ${R[$p.sim1]}; after the burst: ${R[$p.sim2]}; load generator errors: $(j "$p" end '.errors | tostring')"
+      echo "- $p: sims holding: watches (cp1/cp2/cp3), their connections, requests by authentication: ${R[$p.sim1]}; after the burst: ${R[$p.sim2]}; watches per backend as the client saw them (hold, burst): $(j "$p" hold '.backends | tostring'), $(j "$p" burst '.backends | tostring'); load generator errors: $(j "$p" end '.errors | tostring')"
+      if [[ -n ${R[$p.events]:-} ]]; then
+        echo "  - $p log (count × line, whole run incl. start and stop): ${R[$p.events]}"
+      fi
     done
   )"
   local targets=""

@@ -20,7 +20,14 @@
 //   4. "burst": once --burst-when exists (at once without it), opens --burst more watches as fast
 //      as possible on the same connections, keeping the first ones open;
 //   5. "end": once --exit-when exists (at once without it), says how many watches ended or were
-//      reset while held, closes everything and exits.
+//      reset while held, cancels every watch with RST_STREAM(CANCEL) (as client-go does when an
+//      informer stops; a proxy that only noticed the closed connection might keep its backend
+//      stream open until the next event), closes everything and exits.
+//
+// A watch the proxy or apiserver ends cleanly while it is held (a 200 stream that reaches
+// END_STREAM, e.g. apilb moving watches to a less loaded backend) is opened again at once on
+// the same connection from the same resourceVersion, as client-go's reflector does, so the number
+// held stays what was asked; those count as "rewatched" and not in the time-to-first-byte figures.
 //
 // A connection never gets more watches than the SETTINGS_MAX_CONCURRENT_STREAMS its peer
 // advertised: when every connection is full, a new one is opened and counted
@@ -40,9 +47,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameStream;
@@ -108,6 +117,9 @@ public final class WatchLoad {
   static int nextConn; // round-robin position (only the main thread picks connections)
   static final AtomicInteger extraConnections = new AtomicInteger();
   static final Map<String, AtomicInteger> errors = new ConcurrentHashMap<>();
+  static final AtomicInteger endedWhileHeld = new AtomicInteger(); // answered 200, then ended or reset
+  static final AtomicInteger rewatched = new AtomicInteger();
+  static volatile boolean closing; // set before the final close: no more re-watches
 
   public static void main(String[] args) throws Exception {
     parse(args);
@@ -160,20 +172,24 @@ public final class WatchLoad {
     }
 
     waitFor(exitWhen);
-    int ended = 0;
+    closing = true;
     int open = 0;
-    for (List<Stream> l : List.of(held, burstStreams)) {
-      for (Stream s : l) {
-        if (s.status == 200 && s.endedNanos != 0) {
-          ended++;
-        } else if (s.status == 200) {
-          open++;
-        }
-      }
+    for (Conn c : conns) {
+      open += c.reserved.get();
     }
-    System.out.printf("{\"phase\":\"end\",\"stillOpen\":%d,\"endedWhileHeld\":%d,\"connections\":%d,\"errors\":%s}%n",
-        open, ended, conns.size(), json(errors));
+    System.out.printf("{\"phase\":\"end\",\"stillOpen\":%d,\"endedWhileHeld\":%d,\"rewatched\":%d,"
+            + "\"connections\":%d,\"errors\":%s}%n",
+        open, endedWhileHeld.get(), rewatched.get(), conns.size(), json(errors));
     System.out.flush();
+    CountDownLatch cancelled = new CountDownLatch(conns.size());
+    for (Conn c : conns) {
+      c.channel.eventLoop().execute(() -> {
+        c.handler.cancelAll();
+        cancelled.countDown();
+      });
+    }
+    cancelled.await(10, TimeUnit.SECONDS);
+    Thread.sleep(500); // let the resets leave before the connections close
   }
 
   /** Opens n watches round robin, paced at `perSecond` (0: all at once), and waits for their answers. */
@@ -454,6 +470,18 @@ public final class WatchLoad {
       }
     }
 
+    /** RST_STREAM(CANCEL) for every open stream of this connection. */
+    void cancelAll() {
+      if (ctx == null || !ctx.channel().isActive()) {
+        return;
+      }
+      for (Http2FrameStream fs : streams.keySet()) {
+        ctx.write(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(fs));
+      }
+      streams.clear();
+      ctx.flush();
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       // A stream closed without a frame we saw (e.g. above the last stream id of a GOAWAY).
@@ -472,12 +500,21 @@ public final class WatchLoad {
           s.bodyDone.complete(s.body.toString(StandardCharsets.UTF_8));
         }
         finish(s);
+        if (s.body == null && s.status == 200 && !closing && !goAway && conn.channel.isActive()) {
+          // ended cleanly while held: watch again from the same resourceVersion, same connection
+          rewatched.incrementAndGet();
+          conn.reserved.incrementAndGet();
+          send(List.of(new Stream(s.target, new CountDownLatch(1))));
+        }
       }
     }
 
     /** The stream is over: count it out of its connection, note if a watch ended before it answered. */
     private void finish(Stream s) {
       s.endedNanos = System.nanoTime();
+      if (s.status == 200 && s.body == null && !closing) {
+        endedWhileHeld.incrementAndGet();
+      }
       if (s.status == 0) {
         s.answered.countDown();
       }
