@@ -20,7 +20,7 @@ OUT="${BENCH_OUT:-$HERE/out}"
 WATCHES="${BENCH_WATCHES:-10000}"         # watches held
 CONNS="${BENCH_WATCH_CONNS:-100}"         # HTTP/2 client connections they are spread over
 BURST="${BENCH_BURST:-2000}"              # new watches opened at once while those are held
-RATE="${BENCH_OPEN_RATE:-0}"             # watches/s while opening the held ones; 0 = all at once
+RATE="${BENCH_OPEN_RATE:-0}"              # watches/s while opening the held ones; 0 = all at once
 PRIME="${BENCH_PRIME_WATCHES:-200}"       # unmeasured watches opened and cancelled first (JIT, pools)
 SETTLE="${BENCH_SETTLE:-5}"               # s between the last answer and a measurement
 TICK="${BENCH_TICK:-1h}"                  # the sims change a watched ConfigMap this often: idle watches
