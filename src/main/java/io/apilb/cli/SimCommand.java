@@ -2,20 +2,27 @@ package io.apilb.cli;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.apilb.sim.FrontProxyAuth;
 import io.apilb.sim.RecordedRequest;
 import io.apilb.sim.SimulatedApiserver;
 import io.apilb.sim.SimulatedCluster;
+import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts.KeyMaterial;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,9 +44,18 @@ import picocli.CommandLine.Option;
  *       stop (listener closed, GOAWAY on HTTP/2, watches ended cleanly, in-flight requests finish),
  *       {@code down} s without a listener, then start again;
  *   <li>{@code GET /stats}: per apiserver {@code listening}, {@code connections}, {@code watches},
- *       {@code apiRequests} (non-health requests since the last {@code POST /reset});
+ *       {@code apiRequests} (non-health requests since the last {@code POST /reset}) and, with
+ *       authentication on, {@code auth}: those API requests by how they were authenticated
+ *       ({@code unauthorized} for the ones answered 401);
  *   <li>{@code POST /reset}: forget recorded requests.
  * </ul>
+ *
+ * <p>Without {@code --client-ca-file} and {@code --requestheader-client-ca-file} the apiservers do
+ * not authenticate (any {@code Authorization} or {@code X-Remote-User} header is taken as a
+ * credential). With either, they authenticate every request as kube-apiserver set up by kubeadm
+ * does (see {@link FrontProxyAuth}): request-header identity only over a connection whose client
+ * certificate chains to the request-header CA with CN {@code front-proxy-client}, x509 client
+ * certificates of the client CA, bearer tokens (every token is accepted), otherwise anonymous.
  */
 @Command(name = "sim", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Run simulated kube-apiservers with a loopback control port (benchmarks).")
 final class SimCommand implements java.util.concurrent.Callable<Integer> {
@@ -63,6 +79,15 @@ final class SimCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--tick", defaultValue = "1s", description = "recreate ConfigMap default/ticker this often, for watch events (default: ${DEFAULT-VALUE})")
   String tick;
 
+  @Option(names = "--client-ca-file", paramLabel = "FILE",
+      description = "authenticate: x509 client certificates chaining to this CA (kube-apiserver's flag)")
+  Path clientCaFile;
+
+  @Option(names = "--requestheader-client-ca-file", paramLabel = "FILE",
+      description = "authenticate: X-Remote-User/-Group/-Extra- headers over connections whose client certificate "
+          + "chains to this CA and has CN front-proxy-client (kube-apiserver's flag, kubeadm's allowed name)")
+  Path requestHeaderCaFile;
+
   private final Map<String, SimulatedApiserver> sims = new LinkedHashMap<>();
 
   @Override
@@ -71,9 +96,14 @@ final class SimCommand implements java.util.concurrent.Callable<Integer> {
     SimulatedCluster cluster = new SimulatedCluster();
     cluster.createConfigMap("default", "bench", Map.of("payload", "x".repeat(200)));
     cluster.createConfigMap("default", "ticker", Map.of("n", "0"));
+    FrontProxyAuth auth = authentication();
     for (Map.Entry<String, Integer> b : backends.entrySet()) {
-      sims.put(b.getKey(), SimulatedApiserver.builder(b.getKey(), cluster).keyMaterial(km)
-          .port(b.getValue()).http2(http2).build().start());
+      SimulatedApiserver.Builder sb = SimulatedApiserver.builder(b.getKey(), cluster).keyMaterial(km)
+          .port(b.getValue()).http2(http2);
+      if (auth != null) {
+        sb.authentication(auth);
+      }
+      sims.put(b.getKey(), sb.build().start());
     }
     long tickMs = Duration.parse("PT" + tick.toUpperCase()).toMillis();
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
@@ -96,9 +126,22 @@ final class SimCommand implements java.util.concurrent.Callable<Integer> {
       stopped.countDown();
     }, "apilb-sim-shutdown"));
     log("sim up: " + String.join(", ", sims.values().stream().map(s -> s.name() + "=" + s.url()).toList())
-        + (http2 ? " (h2, http/1.1)" : " (http/1.1)") + "; control http://127.0.0.1:" + controlPort);
+        + (http2 ? " (h2, http/1.1)" : " (http/1.1)") + (auth == null ? "" : ", authenticating") + "; control http://127.0.0.1:" + controlPort);
     stopped.await();
     return 0;
+  }
+
+  /** kubeadm's request-header flags with the given CAs, or null when neither is set. */
+  private FrontProxyAuth authentication() throws Exception {
+    if (clientCaFile == null && requestHeaderCaFile == null) {
+      return null;
+    }
+    List<X509Certificate> clientCas =
+        clientCaFile == null ? List.of() : PemFiles.readCertificates(clientCaFile);
+    List<X509Certificate> requestHeaderCas =
+        requestHeaderCaFile == null ? List.of() : PemFiles.readCertificates(requestHeaderCaFile);
+    return new FrontProxyAuth(requestHeaderCas, Set.of("front-proxy-client"), clientCas,
+        List.of("X-Remote-User"), List.of("X-Remote-Group"), List.of("X-Remote-Extra-"));
   }
 
   private static long parseSeconds(String s) {
@@ -177,10 +220,29 @@ final class SimCommand implements java.util.concurrent.Callable<Integer> {
       if (sb.length() > 1) {
         sb.append(',');
       }
-      int api = s.requestCount((RecordedRequest r) -> !r.uri().startsWith("/readyz")
-          && !r.uri().startsWith("/livez") && !r.uri().startsWith("/healthz"));
-      sb.append(String.format("{\"name\":\"%s\",\"listening\":%s,\"connections\":%d,\"watches\":%d,\"apiRequests\":%d}",
+      Map<String, Integer> byAuth = new TreeMap<>();
+      int api = 0;
+      for (RecordedRequest r : s.requests()) {
+        if (r.uri().startsWith("/readyz") || r.uri().startsWith("/livez") || r.uri().startsWith("/healthz")) {
+          continue;
+        }
+        api++;
+        String how = r.user().map(u -> u.method().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+            .orElse("unauthorized");
+        byAuth.merge(how, 1, Integer::sum);
+      }
+      sb.append(String.format("{\"name\":\"%s\",\"listening\":%s,\"connections\":%d,\"watches\":%d,\"apiRequests\":%d",
           s.name(), s.isListening(), s.connectionCount(), s.watchCount(), api));
+      if (clientCaFile != null || requestHeaderCaFile != null) {
+        sb.append(",\"auth\":{");
+        String sep = "";
+        for (Map.Entry<String, Integer> e : byAuth.entrySet()) {
+          sb.append(sep).append('"').append(e.getKey()).append("\":").append(e.getValue());
+          sep = ",";
+        }
+        sb.append('}');
+      }
+      sb.append('}');
     }
     return sb.append(']').toString();
   }
