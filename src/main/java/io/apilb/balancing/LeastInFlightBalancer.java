@@ -46,8 +46,8 @@ public final class LeastInFlightBalancer implements Balancer {
     BackendEntry b = c.get(j);
     // compare load(a)/weight(a) with load(b)/weight(b) without division; open watches are not
     // counted: a backend holding many of them is not busier for a short request
-    long la = (long) a.stats().shortInFlight() * b.backend().weight();
-    long lb = (long) b.stats().shortInFlight() * a.backend().weight();
+    long la = (long) a.stats().shortLoad() * b.backend().weight();
+    long lb = (long) b.stats().shortLoad() * a.backend().weight();
     return Optional.of(la <= lb ? a : b);
   }
 }

@@ -50,7 +50,7 @@ public final class LeastLongRunningBalancer implements Balancer {
     double bestScore = Double.MAX_VALUE;
     for (int k = 0; k < n; k++) {
       BackendEntry e = c.get((start + k) % n);
-      double score = (e.stats().activeLongRunning() + 1) / effectiveWeight(e, now);
+      double score = (e.stats().longRunningLoad() + 1) / effectiveWeight(e, now);
       if (score < bestScore) {
         bestScore = score;
         best = e;

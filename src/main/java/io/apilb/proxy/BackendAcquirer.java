@@ -41,6 +41,8 @@ final class BackendAcquirer {
   private int refusals;
   private BackendEntry backend;
   private Future<BackendAttempt> pending;
+  /** The backend whose acquiring count this request's pending acquisition holds (null: none). */
+  private BackendEntry acquiringOn;
 
   BackendAcquirer(ProxyContext px, EventLoop loop, RequestClass requestClass, Sharing sharing,
       Completion completion, Callback callback) {
@@ -72,6 +74,9 @@ final class BackendAcquirer {
     completion.backend(backend.name());
     Future<BackendAttempt> f = px.pools().attempt(loop, backend, sharing, requestClass == RequestClass.UPGRADE);
     pending = f;
+    if (!f.isDone()) {
+      countAcquiring(backend, 1); // until it is done, the balancer counts it against this backend
+    }
     f.addListener(done -> onDone(f));
   }
 
@@ -104,7 +109,19 @@ final class BackendAcquirer {
     Future<BackendAttempt> f = pending;
     pending = null;
     if (f != null) {
+      endAcquiring();
       f.cancel(false);
+    }
+  }
+
+  private void countAcquiring(BackendEntry on, int delta) {
+    on.stats().acquiring(requestClass.longRunning(), delta);
+    acquiringOn = delta > 0 ? on : null;
+  }
+
+  private void endAcquiring() {
+    if (acquiringOn != null) {
+      countAcquiring(acquiringOn, -1);
     }
   }
 
@@ -112,6 +129,7 @@ final class BackendAcquirer {
     boolean wanted = f == pending;
     if (wanted) {
       pending = null;
+      endAcquiring();
     }
     if (f.isSuccess()) {
       if (wanted) {

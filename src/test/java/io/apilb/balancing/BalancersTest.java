@@ -121,6 +121,30 @@ class BalancersTest {
   }
 
   @Test
+  void watchesStillWaitingForAStreamCountAgainstTheirBackend() {
+    BackendEntry a = ready("a");
+    BackendEntry b = ready("b");
+    BackendEntry c = ready("c");
+    load(b, 1, 1);
+    load(c, 1, 1);
+    for (int i = 0; i < 3; i++) {
+      a.stats().acquiring(true, 1); // a burst sent a's way while its next connection opens
+    }
+    BackendSnapshot snap = BackendSnapshot.of(1, List.of(a, b, c));
+    Random r = new Random(5);
+    LeastLongRunningBalancer lb = new LeastLongRunningBalancer(Duration.ZERO, Clock.fixed(T0, ZoneOffset.UTC), () -> r);
+    for (int i = 0; i < 20; i++) {
+      assertThat(lb.select(snap, SelectionContext.first(RequestClass.LONG_RUNNING))).isNotEqualTo(Optional.of(a));
+    }
+    BackendEntry x = ready("x");
+    BackendEntry y = ready("y");
+    x.stats().acquiring(false, 5);
+    LeastInFlightBalancer least = new LeastInFlightBalancer(() -> r);
+    BackendSnapshot two = BackendSnapshot.of(1, List.of(x, y));
+    assertThat(least.select(two, SelectionContext.first(RequestClass.SHORT))).contains(y);
+  }
+
+  @Test
   void slowStartRampsANewcomersShareOfWatches() {
     Clock clock = Clock.fixed(T0.plusSeconds(60), ZoneOffset.UTC);
     BackendEntry old = entry("old", 1, Set.of(), T0, "ok");

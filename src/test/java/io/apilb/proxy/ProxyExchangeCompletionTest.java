@@ -205,4 +205,37 @@ class ProxyExchangeCompletionTest {
 
     assertThat(a.ends()).as("a watch never ends by itself: its connection closes").containsExactly(End.CLOSE);
   }
+
+  private int load(String backend, boolean longRunning) {
+    var stats = f.backends.snapshot().byName(backend).orElseThrow().stats();
+    return longRunning ? stats.longRunningLoad() : stats.shortLoad();
+  }
+
+  @Test
+  void aRequestWaitingForItsConnectionCountsAsItsBackendsLoadUntilAttached() {
+    Pending p = f.connector.holdNext();
+    client.send(get("/api/v1/pods?watch=true"));
+    String chosen = p.backend();
+    assertThat(load(chosen, true)).as("a watch waiting for its stream weighs on its backend").isEqualTo(1);
+
+    FakeBackendAttempt a = p.complete();
+
+    assertThat(a.started()).isTrue();
+    // from here the attempt counts it as active (the real ones do; this fake does not): no longer as acquiring
+    assertThat(load(chosen, true)).isEqualTo(f.backends.snapshot().byName(chosen).orElseThrow().stats().activeLongRunning());
+  }
+
+  @Test
+  void aRequestGivingUpWhileWaitingForItsConnectionNoLongerCounts() {
+    Pending p = f.connector.holdNext();
+    client.send(get("/api/v1/pods"));
+    assertThat(load(p.backend(), false)).isEqualTo(1);
+
+    client.channel.close();
+    client.channel.runPendingTasks();
+
+    assertThat(load(p.backend(), false)).isZero();
+    p.complete(); // released unused: never counted again
+    assertThat(load(p.backend(), false)).isZero();
+  }
 }
