@@ -49,6 +49,11 @@ final class Http2Serving {
                 .maxConcurrentStreams(server.http2Sessions().maxConcurrentStreams())
                 .initialWindowSize(256 * 1024).maxFrameSize(256 * 1024))
             .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
+            // Go's server (kube-apiserver's) does not close a connection for the RST_STREAMs it
+            // receives (its Rapid Reset defence bounds concurrent handlers instead); Netty's
+            // default (200 per 30 s) closed a shared connection, and every watch on it, when a
+            // balancer cancelled its clients' watches en masse
+            .decoderEnforceMaxRstFramesPerWindow(0, 0)
             .build();
         ctx.pipeline().addLast("h2", codec);
         server.http2Sessions().connectionOpened(ctx.channel());
