@@ -115,6 +115,11 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
     return attempts.size();
   }
 
+  /** The backend's SETTINGS_MAX_CONCURRENT_STREAMS for this connection (until SETTINGS: the protocol's unlimited). */
+  int maxStreams() {
+    return connection().local().maxActiveStreams();
+  }
+
   /** Without streams since before {@code limitNanos} (a {@link System#nanoTime()}). */
   boolean idleSince(long limitNanos) {
     return attempts.isEmpty() && idleSinceNanos - limitNanos < 0;
