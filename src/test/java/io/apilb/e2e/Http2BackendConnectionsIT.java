@@ -85,4 +85,27 @@ class Http2BackendConnectionsIT {
       assertThat(f.requestsWith("case", "anonymous")).hasSize(1);
     }
   }
+
+  @Test
+  void tokenWatchesUseConnectionsPerCredentialNotPerWatch() throws Exception {
+    try (ControlPlaneFixture cp = ControlPlaneFixture.startHttp2(1, "", true)) {
+      SimulatedApiserver b = cp.backends.get(0);
+      HttpClient client = cp.httpClient(HttpClient.Version.HTTP_2);
+      List<CompletableFuture<HttpResponse<Stream<String>>>> watches = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        String token = i % 2 == 0 ? "Bearer token-a" : "Bearer token-b";
+        watches.add(client.sendAsync(HttpRequest.newBuilder(cp.uri(CONFIGMAPS + "?watch=true&resourceVersion="
+            + cp.cluster.resourceVersion())).header("Authorization", token).GET().build(),
+            HttpResponse.BodyHandlers.ofLines()));
+      }
+      for (CompletableFuture<HttpResponse<Stream<String>>> w : watches) {
+        assertThat(w.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.watchCount() == 200);
+      int loops = Runtime.getRuntime().availableProcessors();
+      assertThat(connections(b)).as("2 credentials × %d event loops, 100 watches each under 250 streams", loops)
+          .isBetween(2, 2 * loops);
+      watches.forEach(w -> w.join().body().close());
+    }
+  }
 }
