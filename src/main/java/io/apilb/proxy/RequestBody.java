@@ -36,12 +36,21 @@ final class RequestBody {
    * it is read, before or after the answer). Takes a whole request's content.
    */
   void begin(HttpRequest head, boolean bodyFollows) {
-    HttpContent content = head instanceof FullHttpRequest full ? new DefaultLastHttpContent(full.content())
+    HttpContent content = head instanceof FullHttpRequest full ? whole(full)
         : bodyFollows ? null : LastHttpContent.EMPTY_LAST_CONTENT;
     if (content != null) {
       received(content);
       queue(content);
     }
+  }
+
+  /** A head-only request's body as its last content; most have none (a GET): no object for that. */
+  private static HttpContent whole(FullHttpRequest full) {
+    if (full.content().isReadable()) {
+      return new DefaultLastHttpContent(full.content());
+    }
+    full.content().release();
+    return LastHttpContent.EMPTY_LAST_CONTENT;
   }
 
   /**
