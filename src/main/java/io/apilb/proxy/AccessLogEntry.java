@@ -9,6 +9,9 @@ import java.time.Instant;
  * @param status HTTP status sent to the client; 499 when the client went away first
  * @param retries how many other backends were tried before this one answered
  * @param auditId the backend's {@code Audit-Id} response header, for joining with its audit log
+ * @param failure why the exchange did not end normally (a {@link ProxyFailure} metric tag such
+ *     as {@code backend_timeout}, also when the response had begun and its status is the
+ *     backend's), or null
  */
 public record AccessLogEntry(
     Instant time,
@@ -24,4 +27,5 @@ public record AccessLogEntry(
     long bytes,
     long durationMicros,
     int retries,
-    String auditId) {}
+    String auditId,
+    String failure) {}

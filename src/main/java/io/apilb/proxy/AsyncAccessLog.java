@@ -114,6 +114,9 @@ public final class AsyncAccessLog implements AccessLog, AutoCloseable {
       g.writeNumberField("durationMs", e.durationMicros() / 1000.0);
       g.writeNumberField("retries", e.retries());
       g.writeStringField("auditId", e.auditId());
+      if (e.failure() != null) {
+        g.writeStringField("failure", e.failure());
+      }
       g.writeEndObject();
     }
     return sw.append('\n').toString();

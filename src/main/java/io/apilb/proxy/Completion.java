@@ -95,7 +95,8 @@ final class Completion {
       int q = uri.indexOf('?');
       px.accessLog().record(new AccessLogEntry(startedAt, facts.clientAddress(), facts.protocol(), identityLabel,
           method.name(), q < 0 ? uri : uri.substring(0, q), info != null ? info : RequestInfo.parse(method.name(), uri),
-          requestClass.label(), backend, status, responseBytes, nanos / 1000, Math.max(0, attempts - 1), auditId));
+          requestClass.label(), backend, status, responseBytes, nanos / 1000, Math.max(0, attempts - 1), auditId,
+          failure == null ? null : failure.metricTag()));
     }
   }
 

@@ -161,6 +161,8 @@ class ProxyExchangeCompletionTest {
     assertThat(a.ends()).containsExactly(End.CLOSE);
     assertThat(f.failures("backend_timeout")).isEqualTo(1);
     assertRecordedOnce(200, 1);
+    assertThat(f.accessLog.entries().get(0).failure()).as("the access log says the 200 was cut")
+        .isEqualTo("backend_timeout");
   }
 
   @Test
