@@ -17,12 +17,23 @@ import java.security.NoSuchAlgorithmException;
  *       the very same credential: a credential that fails retires only its own connections;
  *   <li>anonymous requests are never multiplexed: they go on HTTP/1.1.
  * </ul>
- * The credential is kept only as a 128-bit digest (SHA-256, truncated), never as text: it is
- * never logged or exposed, and a second credential cannot be made to collide with it.
- *
- * @param credential digest of the request's credential; null for front-proxy requests
+ * Pools are keyed by a 128-bit digest of the credential (SHA-256, truncated), never by its text:
+ * it is never logged or exposed, and a second credential cannot be made to collide with it. The
+ * digest is computed only when a multiplexed pool is looked up (not for HTTP/1.1 backends).
  */
-public record Sharing(ConnectionKind kind, boolean multiplexed, CredentialKey credential) {
+public final class Sharing {
+  private final ConnectionKind kind;
+  private final boolean multiplexed;
+  /** The request's Authorization value until its digest is taken; null for none. */
+  private CharSequence authorization;
+  private CredentialKey credential;
+
+  private Sharing(ConnectionKind kind, boolean multiplexed, CharSequence authorization) {
+    this.kind = kind;
+    this.multiplexed = multiplexed;
+    this.authorization = authorization;
+  }
+
   /** A request that must not share: HTTP/1.1 on a connection of its own for the time of the request. */
   public static Sharing http1(ConnectionKind kind) {
     return new Sharing(kind, false, null);
@@ -39,7 +50,29 @@ public record Sharing(ConnectionKind kind, boolean multiplexed, CredentialKey cr
     if (authorization == null || authorization.length() == 0) {
       return http1(kind);
     }
-    return new Sharing(kind, true, CredentialKey.of(authorization));
+    return new Sharing(kind, true, authorization);
+  }
+
+  public ConnectionKind kind() {
+    return kind;
+  }
+
+  public boolean multiplexed() {
+    return multiplexed;
+  }
+
+  /** Digest of the request's credential; null for front-proxy and anonymous requests. */
+  public CredentialKey credential() {
+    if (credential == null && authorization != null) {
+      credential = CredentialKey.of(authorization);
+      authorization = null;
+    }
+    return credential;
+  }
+
+  @Override
+  public String toString() {
+    return "Sharing[" + kind + (multiplexed ? ", multiplexed" : ", http/1.1") + "]";
   }
 
   /** A digest of one credential; equal digests mean the same credential. */
