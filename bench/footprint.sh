@@ -227,23 +227,30 @@ main() {
     log "WARNING: 1-min load average is $loadavg_start before the bench; figures will be noisy"
   fi
 
-  declare -A ROW=()
-  local p i readys serveds first=""
+  declare -A ROW=() READYS=() SERVEDS=() FIRST=()
+  local p i
+  # Starts first, in rounds over the proxies, so that the other work on a shared machine weighs on
+  # every proxy alike; apilb's first start with a profile trains its archive and is kept apart.
   for p in $PROXIES; do
-    readys=""; serveds=""; first=""
+    READYS[$p]=""; SERVEDS[$p]=""; FIRST[$p]="-"
     if [[ $p == apilb-server || $p == apilb-sidecar ]]; then
-      # the first start of a jar with these options trains the class-data-sharing archive
       one_start "$p"
-      first="$SERVED_MS"
+      FIRST[$p]="$SERVED_MS"
       log "$p: first start (trains the AppCDS archive): ready ${READY_MS} ms, served ${SERVED_MS} ms"
       stop_pid "$PID"
     fi
-    for ((i = 1; i <= STARTS; i++)); do
+  done
+  for ((i = 1; i <= STARTS; i++)); do
+    for p in $PROXIES; do
       one_start "$p"
       log "$p: start $i/$STARTS: ready ${READY_MS} ms, served ${SERVED_MS} ms"
-      readys+=" $READY_MS"; serveds+=" $SERVED_MS"
-      ((i < STARTS)) && stop_pid "$PID"
+      READYS[$p]+=" $READY_MS"; SERVEDS[$p]+=" $SERVED_MS"
+      stop_pid "$PID"
     done
+  done
+  # then memory, one proxy at a time
+  for p in $PROXIES; do
+    one_start "$p"
     sleep "$IDLE"
     local idle; idle=$(rss_kib "$PID")
     log "$p: RSS idle $(mib "$idle") MiB"
@@ -251,8 +258,8 @@ main() {
     log "$p: under load: RSS end/max KiB, CPU %, ok, failed, open watches, backend watches, backend connections = $LOAD_RESULT"
     stop_pid "$PID"
     local rm="-" rb="-"
-    if [[ $p == apilb-* ]]; then rm=$(echo "$readys" | median); rb=$(echo "$readys" | best); fi
-    ROW[$p]="$rm $rb $(echo "$serveds" | median) $(echo "$serveds" | best) ${first:--} $idle $LOAD_RESULT"
+    if [[ $p == apilb-* ]]; then rm=$(echo "${READYS[$p]}" | median); rb=$(echo "${READYS[$p]}" | best); fi
+    ROW[$p]="$rm $rb $(echo "${SERVEDS[$p]}" | median) $(echo "${SERVEDS[$p]}" | best) ${FIRST[$p]} $idle $LOAD_RESULT"
   done
 
   # ---- report ----
@@ -295,7 +302,7 @@ main() {
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); shared with other work."
     echo "$(java -version 2>&1 | sed -n 2p); HAProxy $(haproxy -v 2>/dev/null | awk 'NR==1{print $3}'); $(h2load --version | head -1)."
     echo "Backends: three simulated apiservers (\`apilb sim\`, one JVM, a ConfigMap recreated every $TICK for watch events)."
-    echo "Start-to-ready: from process start (the launcher, for apilb) until admin /readyz answers 200 and until a GET through the proxy succeeds; $STARTS starts each, polled every 20 ms (bash's /dev/tcp until the port listens, then curl); apilb's archive already trained (first start reported apart)."
+    echo "Start-to-ready: from process start (the launcher, for apilb) until admin /readyz answers 200 and until a GET through the proxy succeeds; $STARTS starts each, in rounds over the proxies, polled every 20 ms (bash's /dev/tcp until the port listens, then curl); apilb's archive already trained (first start reported apart)."
     echo "RSS idle: VmRSS $IDLE s after ready and one GET. Under load: $WATCHES watches held open over HTTP/2 ($PER_CONNECTION per connection, \`bench/tools/HoldWatches.java\`) and \`h2load -c $LOAD_CLIENTS --rps $((RATE / LOAD_CLIENTS)) -D $LOAD_SECONDS\` (= $RATE req/s, h2 over TLS), bearer token on every request; RSS sampled every second."
     echo "1-min load average before: $loadavg_start, after: $(cut -d' ' -f1 /proc/loadavg)."
     echo
