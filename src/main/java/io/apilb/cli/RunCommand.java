@@ -4,6 +4,7 @@ import io.apilb.config.ConfigError;
 import io.apilb.config.ConfigException;
 import io.apilb.config.ConfigLoader;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +19,25 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "configuration file")
   Path config;
 
+  /**
+   * Class-data-sharing training run (bin/apilb and docker/Dockerfile run it once with
+   * {@code -XX:ArchiveClassesAtExit}): the start-up path of this configuration, on ephemeral ports
+   * so nothing it listens on is reachable by clients, until a backend is ready or
+   * {@link #TRAINING_LIMIT} has passed; then it stops at once and exits 0.
+   */
+  @Option(names = "--train-and-exit", hidden = true,
+      description = "start on ephemeral ports, wait until a backend is ready (at most 5 s), stop and exit 0")
+  boolean trainAndExit;
+
+  static final Duration TRAINING_LIMIT = Duration.ofSeconds(5);
+  static final String TRAINING_OVERRIDES = "apilb.listener.port = 0\napilb.admin.port = 0\n";
+
   @Override
   public Integer call() {
     try {
+      if (trainAndExit) {
+        return train();
+      }
       // start() loads the certificates and keys first: bad material is a configuration error
       // reported like the others, before anything listens
       ApilbRuntime runtime = ApilbRuntime.start(ConfigLoader.load(config));
@@ -41,5 +58,19 @@ final class RunCommand implements Callable<Integer> {
       log.error("apilb failed to start: {}", e.getMessage(), e);
       return 1;
     }
+  }
+
+  private int train() throws Exception {
+    ApilbRuntime runtime = ApilbRuntime.start(ConfigLoader.load(config, TRAINING_OVERRIDES));
+    try {
+      long deadline = System.nanoTime() + TRAINING_LIMIT.toNanos();
+      while (runtime.backends().snapshot().ready().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      log.info("training run: {} ready backend(s); stopping", runtime.backends().snapshot().ready().size());
+    } finally {
+      runtime.close();
+    }
+    return 0;
   }
 }

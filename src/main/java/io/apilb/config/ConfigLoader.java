@@ -39,6 +39,22 @@ public final class ConfigLoader {
   }
 
   /**
+   * As {@link #load(Path)}, with {@code overridesHocon} (HOCON text, e.g. {@code apilb.admin.port = 0})
+   * taking precedence over the file. Relative paths in the file still resolve against its directory.
+   */
+  public static ApilbConfig load(Path file, String overridesHocon) throws ConfigException {
+    String name = file.toString();
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new ConfigException(List.of(new ConfigError("", name, -1, "cannot read configuration file")));
+    }
+    ConfigParseOptions options = ConfigParseOptions.defaults().setAllowMissing(false);
+    Path dir = file.toAbsolutePath().getParent();
+    return fromParsed(() -> ConfigFactory.parseString(overridesHocon,
+            ConfigParseOptions.defaults().setOriginDescription("overrides"))
+        .withFallback(ConfigFactory.parseFile(file.toFile(), options)), name, dir, Optional.of(file));
+  }
+
+  /**
    * Parses and validates HOCON text. {@code originDescription} names the text in errors. Relative
    * file paths stay relative.
    */

@@ -134,9 +134,17 @@ public final class HealthChecker implements AutoCloseable {
     });
   }
 
-  /** Uniform in [0, interval): spreads the first probes of different backends. */
+  /**
+   * The first probes of different backends are spread over this much (or the interval, if shorter):
+   * enough that they do not go out at the same instant, short enough that a start is ready within a
+   * fraction of a second (a backend is admitted on its first good probe) instead of waiting up to a
+   * whole interval. The jittered interval spreads the later probes.
+   */
+  static final long FIRST_PROBE_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  /** Uniform in [0, min(interval, {@link #FIRST_PROBE_WINDOW_NANOS})). */
   long initialDelayNanos() {
-    return (long) (random.nextDouble() * config.interval().toNanos());
+    return (long) (random.nextDouble() * Math.min(config.interval().toNanos(), FIRST_PROBE_WINDOW_NANOS));
   }
 
   /** The interval ± {@code jitter} × interval, so sessions do not fall into step. */

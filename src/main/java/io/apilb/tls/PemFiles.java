@@ -37,7 +37,13 @@ import org.bouncycastle.pkcs.PKCSException;
  * PEM. Blocking file I/O: call it from the control thread or start-up, never an event loop.
  */
 public final class PemFiles {
-  static {
+  /**
+   * Registers Bouncy Castle as a JCA provider, only where it may be needed: decrypting an encrypted
+   * key (PBES2 and the OpenSSL PEM ciphers name algorithms the JDK's providers may lack). Plain
+   * certificates and keys convert with the JDK's own providers, so a start without encrypted keys
+   * does not load and initialise the provider's hundreds of classes (memory and start-up time).
+   */
+  private static void ensureBouncyCastleProvider() {
     if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
       Security.addProvider(new BouncyCastleProvider());
     }
@@ -85,12 +91,14 @@ public final class PemFiles {
         if (o instanceof PKCS8EncryptedPrivateKeyInfo enc) {
           char[] pass = passphrase.orElseThrow(() -> new TlsMaterialException(
               "private key in " + file + " is encrypted and no passphrase file is configured"));
+          ensureBouncyCastleProvider();
           return converter.getPrivateKey(enc.decryptPrivateKeyInfo(
               new JceOpenSSLPKCS8DecryptorProviderBuilder().build(pass)));
         }
         if (o instanceof PEMEncryptedKeyPair enc) {
           char[] pass = passphrase.orElseThrow(() -> new TlsMaterialException(
               "private key in " + file + " is encrypted and no passphrase file is configured"));
+          ensureBouncyCastleProvider();
           return converter.getPrivateKey(
               enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().build(pass)).getPrivateKeyInfo());
         }
@@ -175,6 +183,7 @@ public final class PemFiles {
 
   /** PEM text of a key as encrypted PKCS#8 ({@code ENCRYPTED PRIVATE KEY}, AES-256-CBC). */
   public static String toEncryptedPem(PrivateKey key, char[] passphrase) {
+    ensureBouncyCastleProvider();
     StringWriter sw = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
       w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key,

@@ -277,6 +277,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void overridesTakePrecedenceOverTheFileWhoseRelativePathsStillResolveAgainstItsDirectory() throws Exception {
+    Path file = write("ports.conf", """
+        apilb {
+          listener { port = 7443, tls { cert-file = "apilb.crt", key-file = "apilb.key" } }
+          backends = [ { name = "cp1", address = "10.0.0.11:6443" } ]
+          backend-tls.ca-file = "ca.crt"
+          admin.port = 9445
+        }
+        """);
+
+    ApilbConfig config = ConfigLoader.load(file, "apilb.listener.port = 0\napilb.admin.port = 0\n");
+
+    assertThat(config.listener().port()).isZero();
+    assertThat(config.admin().port()).isZero();
+    assertThat(config.listener().certFile()).isEqualTo(dir.toAbsolutePath().resolve("apilb.crt"));
+    assertThat(config.backendTls().caFile()).isEqualTo(dir.toAbsolutePath().resolve("ca.crt"));
+    assertThat(config.backends()).hasSize(1);
+  }
+
+  @Test
   void anExplicitClientCaTurnsAutoIntoOptional() throws Exception {
     ApilbConfig config = ConfigLoader.parse(MINIMAL + "apilb.listener.tls.client-ca-file = \"/x/ca.crt\"\n", "t");
 

@@ -38,6 +38,7 @@ class DockerfileTest {
   }
 
   static List<Instruction> build;
+  static List<Instruction> cds;
   static List<Instruction> runtime;
   static List<String> stageBases = new ArrayList<>();
 
@@ -67,9 +68,10 @@ class DockerfileTest {
       }
       stages.get(stages.size() - 1).add(i);
     }
-    assertThat(stages).as("stages").hasSize(2);
+    assertThat(stages).as("stages").hasSize(3);
     build = stages.get(0);
-    runtime = stages.get(1);
+    cds = stages.get(1);
+    runtime = stages.get(2);
   }
 
   static List<Instruction> all(List<Instruction> stage, String keyword) {
@@ -84,8 +86,13 @@ class DockerfileTest {
 
   /** COPY destinations of the runtime stage by source. */
   static Map<String, String> runtimeCopies() {
+    return copies(runtime);
+  }
+
+  /** COPY destinations of a stage by source. */
+  static Map<String, String> copies(List<Instruction> stage) {
     Map<String, String> out = new LinkedHashMap<>();
-    for (Instruction c : all(runtime, "COPY")) {
+    for (Instruction c : all(stage, "COPY")) {
       String[] w = c.args().split("\\s+");
       out.put(w[w.length - 2], w[w.length - 1]);
     }
@@ -118,7 +125,8 @@ class DockerfileTest {
 
   @Test
   void buildsWithMavenThenRunsOnASmallJre() {
-    assertThat(stageBases).containsExactly("maven:3-eclipse-temurin-17 AS build", "eclipse-temurin:17-jre");
+    assertThat(stageBases).containsExactly("maven:3-eclipse-temurin-17 AS build", "eclipse-temurin:17-jre AS cds",
+        "eclipse-temurin:17-jre");
     assertThat(all(build, "RUN")).extracting(Instruction::args).contains("mvn -B -DskipTests package");
   }
 
@@ -139,9 +147,30 @@ class DockerfileTest {
     assertThat(DeployFiles.file("bin/apilb")).isExecutable();
     assertThat(one(runtime, "ENTRYPOINT").execForm()).containsExactly("/opt/apilb/bin/apilb");
     assertThat(runtimeEnv()).containsEntry("APILB_JAR", "/opt/apilb/apilb.jar")
-        .containsKey("APILB_JAVA_OPTS");
+        .doesNotContainKey("APILB_JAVA_OPTS");
     String launcher = DeployFiles.read("bin/apilb");
-    assertThat(launcher).contains("${APILB_JAR:-", "${APILB_JAVA_OPTS:-", "-jar \"$jar\" \"$@\"");
+    assertThat(launcher).contains("${APILB_JAR:-", "${APILB_JAVA_OPTS:-", "${APILB_JVM_PROFILE:-", "-jar \"$jar\" \"$@\"");
+  }
+
+  @Test
+  void runsTheSidecarProfileWithAnArchiveTrainedOnTheSameJvmAndJar() throws Exception {
+    assertThat(runtimeEnv()).containsEntry("APILB_JVM_PROFILE", "sidecar");
+    String archive = runtimeEnv().get("APILB_CDS_ARCHIVE");
+    assertThat(archive).isNotBlank();
+    // the training stage: the runtime's base image (same JVM build), the same jar at the same path
+    assertThat(stageBases.get(1)).startsWith(stageBases.get(2) + " AS ");
+    assertThat(all(cds, "COPY")).extracting(Instruction::args).contains("--from=build /src/target/apilb.jar /opt/apilb/apilb.jar");
+    assertThat(all(runtime, "COPY")).extracting(Instruction::args).contains("--from=build /src/target/apilb.jar /opt/apilb/apilb.jar");
+    Map<String, String> trainingCopies = copies(cds);
+    assertThat(trainingCopies).containsEntry("bin/apilb", "/opt/apilb/bin/apilb")
+        .containsEntry("docker/cds-train.sh", "/opt/apilb/cds-train.sh");
+    assertThat(DeployFiles.file("docker/cds-train.sh")).isExecutable();
+    String training = all(cds, "RUN").get(all(cds, "RUN").size() - 1).args();
+    assertThat(training).contains("APILB_JVM_PROFILE=sidecar", "APILB_CDS_ARCHIVE=" + archive,
+        "APILB_JAR=" + runtimeEnv().get("APILB_JAR"), "/opt/apilb/cds-train.sh");
+    // the runtime takes the archive from where the training wrote it
+    assertThat(all(runtime, "COPY")).extracting(Instruction::args).contains("--from=cds " + archive + " " + archive);
+    assertThat(DeployFiles.read("docker/cds-train.sh")).contains("cds-train --config");
   }
 
   @Test
@@ -190,9 +219,13 @@ class DockerfileTest {
   }
 
   @Test
-  void buildContextHasEverythingTheBuildStageCopies() throws Exception {
+  void buildContextHasEverythingTheStagesCopy() throws Exception {
     List<String> ignore = Files.readAllLines(DeployFiles.file(".dockerignore"));
-    for (Instruction c : all(build, "COPY")) {
+    List<Instruction> fromContext = new ArrayList<>();
+    for (List<Instruction> stage : List.of(build, cds, runtime)) {
+      all(stage, "COPY").stream().filter(c -> !c.args().startsWith("--from=")).forEach(fromContext::add);
+    }
+    for (Instruction c : fromContext) {
       String[] w = c.args().split("\\s+");
       String source = w[0].replaceAll("/$", "");
       assertThat(DeployFiles.file(source)).as(source).exists();

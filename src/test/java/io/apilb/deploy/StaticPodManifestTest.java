@@ -114,6 +114,20 @@ class StaticPodManifestTest {
   }
 
   @Test
+  void runsTheSidecarJvmProfileWithAMemoryLimitWellAboveItsHeap() throws Exception {
+    assertThat(apilb.getEnv()).anyMatch(e -> e.getName().equals("APILB_JVM_PROFILE") && e.getValue().equals("sidecar"));
+    assertThat(apilb.getEnv()).as("APILB_JAVA_OPTS would replace the profile's options")
+        .noneMatch(e -> e.getName().equals("APILB_JAVA_OPTS"));
+    java.util.regex.Matcher xmx = java.util.regex.Pattern.compile("(?s)sidecar\\).*?-Xmx(\\d+)m")
+        .matcher(DeployFiles.read("bin/apilb"));
+    assertThat(xmx.find()).as("the sidecar profile's -Xmx in bin/apilb").isTrue();
+    long heap = Long.parseLong(xmx.group(1)) << 20;
+    // metaspace or the archive, code, thread stacks, Netty's direct memory and the JVM itself come on top
+    long limit = Quantity.getAmountInBytes(apilb.getResources().getLimits().get("memory")).longValue();
+    assertThat(limit).isGreaterThanOrEqualTo(heap + (128L << 20));
+  }
+
+  @Test
   void probesTheAdminPortOnLoopback() {
     HTTPGetAction live = apilb.getLivenessProbe().getHttpGet();
     HTTPGetAction ready = apilb.getReadinessProbe().getHttpGet();

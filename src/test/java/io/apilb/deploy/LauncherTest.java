@@ -1,0 +1,258 @@
+package io.apilb.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/apilb}: JVM profiles (APILB_JVM_PROFILE), APILB_JAVA_OPTS, and the class-data-sharing
+ * archive (APILB_CDS) with its training run and silent fallback. A stand-in {@code java} first on
+ * PATH records every call instead of starting a JVM; its behaviour in a training run (the call
+ * with -XX:ArchiveClassesAtExit) is chosen per test.
+ */
+class LauncherTest {
+  @TempDir Path tmp;
+  Path calls;
+  Path jar;
+  Path cacheDir;
+  Map<String, String> env;
+
+  /** Launcher exit code, its stderr and stdout merged. */
+  record Launch(int exitCode, String output) {}
+
+  @BeforeEach
+  void fakeJava() throws IOException {
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    calls = tmp.resolve("calls");
+    jar = tmp.resolve("apilb.jar");
+    Files.writeString(jar, "not a jar: the stand-in java never reads it");
+    cacheDir = tmp.resolve("cds");
+    // One line per call. In a training run TRAINING decides: "ok" writes the archive, "empty"
+    // exits 0 without writing it, "fail" exits 1.
+    Path java = bin.resolve("java");
+    Files.writeString(java, """
+        #!/usr/bin/env bash
+        echo "$*" >>"$CALLS"
+        for a in "$@"; do
+          case "$a" in
+            -XX:ArchiveClassesAtExit=*)
+              case "${TRAINING:-ok}" in
+                ok) echo archive >"${a#-XX:ArchiveClassesAtExit=}" ;;
+                fail) exit 1 ;;
+              esac ;;
+          esac
+        done
+        exit 0
+        """);
+    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    env = new HashMap<>();
+    env.put("PATH", bin + ":" + System.getenv("PATH"));
+    env.put("CALLS", calls.toString());
+    env.put("APILB_JAR", jar.toString());
+    env.put("APILB_CDS_DIR", cacheDir.toString());
+    env.put("HOME", tmp.toString());
+  }
+
+  Launch launch(String... args) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>();
+    command.add(DeployFiles.file("bin/apilb").toString());
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("APILB_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("bin/apilb did not finish");
+    }
+    return new Launch(p.exitValue(), out);
+  }
+
+  List<String> calls() throws IOException {
+    return Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+  }
+
+  /** The last call: the one the launcher exec'd. */
+  List<String> finalArgs() throws IOException {
+    List<String> all = calls();
+    assertThat(all).isNotEmpty();
+    return Arrays.asList(all.get(all.size() - 1).split(" "));
+  }
+
+  @Test
+  void serverIsTheDefaultProfileWithTodaysThroughputSettings() throws Exception {
+    assertThat(launch("version").exitCode()).isZero();
+    assertThat(finalArgs()).containsSequence("-XX:+UseParallelGC", "-Xms256m")
+        .doesNotContain("-XX:+UseSerialGC").endsWith("-jar", jar.toString(), "version");
+  }
+
+  @Test
+  void sidecarProfileSelectsTheSmallFootprintOptions() throws Exception {
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    assertThat(launch("version").exitCode()).isZero();
+    assertThat(finalArgs()).contains("-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1",
+            "-XX:ReservedCodeCacheSize=24m", "-XX:+ExitOnOutOfMemoryError", "-Dio.netty.allocator.lowMemory=true")
+        .doesNotContain("-XX:+UseParallelGC", "-Xms256m");
+  }
+
+  @Test
+  void anUnknownProfileOrCdsSettingFailsNamingTheVariable() throws Exception {
+    env.put("APILB_JVM_PROFILE", "tiny");
+    Launch bad = launch("run", "--config", "x.conf");
+    assertThat(bad.exitCode()).isEqualTo(2);
+    assertThat(bad.output()).contains("APILB_JVM_PROFILE=tiny", "server", "sidecar");
+
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    env.put("APILB_CDS", "yes");
+    Launch badCds = launch("run", "--config", "x.conf");
+    assertThat(badCds.exitCode()).isEqualTo(2);
+    assertThat(badCds.output()).contains("APILB_CDS=yes", "auto", "off");
+    assertThat(calls()).as("no JVM started").isEmpty();
+  }
+
+  @Test
+  void javaOptsReplaceTheProfilesOptions() throws Exception {
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    env.put("APILB_JAVA_OPTS", "-Xmx1g -XX:+UseG1GC");
+    assertThat(launch("version").exitCode()).isZero();
+    assertThat(finalArgs()).startsWith("-Xmx1g", "-XX:+UseG1GC", "-jar").doesNotContain("-XX:+UseSerialGC");
+  }
+
+  @Test
+  void firstRunTrainsAnArchiveThatThisAndLaterRunsUse() throws Exception {
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    Launch first = launch("run", "--config", "/etc/apilb/apilb.conf");
+
+    assertThat(first.exitCode()).isZero();
+    List<String> calls = calls();
+    assertThat(calls).hasSize(2);
+    List<String> training = Arrays.asList(calls.get(0).split(" "));
+    assertThat(training).contains("-XX:+UseSerialGC", "-Xmx64m")
+        .endsWith("-jar", jar.toString(), "run", "--config", "/etc/apilb/apilb.conf", "--train-and-exit");
+    String archive = archiveOf(finalArgs());
+    assertThat(Path.of(archive)).exists().hasParent(cacheDir);
+    assertThat(training).anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + archive + ".tmp."));
+    assertThat(finalArgs()).contains("-Xshare:auto").endsWith("-jar", jar.toString(), "run", "--config",
+        "/etc/apilb/apilb.conf");
+    assertThat(first.output()).contains("creating the class-data-sharing archive");
+
+    Files.delete(this.calls);
+    assertThat(launch("run", "--config", "/etc/apilb/apilb.conf").exitCode()).isZero();
+    assertThat(calls()).as("no second training").hasSize(1);
+    assertThat(archiveOf(finalArgs())).isEqualTo(archive);
+  }
+
+  @Test
+  void anotherProfileOrJarGetsAnArchiveOfItsOwn() throws Exception {
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    launch("run", "--config", "a.conf");
+    String sidecar = archiveOf(finalArgs());
+    env.put("APILB_JVM_PROFILE", "server");
+    launch("run", "--config", "a.conf");
+    assertThat(archiveOf(finalArgs())).isNotEqualTo(sidecar);
+  }
+
+  @Test
+  void aTrainingRunThatWritesNothingFallsBackSilentlyAndIsNotRetried() throws Exception {
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    env.put("TRAINING", "empty");
+    Launch first = launch("run", "--config", "a.conf");
+
+    assertThat(first.exitCode()).isZero();
+    assertThat(calls()).hasSize(2);
+    assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"))
+        .endsWith("-jar", jar.toString(), "run", "--config", "a.conf");
+    try (var files = Files.list(cacheDir)) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .as("no archive, no temporary file; a marker and the training's log")
+          .noneMatch(n -> n.endsWith(".jsa") || n.contains(".tmp."))
+          .anyMatch(n -> n.endsWith(".jsa.failed"));
+    }
+
+    Files.delete(calls);
+    launch("run", "--config", "a.conf");
+    assertThat(calls()).as("the marker stops a second training").hasSize(1);
+  }
+
+  @Test
+  void aFailedStartInTrainingLeavesNoMarkerSoTheNextStartTriesAgain() throws Exception {
+    env.put("TRAINING", "fail");
+    launch("run", "--config", "broken.conf");
+    assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+    try (var files = Files.list(cacheDir)) {
+      assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".failed"));
+    }
+    Files.delete(calls);
+    env.put("TRAINING", "ok");
+    launch("run", "--config", "fixed.conf");
+    assertThat(calls()).hasSize(2);
+    assertThat(finalArgs()).anyMatch(a -> a.startsWith("-XX:SharedArchiveFile="));
+  }
+
+  @Test
+  void anUnwritableArchiveDirectoryMeansNoTrainingAndNoArchive() throws Exception {
+    Path file = Files.writeString(tmp.resolve("a-file"), "");
+    env.put("APILB_CDS_DIR", file.resolve("cds").toString());
+    Launch l = launch("run", "--config", "a.conf");
+
+    assertThat(l.exitCode()).isZero();
+    assertThat(calls()).hasSize(1);
+    assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+    assertThat(l.output()).isEmpty();
+  }
+
+  @Test
+  void cdsOffAndCommandsOtherThanRunNeverTrain() throws Exception {
+    env.put("APILB_CDS", "off");
+    launch("run", "--config", "a.conf");
+    assertThat(calls()).hasSize(1);
+    assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+
+    Files.delete(calls);
+    env.remove("APILB_CDS");
+    launch("check-config", "a.conf");
+    assertThat(calls()).hasSize(1);
+    assertThat(finalArgs()).noneMatch(a -> a.contains("SharedArchiveFile") || a.contains("ArchiveClassesAtExit"));
+  }
+
+  @Test
+  void aGivenArchiveIsUsedAsIsAndCdsTrainOnlyCreatesIt() throws Exception {
+    Path archive = tmp.resolve("image/apilb.jsa");
+    env.put("APILB_CDS_ARCHIVE", archive.toString());
+    env.put("APILB_JVM_PROFILE", "sidecar");
+
+    Launch train = launch("cds-train", "--config", "train.conf");
+    assertThat(train.exitCode()).isZero();
+    assertThat(archive).exists();
+    assertThat(calls()).singleElement().asString().contains("--train-and-exit", "-XX:ArchiveClassesAtExit=" + archive);
+
+    Files.delete(calls);
+    launch("run", "--config", "a.conf");
+    assertThat(calls()).hasSize(1);
+    assertThat(archiveOf(finalArgs())).isEqualTo(archive.toString());
+
+    env.put("TRAINING", "empty");
+    env.put("APILB_CDS_ARCHIVE", tmp.resolve("image/other.jsa").toString());
+    assertThat(launch("cds-train", "--config", "train.conf").exitCode()).isEqualTo(1);
+  }
+
+  private static String archiveOf(List<String> args) {
+    return args.stream().filter(a -> a.startsWith("-XX:SharedArchiveFile=")).findFirst()
+        .map(a -> a.substring("-XX:SharedArchiveFile=".length()))
+        .orElseThrow(() -> new AssertionError("no -XX:SharedArchiveFile in " + args));
+  }
+}
