@@ -13,7 +13,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -22,13 +21,10 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -81,19 +77,10 @@ import javax.net.ssl.SSLException;
  */
 public final class SimulatedApiserver implements AutoCloseable {
   /** readyz checks, in the order the real server prints them. */
-  public static final List<String> READYZ_CHECKS = List.of(
-      "ping", "log", "etcd", "etcd-readiness", "informer-sync",
-      "poststarthook/start-apiserver-admission-initializer",
-      "poststarthook/generic-apiserver-start-informers",
-      "poststarthook/priority-and-fairness-config-consumer",
-      "poststarthook/priority-and-fairness-filter",
-      "poststarthook/storage-object-count-tracker-hook",
-      "poststarthook/rbac/bootstrap-roles",
-      "shutdown");
+  public static final List<String> READYZ_CHECKS = HealthEndpoints.READYZ_CHECKS;
 
   /** livez and healthz checks. */
-  public static final List<String> LIVEZ_CHECKS = READYZ_CHECKS.stream()
-      .filter(c -> !Set.of("etcd-readiness", "informer-sync", "shutdown").contains(c)).toList();
+  public static final List<String> LIVEZ_CHECKS = HealthEndpoints.LIVEZ_CHECKS;
 
   private final String name;
   private final SimulatedCluster cluster;
@@ -121,8 +108,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private volatile boolean started;
   private volatile boolean closed;
   private volatile boolean shuttingDown;
-  private volatile boolean ready = true;
-  private volatile Set<String> failedChecks = Set.of();
+  private final HealthEndpoints health = new HealthEndpoints();
   private volatile Duration delay = Duration.ZERO;
   private volatile int failStatus;
   private volatile boolean stalled;
@@ -585,71 +571,20 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** {@code false}: the readyz {@code shutdown} check fails; {@code true}: it passes again. */
   public void setReady(boolean ready) {
-    this.ready = ready;
+    health.setReady(ready);
   }
 
   /** Makes exactly these checks fail (replacing the previous set); no names: all pass. */
   public void failReadyzChecks(String... names) {
-    this.failedChecks = Set.copyOf(new LinkedHashSet<>(List.of(names)));
-  }
-
-  private boolean failing(String check) {
-    return failedChecks.contains(check) || (check.equals("shutdown") && (!ready || shuttingDown));
+    health.failChecks(names);
   }
 
   static boolean isHealthPath(String path) {
-    for (String p : List.of("/readyz", "/livez", "/healthz")) {
-      if (path.equals(p) || path.startsWith(p + "/")) {
-        return true;
-      }
-    }
-    return false;
+    return HealthEndpoints.isHealthPath(path);
   }
 
   ApiRoutes.Response health(QueryStringDecoder q) {
-    String path = q.path();
-    String endpoint = path.substring(1, path.indexOf('/', 1) < 0 ? path.length() : path.indexOf('/', 1));
-    List<String> checks = endpoint.equals("readyz") ? READYZ_CHECKS : LIVEZ_CHECKS;
-    String single = path.length() > endpoint.length() + 2 ? path.substring(endpoint.length() + 2) : null;
-    if (single != null) {
-      if (!checks.contains(single)) {
-        return text(404, "404 page not found\n");
-      }
-      return failing(single) ? text(500, "internal server error: " + single + " check failed (simulated)\n")
-          : text(200, "ok");
-    }
-    Set<String> exclude = new LinkedHashSet<>(q.parameters().getOrDefault("exclude", List.of()));
-    boolean verbose = q.parameters().containsKey("verbose");
-    boolean failed = false;
-    StringBuilder sb = new StringBuilder();
-    for (String c : checks) {
-      if (exclude.remove(c)) {
-        sb.append("[+]").append(c).append(" excluded: ok\n");
-      } else if (failing(c)) {
-        failed = true;
-        sb.append("[-]").append(c).append(" failed: reason withheld\n");
-      } else {
-        sb.append("[+]").append(c).append(" ok\n");
-      }
-    }
-    if (!exclude.isEmpty()) {
-      sb.append("warn: some health checks cannot be excluded: no matches for ")
-          .append(String.join(",", exclude.stream().map(e -> "\"" + e + "\"").toList())).append('\n');
-    }
-    if (failed) {
-      sb.append(endpoint).append(" check failed\n");
-      return text(500, sb.toString());
-    }
-    if (verbose) {
-      sb.append(endpoint).append(" check passed\n");
-      return text(200, sb.toString());
-    }
-    return text(200, "ok");
-  }
-
-  private static ApiRoutes.Response text(int code, String body) {
-    return new ApiRoutes.Response(HttpResponseStatus.valueOf(code), "text/plain; charset=utf-8",
-        body.getBytes(StandardCharsets.UTF_8), List.of(Map.entry("X-Content-Type-Options", "nosniff")));
+    return health.respond(q, shuttingDown);
   }
 
   // ---- faults -------------------------------------------------------------------------------------
@@ -712,8 +647,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     failStatus = 0;
     closeAfterBody = false;
     rejectShuttingDown = false;
-    ready = true;
-    failedChecks = Set.of();
+    health.setReady(true);
+    health.failChecks();
     stallStreams(false);
   }
 
