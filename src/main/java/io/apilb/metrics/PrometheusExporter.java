@@ -52,56 +52,65 @@ public final class PrometheusExporter {
   public static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
 
   /** Dropwizard glob, Prometheus family name, label names for the glob's {@code *} in order, HELP. */
-  private record Mapping(String match, String name, List<String> labels, String help) {}
+  /**
+   * A Dropwizard metric (its name, then one dot-separated part per label) exported as
+   * {@code name} with {@code labels}.
+   */
+  private record Mapping(String metric, String name, List<String> labels, String help) {
+    /** The mapper's pattern: the metric's name, then one wildcard per label. */
+    String match() {
+      return metric + ".*".repeat(labels.size());
+    }
+  }
 
   private static final List<Mapping> MAPPINGS = List.of(
       // The exact name first: the mapper uses the first matching rule.
       new Mapping(MetricNames.LISTENER_ACTIVE, "apilb_listener_active_connections", List.of(),
           "Client connections open now"),
-      new Mapping(MetricNames.BACKEND_REQUESTS + ".*.*.*", "apilb_backend_requests", List.of("backend", "class", "code"),
+      new Mapping(MetricNames.BACKEND_REQUESTS, "apilb_backend_requests", List.of("backend", "class", "code"),
           "Requests relayed to a backend by request class (short, long_running, upgrade) and response code"),
-      new Mapping(MetricNames.BACKEND_LATENCY + ".*", "apilb_backend_request_duration_seconds", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_LATENCY, "apilb_backend_request_duration_seconds", List.of("backend"),
           "Duration of requests relayed to a backend (long-running ones for their whole life); quantiles over the "
               + "last 1024 requests of each I/O thread"),
-      new Mapping(MetricNames.BACKEND_INFLIGHT + ".*", "apilb_backend_inflight_requests", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_INFLIGHT, "apilb_backend_inflight_requests", List.of("backend"),
           "Requests a backend is serving now, long-running ones included"),
-      new Mapping(MetricNames.BACKEND_LONGRUNNING + ".*", "apilb_backend_longrunning_requests", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_LONGRUNNING, "apilb_backend_longrunning_requests", List.of("backend"),
           "Watches, logs -f, exec, attach and port-forward streams open on a backend now"),
-      new Mapping(MetricNames.BACKEND_READY + ".*", "apilb_backend_ready", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_READY, "apilb_backend_ready", List.of("backend"),
           "1 while the backend is in rotation (no health flag), else 0"),
-      new Mapping(MetricNames.BACKEND_PROBES + ".*.*", "apilb_backend_probes", List.of("backend", "result"),
+      new Mapping(MetricNames.BACKEND_PROBES, "apilb_backend_probes", List.of("backend", "result"),
           "Readyz probes of a backend by result: ok, status (non-200), timeout, connect, tls, protocol"),
-      new Mapping(MetricNames.BACKEND_RETRIES + ".*.*", "apilb_backend_retries", List.of("backend", "reason"),
+      new Mapping(MetricNames.BACKEND_RETRIES, "apilb_backend_retries", List.of("backend", "reason"),
           "Requests moved to another backend after a failure on this one, by reason"),
-      new Mapping(MetricNames.BACKEND_CONNECT_FAILURES + ".*", "apilb_backend_connect_failures", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_CONNECT_FAILURES, "apilb_backend_connect_failures", List.of("backend"),
           "Failed TCP or TLS connection attempts to a backend"),
-      new Mapping(MetricNames.BACKEND_EJECTIONS + ".*", "apilb_backend_ejections", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_EJECTIONS, "apilb_backend_ejections", List.of("backend"),
           "Times passive outlier detection ejected a backend"),
-      new Mapping(MetricNames.BACKEND_REBALANCED + ".*", "apilb_backend_rebalanced_watches", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_REBALANCED, "apilb_backend_rebalanced_watches", List.of("backend"),
           "Watches on a backend ended cleanly to move them to a backend that joined"),
-      new Mapping(MetricNames.BACKEND_WATCHES + ".*", "apilb_backend_watches", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_WATCHES, "apilb_backend_watches", List.of("backend"),
           "Watches open on a backend now"),
-      new Mapping(MetricNames.BACKEND_TRANSITIONS + ".*.*", "apilb_backend_transitions", List.of("backend", "state"),
+      new Mapping(MetricNames.BACKEND_TRANSITIONS, "apilb_backend_transitions", List.of("backend", "state"),
           "Health state changes of a backend, by the state entered"),
-      new Mapping(MetricNames.BACKEND_FLAG + ".*.*", "apilb_backend_flag", List.of("backend", "flag"),
+      new Mapping(MetricNames.BACKEND_FLAG, "apilb_backend_flag", List.of("backend", "flag"),
           "1 while a backend carries the health flag, else 0"),
-      new Mapping(MetricNames.LISTENER_CONNECTIONS + ".*", "apilb_listener_connections", List.of("protocol"),
+      new Mapping(MetricNames.LISTENER_CONNECTIONS, "apilb_listener_connections", List.of("protocol"),
           "Accepted client connections by negotiated protocol"),
-      new Mapping(MetricNames.LISTENER_CLIENT_ERRORS + ".*", "apilb_listener_client_errors", List.of("reason"),
+      new Mapping(MetricNames.LISTENER_CLIENT_ERRORS, "apilb_listener_client_errors", List.of("reason"),
           "Client connections that ended in error (reset) or were ended for misbehaving (rapid_reset), by reason"),
-      new Mapping(MetricNames.PROXY_FAILURES + ".*", "apilb_proxy_failures", List.of("failure"),
+      new Mapping(MetricNames.PROXY_FAILURES, "apilb_proxy_failures", List.of("failure"),
           "Requests apilb answered itself (or the client left), by failure"),
-      new Mapping(MetricNames.BACKEND_HTTP2_CONNECTIONS + ".*", "apilb_backend_http2_connections", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_HTTP2_CONNECTIONS, "apilb_backend_http2_connections", List.of("backend"),
           "HTTP/2 connections open to a backend"),
-      new Mapping(MetricNames.BACKEND_HTTP2_STREAMS + ".*", "apilb_backend_http2_streams", List.of("backend"),
+      new Mapping(MetricNames.BACKEND_HTTP2_STREAMS, "apilb_backend_http2_streams", List.of("backend"),
           "Streams open on a backend's HTTP/2 connections"),
-      new Mapping(MetricNames.LISTENER_REJECTED + ".*", "apilb_listener_rejected_connections", List.of("reason"),
+      new Mapping(MetricNames.LISTENER_REJECTED, "apilb_listener_rejected_connections", List.of("reason"),
           "Client connections closed at once because a connection limit was reached, by limit"),
-      new Mapping(MetricNames.LISTENER_TIMEOUTS + ".*", "apilb_listener_timeouts", List.of("timeout"),
+      new Mapping(MetricNames.LISTENER_TIMEOUTS, "apilb_listener_timeouts", List.of("timeout"),
           "Client connections or requests ended by a listener timeout, by timeout"),
-      new Mapping(MetricNames.LISTENER_CLIENT_CERTIFICATES + ".*", "apilb_listener_client_certificates",
+      new Mapping(MetricNames.LISTENER_CLIENT_CERTIFICATES, "apilb_listener_client_certificates",
           List.of("result"), "Client certificates checked after a handshake, by result"),
-      new Mapping(MetricNames.TLS_RELOADS + ".*.*", "apilb_tls_reloads", List.of("material", "result"),
+      new Mapping(MetricNames.TLS_RELOADS, "apilb_tls_reloads", List.of("material", "result"),
           "Certificate reloads by material and result"),
       new Mapping(MetricNames.LISTENER_TLS_FAILURES, "apilb_listener_tls_handshake_failures", List.of(),
           "Client TLS handshakes that failed"),
@@ -112,15 +121,15 @@ public final class PrometheusExporter {
           "1 while panic mode spreads requests over backends not known dead"),
       new Mapping(MetricNames.DISCOVERY_BACKENDS, "apilb_discovery_backends", List.of(),
           "Apiservers in the last good discovery result"),
-      new Mapping(MetricNames.DISCOVERY_READS + ".*", "apilb_discovery_reads", List.of("result"),
+      new Mapping(MetricNames.DISCOVERY_READS, "apilb_discovery_reads", List.of("result"),
           "Reads of the default/kubernetes EndpointSlices by result: ok, empty (kept the last good set), failed"),
-      new Mapping(MetricNames.LEASE_RENEW_AGE + ".*.*", "apilb_lease_renew_age_seconds", List.of("namespace", "lease"),
+      new Mapping(MetricNames.LEASE_RENEW_AGE, "apilb_lease_renew_age_seconds", List.of("namespace", "lease"),
           "Seconds since the leader-election Lease was last renewed (compare with its lease duration)"),
-      new Mapping(MetricNames.LEASE_DURATION + ".*.*", "apilb_lease_duration_seconds", List.of("namespace", "lease"),
+      new Mapping(MetricNames.LEASE_DURATION, "apilb_lease_duration_seconds", List.of("namespace", "lease"),
           "The Lease's leaseDurationSeconds: a holder that has not renewed for longer has lost it"),
-      new Mapping(MetricNames.LEASE_TRANSITIONS + ".*.*", "apilb_lease_transitions", List.of("namespace", "lease"),
+      new Mapping(MetricNames.LEASE_TRANSITIONS, "apilb_lease_transitions", List.of("namespace", "lease"),
           "The Lease's leaseTransitions: how often leadership changed hands"),
-      new Mapping(MetricNames.BACKEND_READYZ_CHECK + ".*.*", "apilb_backend_readyz_check", List.of("backend", "check"),
+      new Mapping(MetricNames.BACKEND_READYZ_CHECK, "apilb_backend_readyz_check", List.of("backend", "check"),
           "1 while the named /readyz check passes on a backend at its last probe, else 0"));
 
   /** Gauges whose value is not a number (the bridge would log and skip them on every scrape). */
