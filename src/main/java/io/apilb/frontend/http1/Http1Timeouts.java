@@ -2,13 +2,13 @@ package io.apilb.frontend.http1;
 
 import io.apilb.config.ListenerTimeouts;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.support.ConnectionDeadlines;
 import io.apilb.support.LazyDeadlineTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +38,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
     EXCHANGE
   }
 
-  private final long headerNanos;
-  private final long idleNanos;
-  private final long bodyIdleNanos;
+  private final ConnectionDeadlines deadlines;
   private final ApilbMetrics metrics;
   private ChannelHandlerContext ctx;
   private Http1ConnectionHandler connection;
@@ -54,9 +52,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
   private LazyDeadlineTimer timer;
 
   public Http1Timeouts(ListenerTimeouts timeouts, ApilbMetrics metrics) {
-    this.headerNanos = timeouts.requestHeader().toNanos();
-    this.idleNanos = timeouts.idle().toNanos();
-    this.bodyIdleNanos = timeouts.requestBodyIdle().toNanos();
+    this.deadlines = new ConnectionDeadlines(timeouts.requestHeader(), timeouts.idle(), timeouts.requestBodyIdle());
     this.metrics = metrics;
   }
 
@@ -118,7 +114,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
 
   /** The connection handler asked for the next message. */
   void readRequested() {
-    if (phase == Phase.EXCHANGE && bodyPending && !bodyWanted && bodyIdleNanos > 0) {
+    if (phase == Phase.EXCHANGE && bodyPending && !bodyWanted && deadlines.bodyIdleOn()) {
       bodyWanted = true;
       bodyWaitStart = now();
       arm();
@@ -139,15 +135,11 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
   /** The current deadline in ticker nanos, or {@code Long.MAX_VALUE} for none. */
   private long deadline() {
     return switch (phase) {
-      case FIRST_REQUEST -> Math.min(after(phaseStart, headerNanos), after(phaseStart, idleNanos));
-      case IDLE -> after(phaseStart, idleNanos);
-      case HEAD -> after(phaseStart, headerNanos);
-      case EXCHANGE -> bodyWanted ? after(bodyWaitStart, bodyIdleNanos) : Long.MAX_VALUE;
+      case FIRST_REQUEST -> deadlines.firstRequestBy(phaseStart);
+      case IDLE -> deadlines.idleBy(phaseStart);
+      case HEAD -> deadlines.headerBy(phaseStart);
+      case EXCHANGE -> bodyWanted ? deadlines.bodyIdleBy(bodyWaitStart) : Long.MAX_VALUE;
     };
-  }
-
-  private static long after(long start, long timeout) {
-    return timeout > 0 ? start + timeout : Long.MAX_VALUE;
   }
 
   /** Makes sure the timer fires no later than the current deadline. */
@@ -180,8 +172,8 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
 
   private void expire() {
     switch (phase) {
-      case FIRST_REQUEST, HEAD -> close(headerNanos > 0 && (phase == Phase.HEAD || headerNanos <= idleNanos || idleNanos == 0)
-          ? "request_header" : "idle");
+      case FIRST_REQUEST -> close(deadlines.firstRequestTimeout());
+      case HEAD -> close("request_header");
       case IDLE -> close("idle");
       case EXCHANGE -> bodyIdle();
     }
@@ -196,7 +188,7 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
   private void bodyIdle() {
     bodyWanted = false;
     bodyPending = false; // one verdict per request: a long-running one is not asked again
-    if (connection != null && connection.requestBodyIdle(TimeUnit.NANOSECONDS.toSeconds(bodyIdleNanos))) {
+    if (connection != null && connection.requestBodyIdle(deadlines.bodyIdleSeconds())) {
       metrics.listenerTimeout("request_body_idle");
     }
   }

@@ -2,6 +2,7 @@ package io.apilb.frontend.http2;
 
 import io.apilb.config.ListenerTimeouts;
 import io.apilb.metrics.ApilbMetrics;
+import io.apilb.support.ConnectionDeadlines;
 import io.apilb.support.LazyDeadlineTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,7 +14,6 @@ import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Stream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,9 +49,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private final long headerNanos;
-  private final long idleNanos;
-  private final long bodyIdleNanos;
+  private final ConnectionDeadlines deadlines;
   private final ApilbMetrics metrics;
   private final Http2FrameScanner scanner = new Http2FrameScanner(new Frames());
   private ChannelHandlerContext ctx;
@@ -68,9 +66,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   private LazyDeadlineTimer timer;
 
   public Http2Timeouts(ListenerTimeouts timeouts, ApilbMetrics metrics) {
-    this.headerNanos = timeouts.requestHeader().toNanos();
-    this.idleNanos = timeouts.idle().toNanos();
-    this.bodyIdleNanos = timeouts.requestBodyIdle().toNanos();
+    this.deadlines = new ConnectionDeadlines(timeouts.requestHeader(), timeouts.idle(), timeouts.requestBodyIdle());
     this.metrics = metrics;
   }
 
@@ -87,7 +83,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     connection.addListener(new StreamEvents());
     start = now();
     idleSince = start;
-    arm(Math.min(after(start, headerNanos), after(start, idleNanos)));
+    arm(deadlines.firstRequestBy(start));
   }
 
   @Override
@@ -116,7 +112,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     public void headerBlockStarted() {
       if (headerBlockSince < 0) {
         headerBlockSince = now();
-        arm(after(headerBlockSince, headerNanos));
+        arm(deadlines.headerBy(headerBlockSince));
       }
     }
 
@@ -139,10 +135,10 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     @Override
     public void onStreamActive(Http2Stream stream) {
       anyStream = true;
-      if (bodyIdleNanos > 0 && stream.state() == Http2Stream.State.OPEN) {
+      if (deadlines.bodyIdleOn() && stream.state() == Http2Stream.State.OPEN) {
         stream.setProperty(bodyKey, new PendingBody(now()));
         pendingBodies++;
-        arm(now() + bodyIdleNanos);
+        arm(now() + deadlines.bodyIdleNanos());
       }
     }
 
@@ -155,7 +151,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     public void onStreamClosed(Http2Stream stream) {
       forgetBody(stream);
       idleSince = now(); // checked against the open-stream count when the timer fires
-      arm(after(idleSince, idleNanos));
+      arm(deadlines.idleBy(idleSince));
     }
   }
 
@@ -171,18 +167,14 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   private long connectionDeadline() {
     long d = Long.MAX_VALUE;
     if (!anyStream) {
-      d = Math.min(after(start, headerNanos), after(start, idleNanos));
+      d = deadlines.firstRequestBy(start);
     } else if (connection.numActiveStreams() == 0) {
-      d = after(idleSince, idleNanos);
+      d = deadlines.idleBy(idleSince);
     }
     if (headerBlockSince >= 0) {
-      d = Math.min(d, after(headerBlockSince, headerNanos));
+      d = Math.min(d, deadlines.headerBy(headerBlockSince));
     }
     return d;
-  }
-
-  private static long after(long start, long timeout) {
-    return timeout > 0 ? start + timeout : Long.MAX_VALUE;
   }
 
   private void arm(long deadline) {
@@ -212,8 +204,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   }
 
   private void closeConnection() {
-    String timeout = headerBlockSince >= 0 || (!anyStream && headerNanos > 0 && (headerNanos <= idleNanos || idleNanos == 0))
-        ? "request_header" : "idle";
+    String timeout = headerBlockSince >= 0 ? "request_header" : !anyStream ? deadlines.firstRequestTimeout() : "idle";
     metrics.listenerTimeout(timeout);
     log.debug("closing HTTP/2 client connection {}: {} timeout", ctx.channel(), timeout);
     ctx.channel().close(); // from the tail: Http2ConnectionHandler sends GOAWAY NO_ERROR first
@@ -233,11 +224,11 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
         }
         if (flow.windowSize(stream) <= 0 || flow.windowSize(connectionStream) <= 0) {
           body.lastProgress = now; // apilb holds the client back: not the client's silence
-        } else if (now - body.lastProgress >= bodyIdleNanos) {
+        } else if (now - body.lastProgress >= deadlines.bodyIdleNanos()) {
           overdue.add(stream);
           return true;
         }
-        next[0] = Math.min(next[0], body.lastProgress + bodyIdleNanos);
+        next[0] = Math.min(next[0], body.lastProgress + deadlines.bodyIdleNanos());
         return true;
       });
     } catch (Http2Exception e) {
@@ -246,7 +237,7 @@ public final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     // acted on after the walk: ending an exchange may close its stream
     for (Http2Stream stream : overdue) {
       forgetBody(stream); // one verdict per stream
-      if (frontend.requestBodyIdle(stream, TimeUnit.NANOSECONDS.toSeconds(bodyIdleNanos))) {
+      if (frontend.requestBodyIdle(stream, deadlines.bodyIdleSeconds())) {
         metrics.listenerTimeout("request_body_idle");
       }
     }
