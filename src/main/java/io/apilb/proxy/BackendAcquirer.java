@@ -75,7 +75,8 @@ final class BackendAcquirer {
     Future<BackendAttempt> f = px.pools().attempt(loop, backend, sharing, requestClass == RequestClass.UPGRADE);
     pending = f;
     if (!f.isDone()) {
-      countAcquiring(backend, 1); // until it is done, the balancer counts it against this backend
+      acquiringOn = backend; // until it is done, the balancer counts it against this backend
+      backend.stats().acquiring(requestClass.longRunning(), 1);
     }
     f.addListener(done -> onDone(f));
   }
@@ -114,14 +115,10 @@ final class BackendAcquirer {
     }
   }
 
-  private void countAcquiring(BackendEntry on, int delta) {
-    on.stats().acquiring(requestClass.longRunning(), delta);
-    acquiringOn = delta > 0 ? on : null;
-  }
-
   private void endAcquiring() {
     if (acquiringOn != null) {
-      countAcquiring(acquiringOn, -1);
+      acquiringOn.stats().acquiring(requestClass.longRunning(), -1);
+      acquiringOn = null;
     }
   }
 

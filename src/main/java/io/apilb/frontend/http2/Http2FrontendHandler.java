@@ -130,14 +130,19 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
   void resumeWaitingStreams(String why) {
     try {
       connection().forEachActiveStream(stream -> {
-        Http2StreamClientSide s = stream.getProperty(streamKey);
-        if (s != null && s.resumeIfWritable()) {
-          log.debug("stream {} resumed when {} (its writability edge was missed)", stream.id(), why);
-        }
+        resumeIfWaiting(stream, why);
         return true;
       });
     } catch (Http2Exception e) {
       onError(ctx, false, e);
+    }
+  }
+
+  /** Resumes {@code stream}'s exchange if it waits for a writability the stream now has. */
+  private void resumeIfWaiting(Http2Stream stream, String why) {
+    Http2StreamClientSide s = stream.getProperty(streamKey);
+    if (s != null && s.resumeIfWritable()) {
+      log.debug("stream {} resumed when {} (its writability edge was missed)", stream.id(), why);
     }
   }
 
@@ -282,9 +287,8 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
         resumeWaitingStreams("the client opened the connection window");
       } else {
         Http2Stream stream = connection().stream(streamId);
-        Http2StreamClientSide s = stream == null ? null : stream.getProperty(streamKey);
-        if (s != null && s.resumeIfWritable()) {
-          log.debug("stream {} resumed when the client opened its window (its writability edge was missed)", streamId);
+        if (stream != null) {
+          resumeIfWaiting(stream, "the client opened its window");
         }
       }
     }
