@@ -96,6 +96,7 @@ public final class RecordingBackend implements AutoCloseable {
   private final java.util.Set<Integer> probed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
+  private final java.util.Set<Integer> openIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public RecordingBackend(TlsContexts.KeyMaterial km) throws Exception {
     ssl = SslContextBuilder.forServer(km.key(), km.chain().toArray(new X509Certificate[0])).build();
@@ -136,6 +137,12 @@ public final class RecordingBackend implements AutoCloseable {
     return (int) handshaken.stream().filter(id -> !probed.contains(id)).count();
   }
 
+  /** The open connections, each as its id and whether it carried a probe, a request, or nothing yet. */
+  public String describeOpen() {
+    return openIds.stream().sorted().map(id -> id + (probed.contains(id) ? ":probe"
+        : requests.stream().anyMatch(r -> r.connection == id) ? ":proxied" : ":no-request")).toList().toString();
+  }
+
   public int openConnections() {
     return open.get();
   }
@@ -163,12 +170,14 @@ public final class RecordingBackend implements AutoCloseable {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+      openIds.add(id);
       open.incrementAndGet();
       ctx.fireChannelActive();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      openIds.remove(id);
       open.decrementAndGet();
       ctx.fireChannelInactive();
     }
