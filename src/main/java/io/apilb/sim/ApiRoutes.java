@@ -57,7 +57,7 @@ final class ApiRoutes {
     switch (path) {
       case "/version" -> {
         requireGet(method);
-        return Response.json(200, version(server.gitVersion()));
+        return Response.json(200, DiscoveryDocuments.version(server.gitVersion()));
       }
       case "/api" -> {
         requireGet(method);
@@ -81,7 +81,7 @@ final class ApiRoutes {
       }
       case "/api/v1" -> {
         requireGet(method);
-        return Response.json(200, resourceList());
+        return Response.json(200, DiscoveryDocuments.resourceList(""));
       }
       default -> {
         if (path.startsWith("/api/v1/")) {
@@ -92,7 +92,7 @@ final class ApiRoutes {
           String base = "/apis/" + group + "/v1";
           if (path.equals(base)) {
             requireGet(method);
-            return Response.json(200, resourceList(group));
+            return Response.json(200, DiscoveryDocuments.resourceList(group));
           }
           if (path.startsWith(base + "/")) {
             return resource(method, group, path.substring(base.length() + 1), q, headers, body);
@@ -107,52 +107,6 @@ final class ApiRoutes {
     if (!method.equals("GET") && !method.equals("HEAD")) {
       throw ApiException.methodNotAllowed();
     }
-  }
-
-  /** kube-apiserver's /version for {@code gitVersion} (vMAJOR.MINOR.PATCH). */
-  private static ObjectNode version(String gitVersion) {
-    String[] parts = gitVersion.replaceFirst("^v", "").split("\\.");
-    String major = parts[0];
-    String minor = parts.length > 1 ? parts[1] : "0";
-    ObjectNode v = KubeJson.F.objectNode();
-    v.put("major", major).put("minor", minor).put("emulationMajor", major).put("emulationMinor", minor)
-        .put("minCompatibilityMajor", major)
-        .put("minCompatibilityMinor", Integer.toString(Math.max(0, Integer.parseInt(minor) - 1)))
-        .put("gitVersion", gitVersion).put("gitCommit", "60a317eadfcb839692a68eab88b2096f4d708f4f")
-        .put("gitTreeState", "clean").put("buildDate", "2025-04-23T13:07:52Z").put("goVersion", "go1.24.2")
-        .put("compiler", "gc").put("platform", "linux/amd64");
-    return v;
-  }
-
-  private static ObjectNode resourceList() {
-    return resourceList("");
-  }
-
-  private static ObjectNode resourceList(String group) {
-    ObjectNode l = KubeJson.F.objectNode().put("kind", "APIResourceList")
-        .put("groupVersion", group.isEmpty() ? "v1" : group + "/v1");
-    if (!group.isEmpty()) {
-      l.put("apiVersion", "v1");
-    }
-    ArrayNode resources = l.putArray("resources");
-    for (ResourceKind k : ResourceKind.values()) {
-      if (!k.group.equals(group)) {
-        continue;
-      }
-      ObjectNode r = resources.addObject();
-      r.put("name", k.plural).put("singularName", k.singular).put("namespaced", k.namespaced).put("kind", k.kind);
-      ArrayNode verbs = r.putArray("verbs");
-      for (String verb : List.of("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")) {
-        verbs.add(verb);
-      }
-      ArrayNode shorts = r.putArray("shortNames");
-      k.shortNames.forEach(shorts::add);
-      r.put("storageVersionHash", k.storageVersionHash);
-      if (k == ResourceKind.PODS) {
-        PodRoutes.addDiscovery(resources);
-      }
-    }
-    return l;
   }
 
   // ---- resources ----------------------------------------------------------------------------------
