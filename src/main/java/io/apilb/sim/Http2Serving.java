@@ -54,6 +54,7 @@ final class Http2Serving {
             // default (200 per 30 s) closed a shared connection, and every watch on it, when a
             // balancer cancelled its clients' watches en masse
             .decoderEnforceMaxRstFramesPerWindow(0, 0)
+            .frameLogger(server.http2Sessions().resetCounter())
             .build();
         ctx.pipeline().addLast("h2", codec);
         server.http2Sessions().connectionOpened(ctx.channel());

@@ -1,5 +1,8 @@
 package io.apilb.sim;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.logging.LogLevel;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -29,6 +32,7 @@ public final class Http2Sessions {
   private volatile boolean unauthenticatedClose;
   private final AtomicInteger refuse = new AtomicInteger();
   private final AtomicInteger retired = new AtomicInteger();
+  private final AtomicInteger resetsReceived = new AtomicInteger();
   private final Set<String> rejectedTokens = ConcurrentHashMap.newKeySet();
   private final Map<Channel, int[]> byConnection = new ConcurrentHashMap<>(); // {open, total}
 
@@ -54,6 +58,24 @@ public final class Http2Sessions {
   /** Requests with {@code Authorization: Bearer <token>} for these tokens are answered 401. */
   public void rejectTokens(String... tokens) {
     rejectedTokens.addAll(List.of(tokens));
+  }
+
+  /** RST_STREAM frames received from clients, on every connection so far. */
+  public int resetsReceived() {
+    return resetsReceived.get();
+  }
+
+  /** Counts the RST_STREAM frames a connection receives (a frame logger sees every frame read). */
+  Http2FrameLogger resetCounter() {
+    return new Http2FrameLogger(LogLevel.TRACE, Http2Sessions.class) {
+      @Override
+      public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+        if (direction == Direction.INBOUND) {
+          resetsReceived.incrementAndGet();
+        }
+        super.logRstStream(direction, ctx, streamId, errorCode);
+      }
+    };
   }
 
   /** Open HTTP/2 connections. */

@@ -87,6 +87,35 @@ class Http2BackendConnectionsIT {
   }
 
   @Test
+  void finishedRequestsCostTheBackendNoResetWhileACancelledWatchDoes() throws Exception {
+    try (ControlPlaneFixture cp = ControlPlaneFixture.startHttp2(1, "", true)) {
+      SimulatedApiserver b = cp.backends.get(0);
+      HttpClient client = cp.httpClient(HttpClient.Version.HTTP_2, cp.issueClient("alice", "dev"));
+      for (int i = 0; i < 50; i++) {
+        assertThat(cp.get(client, CONFIGMAPS).statusCode()).isEqualTo(200);
+        HttpResponse<String> created = client.send(HttpRequest.newBuilder(cp.uri(CONFIGMAPS))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(
+                "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"rst-" + i + "\"}}"))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(201);
+      }
+      assertThat(connections(b)).isEqualTo(1);
+      assertThat(b.http2Sessions().resetsReceived())
+          .as("RST_STREAMs for 100 streams that ended both ways").isZero();
+
+      CompletableFuture<HttpResponse<Stream<String>>> watch = client.sendAsync(HttpRequest.newBuilder(
+          cp.uri(CONFIGMAPS + "?watch=true&resourceVersion=" + cp.cluster.resourceVersion())).GET().build(),
+          HttpResponse.BodyHandlers.ofLines());
+      assertThat(watch.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.watchCount() == 1);
+      watch.join().body().close(); // the client gives up its watch: the backend's stream is cancelled
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.http2Sessions().resetsReceived() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.watchCount() == 0);
+    }
+  }
+
+  @Test
   void tokenWatchesUseConnectionsPerCredentialNotPerWatch() throws Exception {
     try (ControlPlaneFixture cp = ControlPlaneFixture.startHttp2(1, "", true)) {
       SimulatedApiserver b = cp.backends.get(0);

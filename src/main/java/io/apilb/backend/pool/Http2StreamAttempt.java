@@ -39,6 +39,8 @@ final class Http2StreamAttempt implements BackendAttempt {
   private boolean refused;
   private boolean headSeen;
   private boolean responseComplete;
+  /** Our END_STREAM is written: with {@link #responseComplete} the stream is closed both ways. */
+  private boolean requestEnded;
   private boolean demand;
   private boolean delivering;
   private long resetCode = -1;
@@ -80,11 +82,13 @@ final class Http2StreamAttempt implements BackendAttempt {
       if (pendingHead != null) {
         boolean headersOnly = last && !c.content().isReadable();
         if (!openStream(headersOnly) || headersOnly) {
+          requestEnded |= headersOnly && streamId > 0;
           c.release();
           return;
         }
       }
       if (streamId > 0) {
+        requestEnded |= last;
         conn.writeData(streamId, c.content(), last);
       } else {
         c.release();
@@ -272,7 +276,9 @@ final class Http2StreamAttempt implements BackendAttempt {
       log.debug("{}: closed before the response completed", this);
     }
     if (end()) {
-      if (streamId > 0) {
+      // A stream that ended both ways needs no reset, though Netty closes it only after this
+      // frame's listener returns: a CANCEL per finished request would be noise to the backend.
+      if (streamId > 0 && !(responseComplete && requestEnded)) {
         conn.reset(streamId);
         conn.flushConnection();
       }
