@@ -1,5 +1,6 @@
 package io.apilb.proxy;
 
+import io.apilb.support.Http2FieldsAsHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -56,7 +57,10 @@ public final class HeaderRules {
    * @param clientAddress the client's IP, appended to X-Forwarded-For
    */
   public static HttpRequest backendRequest(HttpRequest in, boolean upgrade, boolean bodyFollows, String clientAddress) {
-    HttpHeaders out = UNVALIDATED.newHeaders();
+    // an HTTP/2 client's head stays an HTTP/2 block: an HTTP/2 backend takes it without another copy
+    HttpHeaders out = Http2FieldsAsHttpHeaders.blockOf(in.headers()) != null
+        ? Http2FieldsAsHttpHeaders.of(new DefaultHttp2Headers(false, Http2FieldsAsHttpHeaders.blockOf(in.headers()).size() + 4))
+        : UNVALIDATED.newHeaders();
     List<String> connectionListed = connectionTokens(in.headers());
     String xff = null;
     // Names are compared ignoring case, never lower-cased into copies: this runs per request.
@@ -140,6 +144,10 @@ public final class HeaderRules {
    */
   public static Http2Headers clientResponseHttp2(HttpResponse in) {
     HttpHeaders headers = in.headers();
+    Http2Headers block = Http2FieldsAsHttpHeaders.blockOf(headers);
+    if (block != null) {
+      return withoutHopByHop(block);
+    }
     Http2Headers out = new DefaultHttp2Headers(false, headers.size() + 1);
     out.status(in.status().codeAsText());
     List<String> connectionListed = connectionTokens(headers);
@@ -152,6 +160,34 @@ public final class HeaderRules {
       }
     }
     return out;
+  }
+
+  /**
+   * An HTTP/2 backend's response block, its {@code :status} first, made fit for an HTTP/2 client
+   * in place: the block is this response's own. HPACK decoding already refused the
+   * connection-specific fields; what can remain is a {@code Connection: close} apilb added for a
+   * retiring backend and the few other hop-by-hop names.
+   */
+  private static Http2Headers withoutHopByHop(Http2Headers block) {
+    List<String> connectionListed = List.of();
+    CharSequence connection = block.get(HttpHeaderNames.CONNECTION);
+    if (connection != null) {
+      connectionListed = connectionTokens(Http2FieldsAsHttpHeaders.of(block));
+    }
+    List<CharSequence> drop = null;
+    for (Map.Entry<CharSequence, CharSequence> h : block) {
+      CharSequence name = h.getKey();
+      if (name.length() > 0 && name.charAt(0) != ':' && isHopByHop(name, connectionListed)) {
+        if (drop == null) {
+          drop = new ArrayList<>(2);
+        }
+        drop.add(name);
+      }
+    }
+    if (drop != null) {
+      drop.forEach(block::remove);
+    }
+    return block;
   }
 
   /** A fixed hop-by-hop header, or one the Connection header lists. */

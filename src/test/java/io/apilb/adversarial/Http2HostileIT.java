@@ -194,7 +194,7 @@ class Http2HostileIT {
       String id = nonce();
       try (RawHttp2 c = new RawHttp2(f.openTls("h2"))) {
         c.headers(1, request("GET", "/api/v1/namespaces/default/configmaps/a" + ch + "b?case=" + id), true);
-        assertThat(c.awaitStreams(List.of(1), BOUND)).isTrue();
+        assertThat(c.awaitStreams(List.of(1), BOUND)).as("char %d: stream 1 ended", (int) ch).isTrue();
         assertResetOrStatus(c.streams.get(1), 400);
       }
       assertThat(f.requestsWith("case", id)).as("char %d reached the backend", (int) ch).isEmpty();

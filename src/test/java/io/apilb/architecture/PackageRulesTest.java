@@ -47,7 +47,7 @@ class PackageRulesTest {
       new Rule("io.apilb.health..", "io.apilb.backend", "io.apilb.tls..", "io.apilb.config..", "io.apilb.metrics.."),
       new Rule("io.apilb.proxy.tunnel..", "io.apilb.support.."),
       new Rule("io.apilb.proxy.watch.."),
-      new Rule("io.apilb.proxy", "io.apilb.proxy.tunnel..", "io.apilb.proxy.watch..", "io.apilb.backend..",
+      new Rule("io.apilb.proxy", "io.apilb.proxy.tunnel..", "io.apilb.proxy.watch..", "io.apilb.backend..", "io.apilb.support..",
           "io.apilb.balancing..",
           "io.apilb.tls..", "io.apilb.config..", "io.apilb.metrics.."),
       new Rule("io.apilb.passthrough..", "io.apilb.backend", "io.apilb.balancing..", "io.apilb.config..",

@@ -1,5 +1,6 @@
 package io.apilb.backend.pool;
 
+import io.apilb.support.Http2FieldsAsHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -24,15 +25,28 @@ final class Http2Messages {
   private Http2Messages() {}
 
   static Http2Headers requestHeaders(HttpRequest head, String defaultAuthority) {
-    Http2Headers out = new DefaultHttp2Headers(false, head.headers().size() + 4);
+    Http2Headers block = Http2FieldsAsHttpHeaders.blockOf(head.headers());
+    Http2Headers out = new DefaultHttp2Headers(false, (block == null ? head.headers().size() : block.size()) + 4);
     String host = head.headers().get(HttpHeaderNames.HOST);
     out.method(head.method().asciiName())
         .path(head.uri())
         .scheme(HTTPS)
         .authority(host == null || host.isEmpty() ? defaultAuthority : host);
-    // lower-cases names and drops Connection, Keep-Alive, Transfer-Encoding, Upgrade, Host and TE
-    // (but "TE: trailers")
-    HttpConversionUtil.toHttp2Headers(head.headers(), out);
+    if (block == null) {
+      // lower-cases names and drops Connection, Keep-Alive, Transfer-Encoding, Upgrade, Host and TE
+      // (but "TE: trailers")
+      HttpConversionUtil.toHttp2Headers(head.headers(), out);
+      return out;
+    }
+    // an HTTP/2 client's head, already lower case and without hop-by-hop fields (HeaderRules); a
+    // copy all the same, since a retry may send the same head to an HTTP/1.1 backend
+    for (Map.Entry<CharSequence, CharSequence> f : block) {
+      CharSequence name = f.getKey();
+      if (name.length() > 0 && name.charAt(0) != ':' && !HttpHeaderNames.HOST.contentEquals(name)
+          && !HttpHeaderNames.TRANSFER_ENCODING.contentEquals(name)) {
+        out.add(name, f.getValue());
+      }
+    }
     return out;
   }
 
@@ -54,19 +68,14 @@ final class Http2Messages {
     } catch (Exception e) {
       status = null;
     }
-    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
-        status == null ? HttpResponseStatus.BAD_GATEWAY : status, false);
     if (status == null) {
+      HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, false);
       r.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
           new IllegalArgumentException("malformed :status " + headers.status())));
       return r;
     }
-    for (Map.Entry<CharSequence, CharSequence> h : headers) {
-      CharSequence name = h.getKey();
-      if (name.length() > 0 && name.charAt(0) != ':') {
-        r.headers().add(name, h.getValue());
-      }
-    }
+    // the block itself, seen as HTTP/1 headers: an HTTP/2 client gets it back without a copy
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, Http2FieldsAsHttpHeaders.of(headers));
     if (connectionClosing) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

@@ -35,7 +35,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import java.util.function.Supplier;
 
 /**
@@ -259,17 +258,8 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
         }
         return;
       }
-      HttpRequest request;
-      try {
-        request = endStream
-            ? HttpConversionUtil.toFullHttpRequest(streamId, headers, Unpooled.EMPTY_BUFFER, true)
-            : HttpConversionUtil.toHttpRequest(streamId, headers, true);
-      } catch (Http2Exception.StreamException e) {
-        throw e;
-      } catch (Exception e) {
-        // a malformed request ends its own stream, never the client's connection
-        throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, e, "malformed request: %s", e.getMessage());
-      }
+      // a malformed request ends its own stream (a stream error), never the client's connection
+      HttpRequest request = Http2RequestHead.of(streamId, headers, endStream);
       if (facts == null) {
         facts = ConnectionFacts.of(ctx.channel(), true);
       }

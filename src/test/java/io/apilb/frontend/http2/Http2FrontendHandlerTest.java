@@ -123,6 +123,23 @@ class Http2FrontendHandlerTest {
   }
 
   @Test
+  void aControlCharacterInAFieldValueResetsItsStreamOnly() throws Exception {
+    EmbeddedChannel ch = newConnection(() -> null);
+    framesOut(ch);
+    ch.writeInbound(clientFrames((w, out) -> {
+      out.write(ctx -> w.writeSettings(ctx, new Http2Settings(), ctx.newPromise()));
+      out.write(ctx -> w.writeHeaders(ctx, 1, new DefaultHttp2Headers(false).method("GET").scheme("https").authority("apilb")
+          .path("/api").add("x-note", "a\r\nx-remote-user: admin"), 0,
+          true, ctx.newPromise()));
+    }));
+    List<String> frames = framesOut(ch);
+    assertThat(frames).contains("RST 1 PROTOCOL_ERROR");
+    assertThat(frames).noneMatch(f -> f.startsWith("GOAWAY"));
+    assertThat(ch.isActive()).isTrue();
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
   void aMalformedRequestOrAFailingExchangeResetsOnlyItsStream() throws Exception {
     EmbeddedChannel ch = newConnection(() -> null); // no proxy context: every exchange fails
     framesOut(ch);
