@@ -1,5 +1,6 @@
 package io.apilb.backend.pool;
 
+import io.apilb.support.Http2Connections;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
@@ -13,7 +14,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 final class Http2BackendConnectionBuilder
     extends AbstractHttp2ConnectionHandlerBuilder<Http2BackendConnection, Http2BackendConnectionBuilder> {
   Http2BackendConnectionBuilder(int maxHeaderListSize) {
-    server(false);
+    connection(Http2Connections.withEqualTurns(false));
     initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
         .initialWindowSize(Http2BackendConnection.STREAM_WINDOW).maxHeaderListSize(maxHeaderListSize));
     validateHeaders(true);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.apilb.support.DrainEvent;
+import io.apilb.support.Http2Connections;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -332,7 +333,7 @@ public final class Http2FrontendHandler extends Http2ConnectionHandler {
 
     public Builder(Supplier<ProxyContext> px, Http2Settings settings) {
       this.px = px;
-      server(true);
+      connection(Http2Connections.withEqualTurns(true));
       initialSettings(settings);
       autoAckPingFrame(true);
       validateHeaders(true);
