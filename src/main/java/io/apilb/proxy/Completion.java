@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.AsciiString;
 import java.time.Instant;
 
 /**
@@ -14,6 +15,8 @@ import java.time.Instant;
  * the access log. Later calls to {@link #emit} do nothing, so every end path may call it.
  */
 final class Completion {
+  /** Lower case: an HTTP/2 block is looked up without a lower-cased copy of the name. */
+  private static final AsciiString AUDIT_ID = AsciiString.cached("audit-id");
   private final ProxyContext px;
   private final ConnectionFacts facts;
   private final long startNanos = System.nanoTime();
@@ -58,7 +61,8 @@ final class Completion {
   }
 
   void responseHead(HttpResponse response) {
-    auditId = response.headers().get("Audit-Id", "");
+    String id = response.headers().get(AUDIT_ID);
+    auditId = id == null ? "" : id;
   }
 
   void responseBytes(long n) {

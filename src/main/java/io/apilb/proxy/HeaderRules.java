@@ -86,7 +86,7 @@ public final class HeaderRules {
         out.add(HttpHeaderNames.UPGRADE, u);
       }
     }
-    out.set("X-Forwarded-For", xff == null ? clientAddress : xff + ", " + clientAddress);
+    out.set(X_FORWARDED_FOR, xff == null ? clientAddress : xff + ", " + clientAddress);
     if (bodyFollows && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }

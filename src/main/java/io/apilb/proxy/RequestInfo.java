@@ -1,6 +1,5 @@
 package io.apilb.proxy;
 
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -19,42 +18,44 @@ public record RequestInfo(
   }
 
   public static RequestInfo parse(String method, String uri) {
-    String[] all = RequestClassifier.pathSegments(uri);
-    List<String> seg = List.of(all).subList(Math.min(1, all.length), all.length);
-    String httpVerb = method.toLowerCase(Locale.ROOT);
+    // runs for every finished request (metrics): indexes into the split path, no list copies
+    String[] seg = RequestClassifier.pathSegments(uri);
+    int base = Math.min(1, seg.length); // the empty segment before the leading '/'
+    int size = seg.length - base;
+    String httpVerb = lowerCaseMethod(method);
     int i;
     String group;
     String version;
-    if (seg.size() >= 2 && seg.get(0).equals("api")) {
+    if (size >= 2 && seg[base].equals("api")) {
       group = "";
-      version = seg.get(1);
+      version = seg[base + 1];
       i = 2;
-    } else if (seg.size() >= 3 && seg.get(0).equals("apis")) {
-      group = seg.get(1);
-      version = seg.get(2);
+    } else if (size >= 3 && seg[base].equals("apis")) {
+      group = seg[base + 1];
+      version = seg[base + 2];
       i = 3;
     } else {
       return new RequestInfo(httpVerb, "", "", "", "", "", "");
     }
-    if (i < seg.size() && seg.get(i).equals("watch")) {
+    if (i < size && seg[base + i].equals("watch")) {
       i++; // the legacy watch path; RequestClassifier.isWatch decides below
     }
     String namespace = "";
-    if (i + 1 < seg.size() && seg.get(i).equals("namespaces") && i + 2 < seg.size()) {
-      namespace = seg.get(i + 1);
+    if (i + 2 < size && seg[base + i].equals("namespaces")) {
+      namespace = seg[base + i + 1];
       i += 2;
     }
-    List<String> rest = seg.subList(Math.min(i, seg.size()), seg.size());
-    if (rest.isEmpty()) {
+    int rest = size - Math.min(i, size);
+    if (rest == 0) {
       return new RequestInfo(httpVerb, group, version, "", "", namespace, "");
     }
-    String resource = rest.get(0);
-    String name = rest.size() > 1 ? rest.get(1) : "";
-    String subresource = rest.size() > 2 ? rest.get(2) : "";
+    String resource = seg[base + i];
+    String name = rest > 1 ? seg[base + i + 1] : "";
+    String subresource = rest > 2 ? seg[base + i + 2] : "";
     if (namespace.isEmpty() && resource.equals("namespaces") && !name.isEmpty()) {
       namespace = name;
     }
-    boolean watch = RequestClassifier.isWatch(RequestClassifier.watchQuery(uri), all);
+    boolean watch = RequestClassifier.isWatch(RequestClassifier.watchQuery(uri), seg);
     String verb = switch (httpVerb) {
       case "get", "head" -> watch ? "watch" : name.isEmpty() ? "list" : "get";
       case "post" -> "create";
@@ -67,6 +68,20 @@ public record RequestInfo(
       verb = "connect";
     }
     return new RequestInfo(verb, group, version, resource, subresource, namespace, name);
+  }
+
+  /** The method in lower case: a constant for the standard methods, no copy per request. */
+  private static String lowerCaseMethod(String method) {
+    return switch (method) {
+      case "GET" -> "get";
+      case "HEAD" -> "head";
+      case "POST" -> "post";
+      case "PUT" -> "put";
+      case "PATCH" -> "patch";
+      case "DELETE" -> "delete";
+      case "OPTIONS" -> "options";
+      default -> method.toLowerCase(Locale.ROOT);
+    };
   }
 
   private static String connectVerb(String subresource) {
