@@ -19,7 +19,7 @@ STREAMS="${BENCH_STREAMS:-10}"        # h2load -m: concurrent streams per connec
 LOAD_THREADS="${BENCH_LOAD_THREADS:-1}"  # h2load -t
 ROUNDS="${BENCH_ROUNDS:-2}"           # rounds; each round runs haproxy then apilb (order alternates)
 PRIME="${BENCH_PRIME:-5}"             # unmeasured priming run per proxy (JIT, pools), seconds; 0 = off
-BACKEND_PROTO="${BENCH_BACKEND_PROTO:-h1}"  # h1: HTTP/1.1 to the backends; h2: both proxies multiplex HTTP/2
+BACKEND_PROTO="${BENCH_BACKEND_PROTO:-h2}"  # h2 (HAProxy's faster setup, so its best): both proxies multiplex HTTP/2; h1: HTTP/1.1 to the backends
 LAT_RPS="${BENCH_LATENCY_RPS:-500}"   # added-latency run: fixed total rate (req/s); 0 = skip it
 LAT_SECONDS="${BENCH_LATENCY_SECONDS:-15}"
 LAT_CLIENTS=10                        # ... over this many client connections, one stream each
