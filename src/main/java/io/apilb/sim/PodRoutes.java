@@ -134,7 +134,7 @@ final class PodRoutes {
     String upgrade = headers.get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT);
     List<String> execCommand = sub.equals("exec") ? command : List.of();
     if (upgrade.contains("websocket")) {
-      if (server.rejectingWebSocketStreams()) {
+      if (server.faults().rejectingWebSocketStreams()) {
         throw ApiException.badRequest("unable to upgrade: WebSocket streams are not enabled on this server");
       }
       List<String> supported = sub.equals("portforward") ? WS_PORTFORWARD : WS_EXEC;

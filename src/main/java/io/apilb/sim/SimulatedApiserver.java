@@ -99,7 +99,6 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
-  private volatile boolean rejectWebSocketStreams;
   private final List<StreamSession> streamSessions = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Object lifecycle = new Object();
 
@@ -109,11 +108,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean shuttingDown;
   private final HealthEndpoints health = new HealthEndpoints();
-  private volatile Duration delay = Duration.ZERO;
-  private volatile int failStatus;
-  private volatile boolean stalled;
-  private volatile boolean closeAfterBody;
-  private volatile boolean rejectShuttingDown;
+  private final Faults faults = new Faults(() -> watches.forEach(WatchStream::resume));
   private volatile boolean refusing;
   private volatile MidEventDeath midEventDeath;
 
@@ -591,28 +586,22 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** Delays every response (health included) by {@code d}; zero turns it off. */
   public void delayResponses(Duration d) {
-    this.delay = Objects.requireNonNull(d);
+    faults.delayResponses(d);
   }
 
   /** API (non-health) requests get {@code status} with a Status body; 0 turns it off. */
   public void failRequests(int status) {
-    if (status != 0 && (status < 400 || status > 599)) {
-      throw new IllegalArgumentException("status must be 4xx/5xx or 0: " + status);
-    }
-    this.failStatus = status;
+    faults.failRequests(status);
   }
 
   /** {@code true}: watch streams stop writing events (held back) but stay open; {@code false}: resume. */
   public void stallStreams(boolean stall) {
-    this.stalled = stall;
-    if (!stall) {
-      watches.forEach(WatchStream::resume);
-    }
+    faults.stallStreams(stall);
   }
 
   /** {@code true}: API requests are read completely, recorded, then the connection is closed unanswered. */
   public void closeAfterRequestBody(boolean close) {
-    this.closeAfterBody = close;
+    faults.closeAfterRequestBody(close);
   }
 
   /**
@@ -621,51 +610,26 @@ public final class SimulatedApiserver implements AutoCloseable {
    * and nothing executed (health paths keep answering).
    */
   public void rejectAsShuttingDown(boolean reject) {
-    this.rejectShuttingDown = reject;
+    faults.rejectAsShuttingDown(reject);
   }
 
-  boolean rejectingAsShuttingDown() {
-    return rejectShuttingDown;
-  }
-
-  /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
   /**
    * Fault: answer WebSocket exec, attach and port-forward upgrades with 400 (as an apiserver
    * without the WebSocket feature gates would), so clients must fall back to SPDY/3.1.
    */
   public void rejectWebSocketStreams(boolean reject) {
-    rejectWebSocketStreams = reject;
+    faults.rejectWebSocketStreams(reject);
   }
 
-  boolean rejectingWebSocketStreams() {
-    return rejectWebSocketStreams;
-  }
-
+  /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
   public void resetFaults() {
-    rejectWebSocketStreams = false;
-    delay = Duration.ZERO;
-    failStatus = 0;
-    closeAfterBody = false;
-    rejectShuttingDown = false;
+    faults.reset();
     health.setReady(true);
     health.failChecks();
-    stallStreams(false);
   }
 
-  Duration responseDelay() {
-    return delay;
-  }
-
-  int failingStatus() {
-    return failStatus;
-  }
-
-  boolean streamsStalled() {
-    return stalled;
-  }
-
-  boolean closingAfterRequestBody() {
-    return closeAfterBody;
+  Faults faults() {
+    return faults;
   }
 
   boolean isShuttingDown() {

@@ -137,9 +137,9 @@ final class WatchStream {
       dieMidEvent(chunk, death);
       return;
     }
-    if (server.streamsStalled() || !stalled.isEmpty()) {
+    if (server.faults().streamsStalled() || !stalled.isEmpty()) {
       stalled.addLast(chunk);
-      if (!server.streamsStalled()) {
+      if (!server.faults().streamsStalled()) {
         resume();
       }
       return;
@@ -168,7 +168,7 @@ final class WatchStream {
       ctx.executor().execute(this::resume);
       return;
     }
-    while (!ended && !server.streamsStalled() && !stalled.isEmpty()) {
+    while (!ended && !server.faults().streamsStalled() && !stalled.isEmpty()) {
       ctx.write(frame(stalled.removeFirst()));
     }
     ctx.flush();
@@ -188,7 +188,7 @@ final class WatchStream {
     }
     stop();
     if (clean && ctx.channel().isActive()) {
-      if (!server.streamsStalled()) {
+      if (!server.faults().streamsStalled()) {
         while (!stalled.isEmpty()) {
           ctx.write(frame(stalled.removeFirst()));
         }
