@@ -139,7 +139,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       auditId = UUID.randomUUID().toString();
     }
     auth = server.authenticate(r.headers(), peerCertificate(ctx));
-    record = server.record(new RecordedRequest(r.method().name(), r.uri(), headers, peerCertificate(ctx),
+    record = server.recordings().record(new RecordedRequest(r.method().name(), r.uri(), headers, peerCertificate(ctx),
         connectionId, (int) Math.min(Integer.MAX_VALUE, declared), Instant.now(),
         auth == null ? Optional.empty() : auth.user()));
     if (declared > MAX_BODY) {

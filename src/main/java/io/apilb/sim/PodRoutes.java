@@ -145,7 +145,7 @@ final class PodRoutes {
             + "; supports " + supported);
       }
       return (PodStream) (ctx, r, common, onEnd) -> {
-        StreamSession rec = server.newStreamSession(sub, "websocket", chosen, execCommand);
+        StreamSession rec = server.recordings().newStreamSession(sub, "websocket", chosen, execCommand);
         if (!webSocketHandshake(ctx, r, common, chosen)) {
           return;
         }
@@ -178,7 +178,7 @@ final class PodRoutes {
             + ", server accepts " + supported, accepted);
       }
       return (PodStream) (ctx, r, common, onEnd) -> {
-        StreamSession rec = server.newStreamSession(sub, "spdy", chosen, execCommand);
+        StreamSession rec = server.recordings().newStreamSession(sub, "spdy", chosen, execCommand);
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
             Unpooled.EMPTY_BUFFER);
         res.headers().add(common);

@@ -27,10 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 
@@ -97,9 +95,8 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final String gitVersion;
   private final boolean advertise;
   private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
-  private final List<StreamSession> streamSessions = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Recordings recordings = new Recordings();
   private final Object lifecycle = new Object();
 
   private volatile int port;
@@ -660,47 +657,29 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   // ---- recording ----------------------------------------------------------------------------------
 
-  AtomicReference<RecordedRequest> record(RecordedRequest r) {
-    AtomicReference<RecordedRequest> ref = new AtomicReference<>(r);
-    recorded.add(ref);
-    return ref;
-  }
-
-  /** Every request received since the last {@link #clearRequests()}, in arrival order. */
   /**
    * The exec, attach and port-forward sessions this apiserver has served (upgraded connections),
    * oldest first, as the simulated container saw them.
    */
   public List<StreamSession> streamSessions() {
-    return List.copyOf(streamSessions);
+    return recordings.streamSessions();
   }
 
-  StreamSession newStreamSession(String subresource, String transport, String protocol, List<String> command) {
-    StreamSession s = new StreamSession(subresource, transport, protocol, command);
-    streamSessions.add(s);
-    return s;
-  }
-
+  /** Every request received since the last {@link #clearRequests()}, in arrival order. */
   public List<RecordedRequest> requests() {
-    List<RecordedRequest> out = new ArrayList<>();
-    for (AtomicReference<RecordedRequest> r : recorded) {
-      out.add(r.get());
-    }
-    return out;
+    return recordings.requests();
   }
 
   public void clearRequests() {
-    recorded.clear();
+    recordings.clearRequests();
   }
 
   /** Number of recorded requests matching {@code p}. */
   public int requestCount(Predicate<RecordedRequest> p) {
-    int n = 0;
-    for (AtomicReference<RecordedRequest> r : recorded) {
-      if (p.test(r.get())) {
-        n++;
-      }
-    }
-    return n;
+    return recordings.requestCount(p);
+  }
+
+  Recordings recordings() {
+    return recordings;
   }
 }
