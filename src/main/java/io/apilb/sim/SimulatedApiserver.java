@@ -8,8 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -20,13 +18,10 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -88,13 +83,11 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final Duration bookmarkInterval;
   private final ApiRoutes routes;
   private final EventLoopGroup group;
-  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final ChannelGroup streams = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final OpenConnections open = new OpenConnections();
   private final boolean http2;
   private final Http2Sessions http2Sessions;
   private final String gitVersion;
   private final boolean advertise;
-  private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicLong connectionIds = new AtomicLong();
   private final Recordings recordings = new Recordings();
   private final Object lifecycle = new Object();
@@ -105,7 +98,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean shuttingDown;
   private final HealthEndpoints health = new HealthEndpoints();
-  private final Faults faults = new Faults(() -> watches.forEach(WatchStream::resume));
+  private final Faults faults = new Faults(open::resumeWatches);
   private volatile boolean refusing;
   private volatile MidEventDeath midEventDeath;
 
@@ -301,7 +294,7 @@ public final class SimulatedApiserver implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            connections.add(ch);
+            open.connectionAccepted(ch);
             ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
             if (http2) {
               ch.pipeline().addLast("alpn", Http2Serving.negotiator(SimulatedApiserver.this,
@@ -336,8 +329,8 @@ public final class SimulatedApiserver implements AutoCloseable {
     return new ConnectionHandler(this, connectionIds.incrementAndGet());
   }
 
-  void streamOpened(Channel stream) {
-    streams.add(stream);
+  OpenConnections openConnections() {
+    return open;
   }
 
   private void unbind() {
@@ -365,34 +358,12 @@ public final class SimulatedApiserver implements AutoCloseable {
       }
       shuttingDown = true;
       unbind();
-      // HTTP/2: the connection's close below sends GOAWAY and waits for open streams, as Go's
-      // server does; a stream is never reset here (one whose response is still queued behind
-      // flow control would be cut). Watches end, as kube-apiserver's do on shutdown.
-      for (Channel ch : streams) {
-        ch.eventLoop().execute(() -> {
-          ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
-          if (h != null) {
-            h.endWatch();
-          }
-        });
-      }
-      for (Channel ch : connections) {
-        ch.eventLoop().execute(() -> {
-          ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
-          if (h != null) {
-            h.closeWhenIdle(ch.pipeline().context(h));
-          } else if (Http2Serving.isHttp2(ch)) {
-            Http2Serving.goAway(ch, timeout.toMillis());
-          } else {
-            ch.close(); // still negotiating
-          }
-        });
-      }
+      open.closeGracefully(timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (!connections.isEmpty() && System.nanoTime() < deadline) {
+      while (open.connectionCount() > 0 && System.nanoTime() < deadline) {
         sleep(10);
       }
-      connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+      open.closeRemaining();
     }
   }
 
@@ -402,29 +373,14 @@ public final class SimulatedApiserver implements AutoCloseable {
    * served as before.
    */
   public void freezeOpenConnections() {
-    for (Channel ch : connections) {
-      ch.eventLoop().execute(() -> ch.config().setAutoRead(false));
-    }
+    open.freeze();
   }
 
   /** Closes the listener and every connection at once with SO_LINGER 0 (the peer sees a RST). */
   public void stopAbruptly() {
     synchronized (lifecycle) {
       unbind();
-      List<io.netty.util.concurrent.Future<?>> closes = new ArrayList<>();
-      for (Channel ch : connections) {
-        if (Http2Serving.isHttp2(ch)) {
-          closes.add(Http2Serving.reset(ch));
-          continue;
-        }
-        try {
-          ch.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-          // already closed
-        }
-        closes.add(ch.close());
-      }
-      closes.forEach(f -> f.awaitUninterruptibly(2, TimeUnit.SECONDS));
+      open.reset();
     }
   }
 
@@ -438,11 +394,11 @@ public final class SimulatedApiserver implements AutoCloseable {
    */
   public int dieMidEvent() {
     synchronized (lifecycle) {
-      int open = watches.size();
+      int watching = open.watchCount();
       MidEventDeath death = new MidEventDeath();
       midEventDeath = death;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (death.cut() < open && System.nanoTime() < deadline) {
+      while (death.cut() < watching && System.nanoTime() < deadline) {
         sleep(10);
       }
       // the half events were flushed; give the peer a moment to read them before the reset,
@@ -541,17 +497,17 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** Open client connections. */
   public int connectionCount() {
-    return connections.size();
+    return open.connectionCount();
   }
 
   /** Open watch streams on this apiserver. */
   public int watchCount() {
-    return watches.size();
+    return open.watchCount();
   }
 
   /** Open watch streams on this apiserver written with {@code framing}. */
   public int watchCount(WatchFraming framing) {
-    return (int) watches.stream().filter(w -> w.framing() == framing).count();
+    return open.watchCount(framing);
   }
 
   @Override
@@ -645,14 +601,6 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   ApiRoutes routes() {
     return routes;
-  }
-
-  void watchStarted(WatchStream w) {
-    watches.add(w);
-  }
-
-  void watchEnded(WatchStream w) {
-    watches.remove(w);
   }
 
   // ---- recording ----------------------------------------------------------------------------------

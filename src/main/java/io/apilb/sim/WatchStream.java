@@ -41,7 +41,7 @@ final class WatchStream {
 
   /** Subscribes after the response headers have been written. */
   void start() {
-    server.watchStarted(this);
+    server.openConnections().watchStarted(this);
     try {
       subscription = server.cluster().watch(spec.kind(), spec.fromRv(), this::deliver, rv -> {
         if (spec.initialEventsEnd()) {
@@ -215,7 +215,7 @@ final class WatchStream {
     if (bookmarks != null) {
       bookmarks.cancel(false);
     }
-    server.watchEnded(this);
+    server.openConnections().watchEnded(this);
   }
 
   static byte[] utf8(String s) {
