@@ -1,23 +1,8 @@
 package io.apilb.sim;
 
-import io.apilb.tls.AdvertisingTrustManager;
 import io.apilb.tls.TlsContexts;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -78,13 +63,11 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final String name;
   private final SimulatedCluster cluster;
   private final String bindAddress;
-  private final SslContext sslContext;
   private final FrontProxyAuth auth;
   private final Duration bookmarkInterval;
   private final ApiRoutes routes;
-  private final EventLoopGroup group;
+  private final ApiserverListener listener;
   private final OpenConnections open = new OpenConnections();
-  private final boolean http2;
   private final Http2Sessions http2Sessions;
   private final String gitVersion;
   private final boolean advertise;
@@ -92,8 +75,6 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final Recordings recordings = new Recordings();
   private final Object lifecycle = new Object();
 
-  private volatile int port;
-  private volatile Channel listener;
   private volatile boolean started;
   private volatile boolean closed;
   private volatile boolean shuttingDown;
@@ -106,35 +87,14 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.name = b.name;
     this.cluster = b.cluster;
     this.bindAddress = b.bindAddress;
-    this.port = b.port;
     this.bookmarkInterval = b.bookmarkInterval;
-    this.http2 = b.http2;
     this.http2Sessions = new Http2Sessions(b.maxConcurrentStreams, b.unauthenticatedHttp2Close);
     this.gitVersion = b.gitVersion;
     this.advertise = b.advertise;
-    SslContextBuilder ssl = SslContextBuilder
-        .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
-        .sslProvider(TlsContexts.provider())
-        .protocols("TLSv1.3", "TLSv1.2")
-        .applicationProtocolConfig(new ApplicationProtocolConfig(
-            ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            b.http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
-                : List.of(ApplicationProtocolNames.HTTP_1_1)));
     this.auth = b.auth;
-    if (b.auth != null) {
-      // like kube-apiserver: request any certificate, advertise the client and request-header CAs,
-      // and let the authenticators decide per request
-      ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(b.auth.advertisedAuthorities()));
-    } else if (b.clientCas.isEmpty()) {
-      ssl.clientAuth(ClientAuth.NONE);
-    } else {
-      ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(b.clientCas.toArray(new X509Certificate[0]));
-    }
-    this.sslContext = ssl.build();
+    SslContext tls = ServingPipeline.tls(b.keyMaterial, b.http2, b.auth, b.clientCas);
     this.routes = new ApiRoutes(this);
-    this.group = new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory());
+    this.listener = new ApiserverListener(name, bindAddress, b.port, b.threads, new ServingPipeline(this, tls, b.http2));
   }
 
   /** Starts building an apiserver named {@code name} (used in logs) on {@code cluster}. */
@@ -273,51 +233,12 @@ public final class SimulatedApiserver implements AutoCloseable {
       refusing = false;
       midEventDeath = null;
       started = true;
-      bind();
+      listener.bind();
       if (advertise) {
-        cluster.apiserverEndpoints().add(bindAddress, port);
+        cluster.apiserverEndpoints().add(bindAddress, listener.port());
       }
       return this;
     }
-  }
-
-  private void bind() {
-    if (listener != null && listener.isOpen()) {
-      return;
-    }
-    ServerBootstrap b = new ServerBootstrap()
-        .group(group)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .option(ChannelOption.SO_BACKLOG, 128)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            open.connectionAccepted(ch);
-            ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
-            if (http2) {
-              ch.pipeline().addLast("alpn", Http2Serving.negotiator(SimulatedApiserver.this,
-                  SimulatedApiserver.this::addHttp1Handlers));
-            } else {
-              addHttp1Handlers(ch);
-            }
-          }
-        });
-    try {
-      listener = b.bind(bindAddress, port).sync().channel();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted binding " + name, e);
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot bind " + name + " to " + bindAddress + ":" + port + ": " + e, e);
-    }
-    port = ((java.net.InetSocketAddress) listener.localAddress()).getPort();
-  }
-
-  private void addHttp1Handlers(Channel ch) {
-    ch.pipeline().addLast("http", new HttpServerCodec(16384, 65536, 65536));
-    ch.pipeline().addLast("api", newConnectionHandler());
   }
 
   /** HTTP/2 behaviour and counts (connections, streams per connection). */
@@ -331,13 +252,6 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   OpenConnections openConnections() {
     return open;
-  }
-
-  private void unbind() {
-    Channel l = listener;
-    if (l != null) {
-      l.close().syncUninterruptibly();
-    }
   }
 
   /**
@@ -357,7 +271,7 @@ public final class SimulatedApiserver implements AutoCloseable {
         cluster.apiserverEndpoints().remove(bindAddress); // kube-apiserver's pre-shutdown hook
       }
       shuttingDown = true;
-      unbind();
+      listener.unbind();
       open.closeGracefully(timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
       while (open.connectionCount() > 0 && System.nanoTime() < deadline) {
@@ -379,7 +293,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   /** Closes the listener and every connection at once with SO_LINGER 0 (the peer sees a RST). */
   public void stopAbruptly() {
     synchronized (lifecycle) {
-      unbind();
+      listener.unbind();
       open.reset();
     }
   }
@@ -417,7 +331,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   /** Graceful {@link #stop()} if listening, then {@link #start()} on the same port. */
   public void restart() {
     synchronized (lifecycle) {
-      if (listener != null && listener.isOpen()) {
+      if (listener.isOpen()) {
         stop();
       }
       start();
@@ -432,9 +346,9 @@ public final class SimulatedApiserver implements AutoCloseable {
     synchronized (lifecycle) {
       refusing = refuse;
       if (refuse) {
-        unbind();
+        listener.unbind();
       } else if (started && !closed && !shuttingDown) {
-        bind();
+        listener.bind();
       }
     }
   }
@@ -448,7 +362,7 @@ public final class SimulatedApiserver implements AutoCloseable {
       }
       stop(Duration.ofSeconds(1));
       closed = true;
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      listener.shutdown();
     }
   }
 
@@ -468,7 +382,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** The bound port (after the first {@link #start()} with port 0, the chosen one). */
   public int port() {
-    return port;
+    return listener.port();
   }
 
   public String bindAddress() {
@@ -482,7 +396,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** {@code https://<bindAddress>:<port>}. */
   public String url() {
-    return "https://" + bindAddress + ":" + port;
+    return "https://" + bindAddress + ":" + port();
   }
 
   public SimulatedCluster cluster() {
@@ -491,8 +405,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** Whether the listening socket is open. */
   public boolean isListening() {
-    Channel l = listener;
-    return l != null && l.isOpen();
+    return listener.isOpen();
   }
 
   /** Open client connections. */
