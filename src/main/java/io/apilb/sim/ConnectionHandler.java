@@ -301,7 +301,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void respond(ChannelHandlerContext ctx, ApiRoutes.Response res, boolean keepAlive, boolean head) {
-    boolean keep = keepAlive && !server.isShuttingDown() && !discarding;
+    boolean keep = keepAlive && !server.lifecycle().isShuttingDown() && !discarding;
     FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(),
         head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(res.body()));
     HttpHeaders h = out.headers();
@@ -330,7 +330,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     watch = new WatchStream(server, ctx, spec, false, () -> {
       watch = null;
       busy = false;
-      if (!keepAlive || server.isShuttingDown()) {
+      if (!keepAlive || server.lifecycle().isShuttingDown()) {
         ctx.channel().eventLoop().execute(ctx::close);
       }
     });

@@ -7,7 +7,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
@@ -70,18 +69,11 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final OpenConnections open = new OpenConnections();
   private final Http2Sessions http2Sessions;
   private final String gitVersion;
-  private final boolean advertise;
   private final AtomicLong connectionIds = new AtomicLong();
   private final Recordings recordings = new Recordings();
-  private final Object lifecycle = new Object();
-
-  private volatile boolean started;
-  private volatile boolean closed;
-  private volatile boolean shuttingDown;
+  private final Lifecycle lifecycle;
   private final HealthEndpoints health = new HealthEndpoints();
   private final Faults faults = new Faults(open::resumeWatches);
-  private volatile boolean refusing;
-  private volatile MidEventDeath midEventDeath;
 
   private SimulatedApiserver(Builder b) throws SSLException {
     this.name = b.name;
@@ -90,11 +82,11 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.bookmarkInterval = b.bookmarkInterval;
     this.http2Sessions = new Http2Sessions(b.maxConcurrentStreams, b.unauthenticatedHttp2Close);
     this.gitVersion = b.gitVersion;
-    this.advertise = b.advertise;
     this.auth = b.auth;
     SslContext tls = ServingPipeline.tls(b.keyMaterial, b.http2, b.auth, b.clientCas);
     this.routes = new ApiRoutes(this);
     this.listener = new ApiserverListener(name, bindAddress, b.port, b.threads, new ServingPipeline(this, tls, b.http2));
+    this.lifecycle = new Lifecycle(name, listener, open, b.advertise ? cluster.apiserverEndpoints() : null, bindAddress);
   }
 
   /** Starts building an apiserver named {@code name} (used in logs) on {@code cluster}. */
@@ -225,20 +217,8 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** Binds the listener (and clears a previous shutdown state). Returns this. */
   public SimulatedApiserver start() {
-    synchronized (lifecycle) {
-      if (closed) {
-        throw new IllegalStateException(name + " is closed");
-      }
-      shuttingDown = false;
-      refusing = false;
-      midEventDeath = null;
-      started = true;
-      listener.bind();
-      if (advertise) {
-        cluster.apiserverEndpoints().add(bindAddress, listener.port());
-      }
-      return this;
-    }
+    lifecycle.start();
+    return this;
   }
 
   /** HTTP/2 behaviour and counts (connections, streams per connection). */
@@ -261,24 +241,12 @@ public final class SimulatedApiserver implements AutoCloseable {
    * close); whatever is left after 5 s is closed.
    */
   public void stop() {
-    stop(Duration.ofSeconds(5));
+    stop(Lifecycle.STOP_GRACE);
   }
 
   /** {@link #stop()} with a bound on waiting for in-flight requests. */
   public void stop(Duration timeout) {
-    synchronized (lifecycle) {
-      if (advertise && !shuttingDown) {
-        cluster.apiserverEndpoints().remove(bindAddress); // kube-apiserver's pre-shutdown hook
-      }
-      shuttingDown = true;
-      listener.unbind();
-      open.closeGracefully(timeout);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (open.connectionCount() > 0 && System.nanoTime() < deadline) {
-        sleep(10);
-      }
-      open.closeRemaining();
-    }
+    lifecycle.stop(timeout);
   }
 
   /**
@@ -292,10 +260,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** Closes the listener and every connection at once with SO_LINGER 0 (the peer sees a RST). */
   public void stopAbruptly() {
-    synchronized (lifecycle) {
-      listener.unbind();
-      open.reset();
-    }
+    lifecycle.stopAbruptly();
   }
 
   /**
@@ -307,35 +272,16 @@ public final class SimulatedApiserver implements AutoCloseable {
    * returns how many watches were cut mid-event.
    */
   public int dieMidEvent() {
-    synchronized (lifecycle) {
-      int watching = open.watchCount();
-      MidEventDeath death = new MidEventDeath();
-      midEventDeath = death;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (death.cut() < watching && System.nanoTime() < deadline) {
-        sleep(10);
-      }
-      // the half events were flushed; give the peer a moment to read them before the reset,
-      // which discards whatever a socket still holds unsent
-      sleep(200);
-      stopAbruptly();
-      midEventDeath = null;
-      return death.cut();
-    }
+    return lifecycle.dieMidEvent();
   }
 
-  MidEventDeath midEventDeath() {
-    return midEventDeath;
+  Lifecycle lifecycle() {
+    return lifecycle;
   }
 
   /** Graceful {@link #stop()} if listening, then {@link #start()} on the same port. */
   public void restart() {
-    synchronized (lifecycle) {
-      if (listener.isOpen()) {
-        stop();
-      }
-      start();
-    }
+    lifecycle.restart();
   }
 
   /**
@@ -343,35 +289,13 @@ public final class SimulatedApiserver implements AutoCloseable {
    * {@code false}: bind again on the same port (if started and not stopped).
    */
   public void refuseConnections(boolean refuse) {
-    synchronized (lifecycle) {
-      refusing = refuse;
-      if (refuse) {
-        listener.unbind();
-      } else if (started && !closed && !shuttingDown) {
-        listener.bind();
-      }
-    }
+    lifecycle.refuseConnections(refuse);
   }
 
   /** Stops (abruptly after a short grace) and releases the event loops. Idempotent. */
   @Override
   public void close() {
-    synchronized (lifecycle) {
-      if (closed) {
-        return;
-      }
-      stop(Duration.ofSeconds(1));
-      closed = true;
-      listener.shutdown();
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    lifecycle.close();
   }
 
   // ---- accessors ---------------------------------------------------------------------------------
@@ -445,7 +369,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   }
 
   ApiRoutes.Response health(QueryStringDecoder q) {
-    return health.respond(q, shuttingDown);
+    return health.respond(q, lifecycle.isShuttingDown());
   }
 
   // ---- faults -------------------------------------------------------------------------------------
@@ -496,10 +420,6 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   Faults faults() {
     return faults;
-  }
-
-  boolean isShuttingDown() {
-    return shuttingDown;
   }
 
   Duration bookmarkInterval() {

@@ -132,7 +132,7 @@ final class WatchStream {
     if (ended) {
       return;
     }
-    MidEventDeath death = server.midEventDeath();
+    MidEventDeath death = server.lifecycle().midEventDeath();
     if (death != null) {
       dieMidEvent(chunk, death);
       return;
