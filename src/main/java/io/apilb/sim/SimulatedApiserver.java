@@ -6,7 +6,6 @@ import io.netty.handler.ssl.SslContext;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
@@ -75,7 +74,7 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final HealthEndpoints health = new HealthEndpoints();
   private final Faults faults = new Faults(open::resumeWatches);
 
-  private SimulatedApiserver(Builder b) throws SSLException {
+  SimulatedApiserver(SimulatedApiserverBuilder b) throws SSLException {
     this.name = b.name;
     this.cluster = b.cluster;
     this.bindAddress = b.bindAddress;
@@ -90,127 +89,8 @@ public final class SimulatedApiserver implements AutoCloseable {
   }
 
   /** Starts building an apiserver named {@code name} (used in logs) on {@code cluster}. */
-  public static Builder builder(String name, SimulatedCluster cluster) {
-    return new Builder(name, cluster);
-  }
-
-  /** Builder; {@link #keyMaterial} is required. */
-  public static final class Builder {
-    private final String name;
-    private final SimulatedCluster cluster;
-    private TlsContexts.KeyMaterial keyMaterial;
-    private int port;
-    private String bindAddress = "127.0.0.1";
-    private List<X509Certificate> clientCas = List.of();
-    private FrontProxyAuth auth;
-    private Duration bookmarkInterval = Duration.ofSeconds(60);
-    private int threads = 2;
-    private boolean http2;
-    private int maxConcurrentStreams = 250;
-    private boolean unauthenticatedHttp2Close = true;
-    private String gitVersion = "v1.33.0";
-    private boolean advertise;
-
-    private Builder(String name, SimulatedCluster cluster) {
-      this.name = Objects.requireNonNull(name, "name");
-      this.cluster = Objects.requireNonNull(cluster, "cluster");
-    }
-
-    /** The serving certificate chain and key (required). */
-    public Builder keyMaterial(TlsContexts.KeyMaterial km) {
-      this.keyMaterial = km;
-      return this;
-    }
-
-    /** The port; 0 (default) picks a free one, kept across {@link #restart()}. */
-    public Builder port(int port) {
-      this.port = port;
-      return this;
-    }
-
-    /** The address to bind, default {@code 127.0.0.1}. */
-    public Builder bindAddress(String address) {
-      this.bindAddress = address;
-      return this;
-    }
-
-    /** CAs whose client certificates are accepted (ClientAuth.OPTIONAL); none: no client auth. */
-    public Builder clientCertificateAuthorities(List<X509Certificate> cas) {
-      this.clientCas = List.copyOf(cas);
-      return this;
-    }
-
-    /**
-     * Authenticates every request as kube-apiserver does (request-header, x509, token,
-     * anonymous; see {@link FrontProxyAuth}); replaces {@link #clientCertificateAuthorities}.
-     */
-    public Builder authentication(FrontProxyAuth auth) {
-      this.auth = auth;
-      return this;
-    }
-
-    /** How often watches with {@code allowWatchBookmarks=true} get a BOOKMARK, default 60 s. */
-    public Builder bookmarkInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("bookmark interval must be positive");
-      }
-      this.bookmarkInterval = interval;
-      return this;
-    }
-
-    /** Event loop threads, default 2. */
-    public Builder eventLoopThreads(int n) {
-      this.threads = n;
-      return this;
-    }
-
-    /** {@code true}: offer ALPN {@code h2} before {@code http/1.1} (default: HTTP/1.1 only). */
-    public Builder http2(boolean enabled) {
-      this.http2 = enabled;
-      return this;
-    }
-
-    /** SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 (default 250, kube-apiserver's). */
-    public Builder maxConcurrentStreams(int n) {
-      this.maxConcurrentStreams = n;
-      return this;
-    }
-
-    /** The version {@code /version} reports (vMAJOR.MINOR.PATCH), default v1.33.0. */
-    public Builder gitVersion(String version) {
-      this.gitVersion = Objects.requireNonNull(version, "version");
-      return this;
-    }
-
-    /**
-     * kube-apiserver 1.28+'s {@code UnauthenticatedHTTP2DOSMitigation} (default on): an anonymous
-     * or 401 request on HTTP/2 retires its connection with GOAWAY.
-     */
-    public Builder unauthenticatedHttp2Close(boolean on) {
-      this.unauthenticatedHttp2Close = on;
-      return this;
-    }
-
-    /**
-     * {@code true}: publish the bind address and port in the {@code default/kubernetes} Endpoints
-     * and EndpointSlice while listening, as kube-apiserver's lease endpoint reconciler does with
-     * its advertise address (see {@link ApiserverEndpoints}). Off by default: kube-apiserver
-     * requires every apiserver to use one port, and most tests run several on one address.
-     */
-    public Builder advertise(boolean enabled) {
-      this.advertise = enabled;
-      return this;
-    }
-
-    /** Builds a stopped apiserver; call {@link SimulatedApiserver#start()}. */
-    public SimulatedApiserver build() {
-      Objects.requireNonNull(keyMaterial, "keyMaterial is required");
-      try {
-        return new SimulatedApiserver(this);
-      } catch (SSLException e) {
-        throw new IllegalStateException("cannot build the TLS context for " + name, e);
-      }
-    }
+  public static SimulatedApiserverBuilder builder(String name, SimulatedCluster cluster) {
+    return new SimulatedApiserverBuilder(name, cluster);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------
