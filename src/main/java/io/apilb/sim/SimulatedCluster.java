@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -253,18 +252,7 @@ public final class SimulatedCluster {
   ObjectNode create(ResourceKind kind, String ns, ObjectNode body) {
     synchronized (lock) {
       ObjectNode meta = KubeJson.metadata(body);
-      String name = KubeJson.text(meta, "name");
-      if (name == null || name.isEmpty()) {
-        String generate = KubeJson.text(meta, "generateName");
-        if (generate == null || generate.isEmpty()) {
-          throw ApiException.invalid(kind, "", "metadata.name: Required value: name or generateName is required");
-        }
-        name = generate + randomSuffix();
-      }
-      if (!name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") || name.length() > 253) {
-        throw ApiException.invalid(kind, name, "metadata.name: Invalid value: \"" + name
-            + "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'");
-      }
+      String name = StoredObjects.nameFor(kind, meta);
       if (kind.namespaced) {
         String bodyNs = KubeJson.text(meta, "namespace");
         if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
@@ -280,7 +268,7 @@ public final class SimulatedCluster {
         throw ApiException.alreadyExists(kind, name);
       }
       long rv = ++resourceVersion;
-      ObjectNode stored = normalize(kind, body, name, ns, UUID.randomUUID().toString(), rv,
+      ObjectNode stored = StoredObjects.normalize(kind, body, name, ns, UUID.randomUUID().toString(), rv,
           Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
       if (kind == ResourceKind.NAMESPACES) {
         ObjectNode labels = stored.with("metadata").with("labels");
@@ -323,7 +311,7 @@ public final class SimulatedCluster {
       if (rvText != null && !rvText.isEmpty() && !rvText.equals(KubeJson.text(curMeta, "resourceVersion"))) {
         throw ApiException.conflict(kind, name);
       }
-      ObjectNode candidate = normalize(kind, desired, name, ns, KubeJson.text(curMeta, "uid"),
+      ObjectNode candidate = StoredObjects.normalize(kind, desired, name, ns, KubeJson.text(curMeta, "uid"),
           Long.parseLong(KubeJson.text(curMeta, "resourceVersion")), KubeJson.text(curMeta, "creationTimestamp"));
       if (kind == ResourceKind.NAMESPACES) {
         candidate.set("status", current.get("status"));
@@ -366,52 +354,6 @@ public final class SimulatedCluster {
       emit(new Event("DELETED", kind, gone, current, rv));
       return gone.deepCopy();
     }
-  }
-
-  private static ObjectNode normalize(ResourceKind kind, ObjectNode body, String name, String ns, String uid,
-      long rv, String created) {
-    ObjectNode out = KubeJson.F.objectNode();
-    out.put("kind", kind.kind).put("apiVersion", kind.apiVersion());
-    ObjectNode inMeta = body.get("metadata") instanceof ObjectNode m ? m : KubeJson.F.objectNode();
-    ObjectNode meta = out.putObject("metadata");
-    meta.put("name", name);
-    if (inMeta.hasNonNull("generateName") && !inMeta.get("generateName").asText().isEmpty()) {
-      meta.set("generateName", inMeta.get("generateName"));
-    }
-    if (kind.namespaced) {
-      meta.put("namespace", ns);
-    }
-    meta.put("uid", uid).put("resourceVersion", Long.toString(rv)).put("creationTimestamp", created);
-    Iterator<Map.Entry<String, JsonNode>> it = inMeta.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      switch (e.getKey()) {
-        case "name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp", "selfLink",
-            "generation", "deletionTimestamp", "managedFields" -> { }
-        default -> {
-          if (!e.getValue().isNull() && !(e.getValue().isContainerNode() && e.getValue().isEmpty())) {
-            meta.set(e.getKey(), e.getValue().deepCopy());
-          }
-        }
-      }
-    }
-    Iterator<Map.Entry<String, JsonNode>> rest = body.fields();
-    while (rest.hasNext()) {
-      Map.Entry<String, JsonNode> e = rest.next();
-      if (!List.of("kind", "apiVersion", "metadata").contains(e.getKey()) && !e.getValue().isNull()) {
-        out.set(e.getKey(), e.getValue().deepCopy());
-      }
-    }
-    return out;
-  }
-
-  private static String randomSuffix() {
-    String alphabet = "bcdfghjklmnpqrstvwxz2456789";
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 5; i++) {
-      sb.append(alphabet.charAt(ThreadLocalRandom.current().nextInt(alphabet.length())));
-    }
-    return sb.toString();
   }
 
   private void emit(Event e) {
