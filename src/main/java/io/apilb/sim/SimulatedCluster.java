@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,15 +50,10 @@ public final class SimulatedCluster {
   }
 
   private final Object lock = new Object();
-  private final int historyLimit;
   private final Map<ResourceKind, TreeMap<String, ObjectNode>> store = new java.util.EnumMap<>(ResourceKind.class);
-  private final ArrayDeque<Event> history = new ArrayDeque<>();
-  private final List<Listener> listeners = new ArrayList<>();
+  private final EventLog events;
   private long resourceVersion;
-  private long evictedUpTo;
   private final ApiserverEndpoints apiserverEndpoints = new ApiserverEndpoints(this);
-
-  private record Listener(ResourceKind kind, Consumer<Event> sink) {}
 
   public SimulatedCluster() {
     this(DEFAULT_HISTORY);
@@ -70,7 +64,7 @@ public final class SimulatedCluster {
     if (historyLimit < 1) {
       throw new IllegalArgumentException("historyLimit must be positive");
     }
-    this.historyLimit = historyLimit;
+    this.events = new EventLog(historyLimit);
     for (ResourceKind k : ResourceKind.values()) {
       store.put(k, new TreeMap<>());
     }
@@ -199,7 +193,7 @@ public final class SimulatedCluster {
   /** Number of open watches on all apiservers of this cluster. */
   public int watchCount() {
     synchronized (lock) {
-      return listeners.size();
+      return events.listenerCount();
     }
   }
 
@@ -277,7 +271,7 @@ public final class SimulatedCluster {
         stored.putObject("status").put("phase", "Active");
       }
       store.get(kind).put(k, stored);
-      emit(new Event("ADDED", kind, stored, null, rv));
+      events.append(new Event("ADDED", kind, stored, null, rv));
       return stored.deepCopy();
     }
   }
@@ -322,7 +316,7 @@ public final class SimulatedCluster {
       long rv = ++resourceVersion;
       ((ObjectNode) candidate.get("metadata")).put("resourceVersion", Long.toString(rv));
       store.get(kind).put(k, candidate);
-      emit(new Event("MODIFIED", kind, candidate, current, rv));
+      events.append(new Event("MODIFIED", kind, candidate, current, rv));
       return candidate.deepCopy();
     }
   }
@@ -351,20 +345,8 @@ public final class SimulatedCluster {
       long rv = ++resourceVersion;
       ObjectNode gone = current.deepCopy();
       ((ObjectNode) gone.get("metadata")).put("resourceVersion", Long.toString(rv));
-      emit(new Event("DELETED", kind, gone, current, rv));
+      events.append(new Event("DELETED", kind, gone, current, rv));
       return gone.deepCopy();
-    }
-  }
-
-  private void emit(Event e) {
-    history.addLast(e);
-    while (history.size() > historyLimit) {
-      evictedUpTo = history.removeFirst().rv();
-    }
-    for (Listener l : listeners) {
-      if (l.kind() == e.kind()) {
-        l.sink().accept(e);
-      }
     }
   }
 
@@ -385,23 +367,15 @@ public final class SimulatedCluster {
               Long.parseLong(KubeJson.text(o.get("metadata"), "resourceVersion"))));
         }
       } else {
-        if (fromRv < evictedUpTo) {
-          throw ApiException.expired(fromRv);
-        }
-        for (Event e : history) {
-          if (e.rv() > fromRv && e.kind() == kind) {
-            sink.accept(e);
-          }
-        }
+        events.replayAfter(kind, fromRv, sink);
       }
       if (afterReplay != null) {
         afterReplay.accept(resourceVersion);
       }
-      Listener l = new Listener(kind, sink);
-      listeners.add(l);
+      EventLog.Listener l = events.subscribe(kind, sink);
       return () -> {
         synchronized (lock) {
-          listeners.remove(l);
+          events.unsubscribe(l);
         }
       };
     }
