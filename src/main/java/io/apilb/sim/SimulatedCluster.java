@@ -86,18 +86,12 @@ public final class SimulatedCluster {
 
   /** Creates a namespace; fails with IllegalStateException if it exists. Returns a copy. */
   public ObjectNode createNamespace(String name) {
-    ObjectNode ns = KubeJson.F.objectNode();
-    ns.putObject("metadata").put("name", name);
-    return wrap(() -> create(ResourceKind.NAMESPACES, null, ns));
+    return wrap(() -> create(ResourceKind.NAMESPACES, null, ObjectTemplates.namespace(name)));
   }
 
   /** Creates a ConfigMap; fails with IllegalStateException if it exists. Returns a copy. */
   public ObjectNode createConfigMap(String namespace, String name, Map<String, String> data) {
-    ObjectNode cm = KubeJson.F.objectNode();
-    cm.putObject("metadata").put("name", name);
-    ObjectNode d = cm.putObject("data");
-    data.forEach(d::put);
-    return wrap(() -> create(ResourceKind.CONFIGMAPS, namespace, cm));
+    return wrap(() -> create(ResourceKind.CONFIGMAPS, namespace, ObjectTemplates.configMap(name, data)));
   }
 
   /**
@@ -109,27 +103,7 @@ public final class SimulatedCluster {
     if (containers.length == 0) {
       throw new IllegalArgumentException("a pod needs at least one container");
     }
-    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-    ObjectNode pod = KubeJson.F.objectNode();
-    pod.putObject("metadata").put("name", name).putObject("labels").put("app", name);
-    ObjectNode spec = pod.putObject("spec");
-    spec.put("nodeName", "node-1").put("restartPolicy", "Always");
-    var specContainers = spec.putArray("containers");
-    ObjectNode status = pod.putObject("status");
-    status.put("phase", "Running").put("hostIP", "10.0.0.11").put("podIP", "10.244.1.7").put("startTime", now);
-    var conditions = status.putArray("conditions");
-    for (String c : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
-      conditions.addObject().put("type", c).put("status", "True").put("lastTransitionTime", now);
-    }
-    var statuses = status.putArray("containerStatuses");
-    for (String c : containers) {
-      specContainers.addObject().put("name", c).put("image", "registry.k8s.io/busybox:1.36")
-          .put("imagePullPolicy", "IfNotPresent");
-      ObjectNode cs = statuses.addObject().put("name", c).put("ready", true).put("started", true)
-          .put("restartCount", 0).put("image", "registry.k8s.io/busybox:1.36").put("imageID", "")
-          .put("containerID", "containerd://" + UUID.randomUUID().toString().replace("-", ""));
-      cs.putObject("state").putObject("running").put("startedAt", now);
-    }
+    ObjectNode pod = ObjectTemplates.runningPod(name, containers);
     return wrap(() -> create(ResourceKind.PODS, namespace, pod));
   }
 
