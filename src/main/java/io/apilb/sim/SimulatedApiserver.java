@@ -101,19 +101,6 @@ public final class SimulatedApiserver implements AutoCloseable {
     return this;
   }
 
-  /** HTTP/2 behaviour and counts (connections, streams per connection). */
-  public Http2Sessions http2Sessions() {
-    return http2Sessions;
-  }
-
-  ConnectionHandler newConnectionHandler() {
-    return new ConnectionHandler(this, connectionIds.incrementAndGet());
-  }
-
-  OpenConnections openConnections() {
-    return open;
-  }
-
   /**
    * Graceful stop, like SIGTERM on a kube-apiserver with default flags: the readyz
    * {@code shutdown} check fails, the listener closes (new connections are refused), watches end
@@ -153,10 +140,6 @@ public final class SimulatedApiserver implements AutoCloseable {
    */
   public int dieMidEvent() {
     return lifecycle.dieMidEvent();
-  }
-
-  Lifecycle lifecycle() {
-    return lifecycle;
   }
 
   /** Graceful {@link #stop()} if listening, then {@link #start()} on the same port. */
@@ -225,6 +208,11 @@ public final class SimulatedApiserver implements AutoCloseable {
   /** Open watch streams on this apiserver written with {@code framing}. */
   public int watchCount(WatchFraming framing) {
     return open.watchCount(framing);
+  }
+
+  /** HTTP/2 behaviour and counts (connections, streams per connection). */
+  public Http2Sessions http2Sessions() {
+    return http2Sessions;
   }
 
   @Override
@@ -298,24 +286,6 @@ public final class SimulatedApiserver implements AutoCloseable {
     health.failChecks();
   }
 
-  Faults faults() {
-    return faults;
-  }
-
-  Duration bookmarkInterval() {
-    return bookmarkInterval;
-  }
-
-  /** The authentication result of a request, or null when this apiserver does not authenticate. */
-  FrontProxyAuth.Result authenticate(io.netty.handler.codec.http.HttpHeaders headers,
-      java.util.Optional<X509Certificate> peer) {
-    return auth == null ? null : auth.authenticate(headers, peer);
-  }
-
-  ApiRoutes routes() {
-    return routes;
-  }
-
   // ---- recording ----------------------------------------------------------------------------------
 
   /**
@@ -340,7 +310,39 @@ public final class SimulatedApiserver implements AutoCloseable {
     return recordings.requestCount(p);
   }
 
+  // ---- the parts the connection, route and watch code use -----------------------------------------
+
+  ConnectionHandler newConnectionHandler() {
+    return new ConnectionHandler(this, connectionIds.incrementAndGet());
+  }
+
+  OpenConnections openConnections() {
+    return open;
+  }
+
+  Lifecycle lifecycle() {
+    return lifecycle;
+  }
+
+  Faults faults() {
+    return faults;
+  }
+
   Recordings recordings() {
     return recordings;
+  }
+
+  ApiRoutes routes() {
+    return routes;
+  }
+
+  /** The authentication result of a request, or null when this apiserver does not authenticate. */
+  FrontProxyAuth.Result authenticate(io.netty.handler.codec.http.HttpHeaders headers,
+      java.util.Optional<X509Certificate> peer) {
+    return auth == null ? null : auth.authenticate(headers, peer);
+  }
+
+  Duration bookmarkInterval() {
+    return bookmarkInterval;
   }
 }
