@@ -84,8 +84,10 @@ public final class SimulatedApiserver implements AutoCloseable {
     this.auth = b.auth;
     SslContext tls = ServingPipeline.tls(b.keyMaterial, b.http2, b.auth, b.clientCas);
     this.routes = new ApiRoutes(this);
-    this.listener = new ApiserverListener(name, bindAddress, b.port, b.threads, new ServingPipeline(this, tls, b.http2));
-    this.lifecycle = new Lifecycle(name, listener, open, b.advertise ? cluster.apiserverEndpoints() : null, bindAddress);
+    this.listener = new ApiserverListener(name, bindAddress, b.port, b.threads,
+        new ServingPipeline(this, tls, b.http2));
+    this.lifecycle = new Lifecycle(name, listener, open,
+        b.advertise ? cluster.apiserverEndpoints() : null, bindAddress);
   }
 
   /** Starts building an apiserver named {@code name} (used in logs) on {@code cluster}. */
