@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.apilb.sim.FrontProxyAuth;
 import io.apilb.sim.RecordedRequest;
 import io.apilb.sim.SimulatedApiserver;
+import io.apilb.sim.SimulatedApiserverBuilder;
 import io.apilb.sim.SimulatedCluster;
 import io.apilb.tls.PemFiles;
 import io.apilb.tls.TlsContexts.KeyMaterial;
@@ -98,7 +99,7 @@ final class SimCommand implements java.util.concurrent.Callable<Integer> {
     cluster.createConfigMap("default", "ticker", Map.of("n", "0"));
     FrontProxyAuth auth = authentication();
     for (Map.Entry<String, Integer> b : backends.entrySet()) {
-      SimulatedApiserver.Builder sb = SimulatedApiserver.builder(b.getKey(), cluster).keyMaterial(km)
+      SimulatedApiserverBuilder sb = SimulatedApiserver.builder(b.getKey(), cluster).keyMaterial(km)
           .port(b.getValue()).http2(http2);
       if (auth != null) {
         sb.authentication(auth);

@@ -139,7 +139,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       auditId = UUID.randomUUID().toString();
     }
     auth = server.authenticate(r.headers(), peerCertificate(ctx));
-    record = server.record(new RecordedRequest(r.method().name(), r.uri(), headers, peerCertificate(ctx),
+    record = server.recordings().record(new RecordedRequest(r.method().name(), r.uri(), headers, peerCertificate(ctx),
         connectionId, (int) Math.min(Integer.MAX_VALUE, declared), Instant.now(),
         auth == null ? Optional.empty() : auth.user()));
     if (declared > MAX_BODY) {
@@ -197,11 +197,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     record.updateAndGet(rec -> rec.withBodyBytes(bytes.length));
     String path = new QueryStringDecoder(r.uri()).path();
     boolean health = SimulatedApiserver.isHealthPath(path);
-    if (!health && server.closingAfterRequestBody()) {
+    if (!health && server.faults().closingAfterRequestBody()) {
       ctx.close();
       return;
     }
-    Duration delay = server.responseDelay();
+    Duration delay = server.faults().responseDelay();
     if (delay.isZero() || delay.isNegative()) {
       dispatch(ctx, r, bytes, health);
     } else {
@@ -229,7 +229,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       respond(ctx, server.health(q), keepAlive, head);
       return;
     }
-    if (server.rejectingAsShuttingDown()) {
+    if (server.faults().rejectingAsShuttingDown()) {
       // kube-apiserver --shutdown-send-retry-after: rejected before any processing
       byte[] text = "The apiserver is shutting down, please try again later.\n".getBytes(StandardCharsets.UTF_8);
       FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS,
@@ -241,7 +241,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    int fail = server.failingStatus();
+    int fail = server.faults().failingStatus();
     if (fail > 0) {
       respond(ctx, ApiRoutes.error(failure(fail)), keepAlive, head);
       return;
@@ -301,7 +301,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void respond(ChannelHandlerContext ctx, ApiRoutes.Response res, boolean keepAlive, boolean head) {
-    boolean keep = keepAlive && !server.isShuttingDown() && !discarding;
+    boolean keep = keepAlive && !server.lifecycle().isShuttingDown() && !discarding;
     FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(),
         head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(res.body()));
     HttpHeaders h = out.headers();
@@ -330,7 +330,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     watch = new WatchStream(server, ctx, spec, false, () -> {
       watch = null;
       busy = false;
-      if (!keepAlive || server.isShuttingDown()) {
+      if (!keepAlive || server.lifecycle().isShuttingDown()) {
         ctx.channel().eventLoop().execute(ctx::close);
       }
     });

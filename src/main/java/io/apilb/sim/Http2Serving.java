@@ -64,7 +64,7 @@ final class Http2Serving {
             if (!server.http2Sessions().streamOpened(stream)) {
               return;
             }
-            server.streamOpened(stream);
+            server.openConnections().streamOpened(stream);
             stream.pipeline().addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
             stream.pipeline().addLast("api", server.newConnectionHandler());
           }

@@ -134,7 +134,7 @@ final class PodRoutes {
     String upgrade = headers.get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT);
     List<String> execCommand = sub.equals("exec") ? command : List.of();
     if (upgrade.contains("websocket")) {
-      if (server.rejectingWebSocketStreams()) {
+      if (server.faults().rejectingWebSocketStreams()) {
         throw ApiException.badRequest("unable to upgrade: WebSocket streams are not enabled on this server");
       }
       List<String> supported = sub.equals("portforward") ? WS_PORTFORWARD : WS_EXEC;
@@ -145,7 +145,7 @@ final class PodRoutes {
             + "; supports " + supported);
       }
       return (PodStream) (ctx, r, common, onEnd) -> {
-        StreamSession rec = server.newStreamSession(sub, "websocket", chosen, execCommand);
+        StreamSession rec = server.recordings().newStreamSession(sub, "websocket", chosen, execCommand);
         if (!webSocketHandshake(ctx, r, common, chosen)) {
           return;
         }
@@ -178,7 +178,7 @@ final class PodRoutes {
             + ", server accepts " + supported, accepted);
       }
       return (PodStream) (ctx, r, common, onEnd) -> {
-        StreamSession rec = server.newStreamSession(sub, "spdy", chosen, execCommand);
+        StreamSession rec = server.recordings().newStreamSession(sub, "spdy", chosen, execCommand);
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
             Unpooled.EMPTY_BUFFER);
         res.headers().add(common);

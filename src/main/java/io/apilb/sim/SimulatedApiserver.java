@@ -1,36 +1,12 @@
 package io.apilb.sim;
 
-import io.apilb.tls.AdvertisingTrustManager;
 import io.apilb.tls.TlsContexts;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 
@@ -85,274 +61,46 @@ public final class SimulatedApiserver implements AutoCloseable {
   private final String name;
   private final SimulatedCluster cluster;
   private final String bindAddress;
-  private final SslContext sslContext;
   private final FrontProxyAuth auth;
   private final Duration bookmarkInterval;
   private final ApiRoutes routes;
-  private final EventLoopGroup group;
-  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final ChannelGroup streams = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final boolean http2;
+  private final ApiserverListener listener;
+  private final OpenConnections open = new OpenConnections();
   private final Http2Sessions http2Sessions;
   private final String gitVersion;
-  private final boolean advertise;
-  private final Set<WatchStream> watches = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final ConcurrentLinkedQueue<AtomicReference<RecordedRequest>> recorded = new ConcurrentLinkedQueue<>();
   private final AtomicLong connectionIds = new AtomicLong();
-  private volatile boolean rejectWebSocketStreams;
-  private final List<StreamSession> streamSessions = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final Object lifecycle = new Object();
-
-  private volatile int port;
-  private volatile Channel listener;
-  private volatile boolean started;
-  private volatile boolean closed;
-  private volatile boolean shuttingDown;
+  private final Recordings recordings = new Recordings();
+  private final Lifecycle lifecycle;
   private final HealthEndpoints health = new HealthEndpoints();
-  private volatile Duration delay = Duration.ZERO;
-  private volatile int failStatus;
-  private volatile boolean stalled;
-  private volatile boolean closeAfterBody;
-  private volatile boolean rejectShuttingDown;
-  private volatile boolean refusing;
-  private volatile MidEventDeath midEventDeath;
+  private final Faults faults = new Faults(open::resumeWatches);
 
-  private SimulatedApiserver(Builder b) throws SSLException {
+  SimulatedApiserver(SimulatedApiserverBuilder b) throws SSLException {
     this.name = b.name;
     this.cluster = b.cluster;
     this.bindAddress = b.bindAddress;
-    this.port = b.port;
     this.bookmarkInterval = b.bookmarkInterval;
-    this.http2 = b.http2;
     this.http2Sessions = new Http2Sessions(b.maxConcurrentStreams, b.unauthenticatedHttp2Close);
     this.gitVersion = b.gitVersion;
-    this.advertise = b.advertise;
-    SslContextBuilder ssl = SslContextBuilder
-        .forServer(b.keyMaterial.key(), b.keyMaterial.chain().toArray(new X509Certificate[0]))
-        .sslProvider(TlsContexts.provider())
-        .protocols("TLSv1.3", "TLSv1.2")
-        .applicationProtocolConfig(new ApplicationProtocolConfig(
-            ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            b.http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
-                : List.of(ApplicationProtocolNames.HTTP_1_1)));
     this.auth = b.auth;
-    if (b.auth != null) {
-      // like kube-apiserver: request any certificate, advertise the client and request-header CAs,
-      // and let the authenticators decide per request
-      ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(b.auth.advertisedAuthorities()));
-    } else if (b.clientCas.isEmpty()) {
-      ssl.clientAuth(ClientAuth.NONE);
-    } else {
-      ssl.clientAuth(ClientAuth.OPTIONAL).trustManager(b.clientCas.toArray(new X509Certificate[0]));
-    }
-    this.sslContext = ssl.build();
+    SslContext tls = ServingPipeline.tls(b.keyMaterial, b.http2, b.auth, b.clientCas);
     this.routes = new ApiRoutes(this);
-    this.group = new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory());
+    this.listener = new ApiserverListener(name, bindAddress, b.port, b.threads,
+        new ServingPipeline(this, tls, b.http2));
+    this.lifecycle = new Lifecycle(name, listener, open,
+        b.advertise ? cluster.apiserverEndpoints() : null, bindAddress);
   }
 
   /** Starts building an apiserver named {@code name} (used in logs) on {@code cluster}. */
-  public static Builder builder(String name, SimulatedCluster cluster) {
-    return new Builder(name, cluster);
-  }
-
-  /** Builder; {@link #keyMaterial} is required. */
-  public static final class Builder {
-    private final String name;
-    private final SimulatedCluster cluster;
-    private TlsContexts.KeyMaterial keyMaterial;
-    private int port;
-    private String bindAddress = "127.0.0.1";
-    private List<X509Certificate> clientCas = List.of();
-    private FrontProxyAuth auth;
-    private Duration bookmarkInterval = Duration.ofSeconds(60);
-    private int threads = 2;
-    private boolean http2;
-    private int maxConcurrentStreams = 250;
-    private boolean unauthenticatedHttp2Close = true;
-    private String gitVersion = "v1.33.0";
-    private boolean advertise;
-
-    private Builder(String name, SimulatedCluster cluster) {
-      this.name = Objects.requireNonNull(name, "name");
-      this.cluster = Objects.requireNonNull(cluster, "cluster");
-    }
-
-    /** The serving certificate chain and key (required). */
-    public Builder keyMaterial(TlsContexts.KeyMaterial km) {
-      this.keyMaterial = km;
-      return this;
-    }
-
-    /** The port; 0 (default) picks a free one, kept across {@link #restart()}. */
-    public Builder port(int port) {
-      this.port = port;
-      return this;
-    }
-
-    /** The address to bind, default {@code 127.0.0.1}. */
-    public Builder bindAddress(String address) {
-      this.bindAddress = address;
-      return this;
-    }
-
-    /** CAs whose client certificates are accepted (ClientAuth.OPTIONAL); none: no client auth. */
-    public Builder clientCertificateAuthorities(List<X509Certificate> cas) {
-      this.clientCas = List.copyOf(cas);
-      return this;
-    }
-
-    /**
-     * Authenticates every request as kube-apiserver does (request-header, x509, token,
-     * anonymous; see {@link FrontProxyAuth}); replaces {@link #clientCertificateAuthorities}.
-     */
-    public Builder authentication(FrontProxyAuth auth) {
-      this.auth = auth;
-      return this;
-    }
-
-    /** How often watches with {@code allowWatchBookmarks=true} get a BOOKMARK, default 60 s. */
-    public Builder bookmarkInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("bookmark interval must be positive");
-      }
-      this.bookmarkInterval = interval;
-      return this;
-    }
-
-    /** Event loop threads, default 2. */
-    public Builder eventLoopThreads(int n) {
-      this.threads = n;
-      return this;
-    }
-
-    /** {@code true}: offer ALPN {@code h2} before {@code http/1.1} (default: HTTP/1.1 only). */
-    public Builder http2(boolean enabled) {
-      this.http2 = enabled;
-      return this;
-    }
-
-    /** SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 (default 250, kube-apiserver's). */
-    public Builder maxConcurrentStreams(int n) {
-      this.maxConcurrentStreams = n;
-      return this;
-    }
-
-    /** The version {@code /version} reports (vMAJOR.MINOR.PATCH), default v1.33.0. */
-    public Builder gitVersion(String version) {
-      this.gitVersion = Objects.requireNonNull(version, "version");
-      return this;
-    }
-
-    /**
-     * kube-apiserver 1.28+'s {@code UnauthenticatedHTTP2DOSMitigation} (default on): an anonymous
-     * or 401 request on HTTP/2 retires its connection with GOAWAY.
-     */
-    public Builder unauthenticatedHttp2Close(boolean on) {
-      this.unauthenticatedHttp2Close = on;
-      return this;
-    }
-
-    /**
-     * {@code true}: publish the bind address and port in the {@code default/kubernetes} Endpoints
-     * and EndpointSlice while listening, as kube-apiserver's lease endpoint reconciler does with
-     * its advertise address (see {@link ApiserverEndpoints}). Off by default: kube-apiserver
-     * requires every apiserver to use one port, and most tests run several on one address.
-     */
-    public Builder advertise(boolean enabled) {
-      this.advertise = enabled;
-      return this;
-    }
-
-    /** Builds a stopped apiserver; call {@link SimulatedApiserver#start()}. */
-    public SimulatedApiserver build() {
-      Objects.requireNonNull(keyMaterial, "keyMaterial is required");
-      try {
-        return new SimulatedApiserver(this);
-      } catch (SSLException e) {
-        throw new IllegalStateException("cannot build the TLS context for " + name, e);
-      }
-    }
+  public static SimulatedApiserverBuilder builder(String name, SimulatedCluster cluster) {
+    return new SimulatedApiserverBuilder(name, cluster);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------
 
   /** Binds the listener (and clears a previous shutdown state). Returns this. */
   public SimulatedApiserver start() {
-    synchronized (lifecycle) {
-      if (closed) {
-        throw new IllegalStateException(name + " is closed");
-      }
-      shuttingDown = false;
-      refusing = false;
-      midEventDeath = null;
-      started = true;
-      bind();
-      if (advertise) {
-        cluster.apiserverEndpoints().add(bindAddress, port);
-      }
-      return this;
-    }
-  }
-
-  private void bind() {
-    if (listener != null && listener.isOpen()) {
-      return;
-    }
-    ServerBootstrap b = new ServerBootstrap()
-        .group(group)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .option(ChannelOption.SO_BACKLOG, 128)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            connections.add(ch);
-            ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
-            if (http2) {
-              ch.pipeline().addLast("alpn", Http2Serving.negotiator(SimulatedApiserver.this,
-                  SimulatedApiserver.this::addHttp1Handlers));
-            } else {
-              addHttp1Handlers(ch);
-            }
-          }
-        });
-    try {
-      listener = b.bind(bindAddress, port).sync().channel();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted binding " + name, e);
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot bind " + name + " to " + bindAddress + ":" + port + ": " + e, e);
-    }
-    port = ((java.net.InetSocketAddress) listener.localAddress()).getPort();
-  }
-
-  private void addHttp1Handlers(Channel ch) {
-    ch.pipeline().addLast("http", new HttpServerCodec(16384, 65536, 65536));
-    ch.pipeline().addLast("api", newConnectionHandler());
-  }
-
-  /** HTTP/2 behaviour and counts (connections, streams per connection). */
-  public Http2Sessions http2Sessions() {
-    return http2Sessions;
-  }
-
-  ConnectionHandler newConnectionHandler() {
-    return new ConnectionHandler(this, connectionIds.incrementAndGet());
-  }
-
-  void streamOpened(Channel stream) {
-    streams.add(stream);
-  }
-
-  private void unbind() {
-    Channel l = listener;
-    if (l != null) {
-      l.close().syncUninterruptibly();
-    }
+    lifecycle.start();
+    return this;
   }
 
   /**
@@ -362,46 +110,12 @@ public final class SimulatedApiserver implements AutoCloseable {
    * close); whatever is left after 5 s is closed.
    */
   public void stop() {
-    stop(Duration.ofSeconds(5));
+    stop(Lifecycle.STOP_GRACE);
   }
 
   /** {@link #stop()} with a bound on waiting for in-flight requests. */
   public void stop(Duration timeout) {
-    synchronized (lifecycle) {
-      if (advertise && !shuttingDown) {
-        cluster.apiserverEndpoints().remove(bindAddress); // kube-apiserver's pre-shutdown hook
-      }
-      shuttingDown = true;
-      unbind();
-      // HTTP/2: the connection's close below sends GOAWAY and waits for open streams, as Go's
-      // server does; a stream is never reset here (one whose response is still queued behind
-      // flow control would be cut). Watches end, as kube-apiserver's do on shutdown.
-      for (Channel ch : streams) {
-        ch.eventLoop().execute(() -> {
-          ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
-          if (h != null) {
-            h.endWatch();
-          }
-        });
-      }
-      for (Channel ch : connections) {
-        ch.eventLoop().execute(() -> {
-          ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
-          if (h != null) {
-            h.closeWhenIdle(ch.pipeline().context(h));
-          } else if (Http2Serving.isHttp2(ch)) {
-            Http2Serving.goAway(ch, timeout.toMillis());
-          } else {
-            ch.close(); // still negotiating
-          }
-        });
-      }
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (!connections.isEmpty() && System.nanoTime() < deadline) {
-        sleep(10);
-      }
-      connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-    }
+    lifecycle.stop(timeout);
   }
 
   /**
@@ -410,30 +124,12 @@ public final class SimulatedApiserver implements AutoCloseable {
    * served as before.
    */
   public void freezeOpenConnections() {
-    for (Channel ch : connections) {
-      ch.eventLoop().execute(() -> ch.config().setAutoRead(false));
-    }
+    open.freeze();
   }
 
   /** Closes the listener and every connection at once with SO_LINGER 0 (the peer sees a RST). */
   public void stopAbruptly() {
-    synchronized (lifecycle) {
-      unbind();
-      List<io.netty.util.concurrent.Future<?>> closes = new ArrayList<>();
-      for (Channel ch : connections) {
-        if (Http2Serving.isHttp2(ch)) {
-          closes.add(Http2Serving.reset(ch));
-          continue;
-        }
-        try {
-          ch.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-          // already closed
-        }
-        closes.add(ch.close());
-      }
-      closes.forEach(f -> f.awaitUninterruptibly(2, TimeUnit.SECONDS));
-    }
+    lifecycle.stopAbruptly();
   }
 
   /**
@@ -445,35 +141,12 @@ public final class SimulatedApiserver implements AutoCloseable {
    * returns how many watches were cut mid-event.
    */
   public int dieMidEvent() {
-    synchronized (lifecycle) {
-      int open = watches.size();
-      MidEventDeath death = new MidEventDeath();
-      midEventDeath = death;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (death.cut() < open && System.nanoTime() < deadline) {
-        sleep(10);
-      }
-      // the half events were flushed; give the peer a moment to read them before the reset,
-      // which discards whatever a socket still holds unsent
-      sleep(200);
-      stopAbruptly();
-      midEventDeath = null;
-      return death.cut();
-    }
-  }
-
-  MidEventDeath midEventDeath() {
-    return midEventDeath;
+    return lifecycle.dieMidEvent();
   }
 
   /** Graceful {@link #stop()} if listening, then {@link #start()} on the same port. */
   public void restart() {
-    synchronized (lifecycle) {
-      if (listener != null && listener.isOpen()) {
-        stop();
-      }
-      start();
-    }
+    lifecycle.restart();
   }
 
   /**
@@ -481,35 +154,13 @@ public final class SimulatedApiserver implements AutoCloseable {
    * {@code false}: bind again on the same port (if started and not stopped).
    */
   public void refuseConnections(boolean refuse) {
-    synchronized (lifecycle) {
-      refusing = refuse;
-      if (refuse) {
-        unbind();
-      } else if (started && !closed && !shuttingDown) {
-        bind();
-      }
-    }
+    lifecycle.refuseConnections(refuse);
   }
 
   /** Stops (abruptly after a short grace) and releases the event loops. Idempotent. */
   @Override
   public void close() {
-    synchronized (lifecycle) {
-      if (closed) {
-        return;
-      }
-      stop(Duration.ofSeconds(1));
-      closed = true;
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    lifecycle.close();
   }
 
   // ---- accessors ---------------------------------------------------------------------------------
@@ -520,7 +171,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** The bound port (after the first {@link #start()} with port 0, the chosen one). */
   public int port() {
-    return port;
+    return listener.port();
   }
 
   public String bindAddress() {
@@ -534,7 +185,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** {@code https://<bindAddress>:<port>}. */
   public String url() {
-    return "https://" + bindAddress + ":" + port;
+    return "https://" + bindAddress + ":" + port();
   }
 
   public SimulatedCluster cluster() {
@@ -543,23 +194,27 @@ public final class SimulatedApiserver implements AutoCloseable {
 
   /** Whether the listening socket is open. */
   public boolean isListening() {
-    Channel l = listener;
-    return l != null && l.isOpen();
+    return listener.isOpen();
   }
 
   /** Open client connections. */
   public int connectionCount() {
-    return connections.size();
+    return open.connectionCount();
   }
 
   /** Open watch streams on this apiserver. */
   public int watchCount() {
-    return watches.size();
+    return open.watchCount();
   }
 
   /** Open watch streams on this apiserver written with {@code framing}. */
   public int watchCount(WatchFraming framing) {
-    return (int) watches.stream().filter(w -> w.framing() == framing).count();
+    return open.watchCount(framing);
+  }
+
+  /** HTTP/2 behaviour and counts (connections, streams per connection). */
+  public Http2Sessions http2Sessions() {
+    return http2Sessions;
   }
 
   @Override
@@ -584,35 +239,29 @@ public final class SimulatedApiserver implements AutoCloseable {
   }
 
   ApiRoutes.Response health(QueryStringDecoder q) {
-    return health.respond(q, shuttingDown);
+    return health.respond(q, lifecycle.isShuttingDown());
   }
 
   // ---- faults -------------------------------------------------------------------------------------
 
   /** Delays every response (health included) by {@code d}; zero turns it off. */
   public void delayResponses(Duration d) {
-    this.delay = Objects.requireNonNull(d);
+    faults.delayResponses(d);
   }
 
   /** API (non-health) requests get {@code status} with a Status body; 0 turns it off. */
   public void failRequests(int status) {
-    if (status != 0 && (status < 400 || status > 599)) {
-      throw new IllegalArgumentException("status must be 4xx/5xx or 0: " + status);
-    }
-    this.failStatus = status;
+    faults.failRequests(status);
   }
 
   /** {@code true}: watch streams stop writing events (held back) but stay open; {@code false}: resume. */
   public void stallStreams(boolean stall) {
-    this.stalled = stall;
-    if (!stall) {
-      watches.forEach(WatchStream::resume);
-    }
+    faults.stallStreams(stall);
   }
 
   /** {@code true}: API requests are read completely, recorded, then the connection is closed unanswered. */
   public void closeAfterRequestBody(boolean close) {
-    this.closeAfterBody = close;
+    faults.closeAfterRequestBody(close);
   }
 
   /**
@@ -621,59 +270,72 @@ public final class SimulatedApiserver implements AutoCloseable {
    * and nothing executed (health paths keep answering).
    */
   public void rejectAsShuttingDown(boolean reject) {
-    this.rejectShuttingDown = reject;
+    faults.rejectAsShuttingDown(reject);
   }
 
-  boolean rejectingAsShuttingDown() {
-    return rejectShuttingDown;
-  }
-
-  /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
   /**
    * Fault: answer WebSocket exec, attach and port-forward upgrades with 400 (as an apiserver
    * without the WebSocket feature gates would), so clients must fall back to SPDY/3.1.
    */
   public void rejectWebSocketStreams(boolean reject) {
-    rejectWebSocketStreams = reject;
+    faults.rejectWebSocketStreams(reject);
   }
 
-  boolean rejectingWebSocketStreams() {
-    return rejectWebSocketStreams;
-  }
-
+  /** Turns every fault and health override off (does not rebind; see {@link #refuseConnections}). */
   public void resetFaults() {
-    rejectWebSocketStreams = false;
-    delay = Duration.ZERO;
-    failStatus = 0;
-    closeAfterBody = false;
-    rejectShuttingDown = false;
+    faults.reset();
     health.setReady(true);
     health.failChecks();
-    stallStreams(false);
   }
 
-  Duration responseDelay() {
-    return delay;
+  // ---- recording ----------------------------------------------------------------------------------
+
+  /**
+   * The exec, attach and port-forward sessions this apiserver has served (upgraded connections),
+   * oldest first, as the simulated container saw them.
+   */
+  public List<StreamSession> streamSessions() {
+    return recordings.streamSessions();
   }
 
-  int failingStatus() {
-    return failStatus;
+  /** Every request received since the last {@link #clearRequests()}, in arrival order. */
+  public List<RecordedRequest> requests() {
+    return recordings.requests();
   }
 
-  boolean streamsStalled() {
-    return stalled;
+  public void clearRequests() {
+    recordings.clearRequests();
   }
 
-  boolean closingAfterRequestBody() {
-    return closeAfterBody;
+  /** Number of recorded requests matching {@code p}. */
+  public int requestCount(Predicate<RecordedRequest> p) {
+    return recordings.requestCount(p);
   }
 
-  boolean isShuttingDown() {
-    return shuttingDown;
+  // ---- the parts the connection, route and watch code use -----------------------------------------
+
+  ConnectionHandler newConnectionHandler() {
+    return new ConnectionHandler(this, connectionIds.incrementAndGet());
   }
 
-  Duration bookmarkInterval() {
-    return bookmarkInterval;
+  OpenConnections openConnections() {
+    return open;
+  }
+
+  Lifecycle lifecycle() {
+    return lifecycle;
+  }
+
+  Faults faults() {
+    return faults;
+  }
+
+  Recordings recordings() {
+    return recordings;
+  }
+
+  ApiRoutes routes() {
+    return routes;
   }
 
   /** The authentication result of a request, or null when this apiserver does not authenticate. */
@@ -682,61 +344,7 @@ public final class SimulatedApiserver implements AutoCloseable {
     return auth == null ? null : auth.authenticate(headers, peer);
   }
 
-  ApiRoutes routes() {
-    return routes;
-  }
-
-  void watchStarted(WatchStream w) {
-    watches.add(w);
-  }
-
-  void watchEnded(WatchStream w) {
-    watches.remove(w);
-  }
-
-  // ---- recording ----------------------------------------------------------------------------------
-
-  AtomicReference<RecordedRequest> record(RecordedRequest r) {
-    AtomicReference<RecordedRequest> ref = new AtomicReference<>(r);
-    recorded.add(ref);
-    return ref;
-  }
-
-  /** Every request received since the last {@link #clearRequests()}, in arrival order. */
-  /**
-   * The exec, attach and port-forward sessions this apiserver has served (upgraded connections),
-   * oldest first, as the simulated container saw them.
-   */
-  public List<StreamSession> streamSessions() {
-    return List.copyOf(streamSessions);
-  }
-
-  StreamSession newStreamSession(String subresource, String transport, String protocol, List<String> command) {
-    StreamSession s = new StreamSession(subresource, transport, protocol, command);
-    streamSessions.add(s);
-    return s;
-  }
-
-  public List<RecordedRequest> requests() {
-    List<RecordedRequest> out = new ArrayList<>();
-    for (AtomicReference<RecordedRequest> r : recorded) {
-      out.add(r.get());
-    }
-    return out;
-  }
-
-  public void clearRequests() {
-    recorded.clear();
-  }
-
-  /** Number of recorded requests matching {@code p}. */
-  public int requestCount(Predicate<RecordedRequest> p) {
-    int n = 0;
-    for (AtomicReference<RecordedRequest> r : recorded) {
-      if (p.test(r.get())) {
-        n++;
-      }
-    }
-    return n;
+  Duration bookmarkInterval() {
+    return bookmarkInterval;
   }
 }

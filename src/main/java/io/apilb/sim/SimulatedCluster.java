@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,15 +50,10 @@ public final class SimulatedCluster {
   }
 
   private final Object lock = new Object();
-  private final int historyLimit;
   private final Map<ResourceKind, TreeMap<String, ObjectNode>> store = new java.util.EnumMap<>(ResourceKind.class);
-  private final ArrayDeque<Event> history = new ArrayDeque<>();
-  private final List<Listener> listeners = new ArrayList<>();
+  private final EventLog events;
   private long resourceVersion;
-  private long evictedUpTo;
   private final ApiserverEndpoints apiserverEndpoints = new ApiserverEndpoints(this);
-
-  private record Listener(ResourceKind kind, Consumer<Event> sink) {}
 
   public SimulatedCluster() {
     this(DEFAULT_HISTORY);
@@ -71,7 +64,7 @@ public final class SimulatedCluster {
     if (historyLimit < 1) {
       throw new IllegalArgumentException("historyLimit must be positive");
     }
-    this.historyLimit = historyLimit;
+    this.events = new EventLog(historyLimit);
     for (ResourceKind k : ResourceKind.values()) {
       store.put(k, new TreeMap<>());
     }
@@ -93,18 +86,12 @@ public final class SimulatedCluster {
 
   /** Creates a namespace; fails with IllegalStateException if it exists. Returns a copy. */
   public ObjectNode createNamespace(String name) {
-    ObjectNode ns = KubeJson.F.objectNode();
-    ns.putObject("metadata").put("name", name);
-    return wrap(() -> create(ResourceKind.NAMESPACES, null, ns));
+    return wrap(() -> create(ResourceKind.NAMESPACES, null, ObjectTemplates.namespace(name)));
   }
 
   /** Creates a ConfigMap; fails with IllegalStateException if it exists. Returns a copy. */
   public ObjectNode createConfigMap(String namespace, String name, Map<String, String> data) {
-    ObjectNode cm = KubeJson.F.objectNode();
-    cm.putObject("metadata").put("name", name);
-    ObjectNode d = cm.putObject("data");
-    data.forEach(d::put);
-    return wrap(() -> create(ResourceKind.CONFIGMAPS, namespace, cm));
+    return wrap(() -> create(ResourceKind.CONFIGMAPS, namespace, ObjectTemplates.configMap(name, data)));
   }
 
   /**
@@ -116,27 +103,7 @@ public final class SimulatedCluster {
     if (containers.length == 0) {
       throw new IllegalArgumentException("a pod needs at least one container");
     }
-    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-    ObjectNode pod = KubeJson.F.objectNode();
-    pod.putObject("metadata").put("name", name).putObject("labels").put("app", name);
-    ObjectNode spec = pod.putObject("spec");
-    spec.put("nodeName", "node-1").put("restartPolicy", "Always");
-    var specContainers = spec.putArray("containers");
-    ObjectNode status = pod.putObject("status");
-    status.put("phase", "Running").put("hostIP", "10.0.0.11").put("podIP", "10.244.1.7").put("startTime", now);
-    var conditions = status.putArray("conditions");
-    for (String c : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
-      conditions.addObject().put("type", c).put("status", "True").put("lastTransitionTime", now);
-    }
-    var statuses = status.putArray("containerStatuses");
-    for (String c : containers) {
-      specContainers.addObject().put("name", c).put("image", "registry.k8s.io/busybox:1.36")
-          .put("imagePullPolicy", "IfNotPresent");
-      ObjectNode cs = statuses.addObject().put("name", c).put("ready", true).put("started", true)
-          .put("restartCount", 0).put("image", "registry.k8s.io/busybox:1.36").put("imageID", "")
-          .put("containerID", "containerd://" + UUID.randomUUID().toString().replace("-", ""));
-      cs.putObject("state").putObject("running").put("startedAt", now);
-    }
+    ObjectNode pod = ObjectTemplates.runningPod(name, containers);
     return wrap(() -> create(ResourceKind.PODS, namespace, pod));
   }
 
@@ -200,7 +167,7 @@ public final class SimulatedCluster {
   /** Number of open watches on all apiservers of this cluster. */
   public int watchCount() {
     synchronized (lock) {
-      return listeners.size();
+      return events.listenerCount();
     }
   }
 
@@ -253,18 +220,7 @@ public final class SimulatedCluster {
   ObjectNode create(ResourceKind kind, String ns, ObjectNode body) {
     synchronized (lock) {
       ObjectNode meta = KubeJson.metadata(body);
-      String name = KubeJson.text(meta, "name");
-      if (name == null || name.isEmpty()) {
-        String generate = KubeJson.text(meta, "generateName");
-        if (generate == null || generate.isEmpty()) {
-          throw ApiException.invalid(kind, "", "metadata.name: Required value: name or generateName is required");
-        }
-        name = generate + randomSuffix();
-      }
-      if (!name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") || name.length() > 253) {
-        throw ApiException.invalid(kind, name, "metadata.name: Invalid value: \"" + name
-            + "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'");
-      }
+      String name = StoredObjects.nameFor(kind, meta);
       if (kind.namespaced) {
         String bodyNs = KubeJson.text(meta, "namespace");
         if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
@@ -280,7 +236,7 @@ public final class SimulatedCluster {
         throw ApiException.alreadyExists(kind, name);
       }
       long rv = ++resourceVersion;
-      ObjectNode stored = normalize(kind, body, name, ns, UUID.randomUUID().toString(), rv,
+      ObjectNode stored = StoredObjects.normalize(kind, body, name, ns, UUID.randomUUID().toString(), rv,
           Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
       if (kind == ResourceKind.NAMESPACES) {
         ObjectNode labels = stored.with("metadata").with("labels");
@@ -289,7 +245,7 @@ public final class SimulatedCluster {
         stored.putObject("status").put("phase", "Active");
       }
       store.get(kind).put(k, stored);
-      emit(new Event("ADDED", kind, stored, null, rv));
+      events.append(new Event("ADDED", kind, stored, null, rv));
       return stored.deepCopy();
     }
   }
@@ -323,7 +279,7 @@ public final class SimulatedCluster {
       if (rvText != null && !rvText.isEmpty() && !rvText.equals(KubeJson.text(curMeta, "resourceVersion"))) {
         throw ApiException.conflict(kind, name);
       }
-      ObjectNode candidate = normalize(kind, desired, name, ns, KubeJson.text(curMeta, "uid"),
+      ObjectNode candidate = StoredObjects.normalize(kind, desired, name, ns, KubeJson.text(curMeta, "uid"),
           Long.parseLong(KubeJson.text(curMeta, "resourceVersion")), KubeJson.text(curMeta, "creationTimestamp"));
       if (kind == ResourceKind.NAMESPACES) {
         candidate.set("status", current.get("status"));
@@ -334,7 +290,7 @@ public final class SimulatedCluster {
       long rv = ++resourceVersion;
       ((ObjectNode) candidate.get("metadata")).put("resourceVersion", Long.toString(rv));
       store.get(kind).put(k, candidate);
-      emit(new Event("MODIFIED", kind, candidate, current, rv));
+      events.append(new Event("MODIFIED", kind, candidate, current, rv));
       return candidate.deepCopy();
     }
   }
@@ -363,66 +319,8 @@ public final class SimulatedCluster {
       long rv = ++resourceVersion;
       ObjectNode gone = current.deepCopy();
       ((ObjectNode) gone.get("metadata")).put("resourceVersion", Long.toString(rv));
-      emit(new Event("DELETED", kind, gone, current, rv));
+      events.append(new Event("DELETED", kind, gone, current, rv));
       return gone.deepCopy();
-    }
-  }
-
-  private static ObjectNode normalize(ResourceKind kind, ObjectNode body, String name, String ns, String uid,
-      long rv, String created) {
-    ObjectNode out = KubeJson.F.objectNode();
-    out.put("kind", kind.kind).put("apiVersion", kind.apiVersion());
-    ObjectNode inMeta = body.get("metadata") instanceof ObjectNode m ? m : KubeJson.F.objectNode();
-    ObjectNode meta = out.putObject("metadata");
-    meta.put("name", name);
-    if (inMeta.hasNonNull("generateName") && !inMeta.get("generateName").asText().isEmpty()) {
-      meta.set("generateName", inMeta.get("generateName"));
-    }
-    if (kind.namespaced) {
-      meta.put("namespace", ns);
-    }
-    meta.put("uid", uid).put("resourceVersion", Long.toString(rv)).put("creationTimestamp", created);
-    Iterator<Map.Entry<String, JsonNode>> it = inMeta.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      switch (e.getKey()) {
-        case "name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp", "selfLink",
-            "generation", "deletionTimestamp", "managedFields" -> { }
-        default -> {
-          if (!e.getValue().isNull() && !(e.getValue().isContainerNode() && e.getValue().isEmpty())) {
-            meta.set(e.getKey(), e.getValue().deepCopy());
-          }
-        }
-      }
-    }
-    Iterator<Map.Entry<String, JsonNode>> rest = body.fields();
-    while (rest.hasNext()) {
-      Map.Entry<String, JsonNode> e = rest.next();
-      if (!List.of("kind", "apiVersion", "metadata").contains(e.getKey()) && !e.getValue().isNull()) {
-        out.set(e.getKey(), e.getValue().deepCopy());
-      }
-    }
-    return out;
-  }
-
-  private static String randomSuffix() {
-    String alphabet = "bcdfghjklmnpqrstvwxz2456789";
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 5; i++) {
-      sb.append(alphabet.charAt(ThreadLocalRandom.current().nextInt(alphabet.length())));
-    }
-    return sb.toString();
-  }
-
-  private void emit(Event e) {
-    history.addLast(e);
-    while (history.size() > historyLimit) {
-      evictedUpTo = history.removeFirst().rv();
-    }
-    for (Listener l : listeners) {
-      if (l.kind() == e.kind()) {
-        l.sink().accept(e);
-      }
     }
   }
 
@@ -443,23 +341,15 @@ public final class SimulatedCluster {
               Long.parseLong(KubeJson.text(o.get("metadata"), "resourceVersion"))));
         }
       } else {
-        if (fromRv < evictedUpTo) {
-          throw ApiException.expired(fromRv);
-        }
-        for (Event e : history) {
-          if (e.rv() > fromRv && e.kind() == kind) {
-            sink.accept(e);
-          }
-        }
+        events.replayAfter(kind, fromRv, sink);
       }
       if (afterReplay != null) {
         afterReplay.accept(resourceVersion);
       }
-      Listener l = new Listener(kind, sink);
-      listeners.add(l);
+      EventLog.Listener l = events.subscribe(kind, sink);
       return () -> {
         synchronized (lock) {
-          listeners.remove(l);
+          events.unsubscribe(l);
         }
       };
     }

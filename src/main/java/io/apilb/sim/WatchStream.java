@@ -41,7 +41,7 @@ final class WatchStream {
 
   /** Subscribes after the response headers have been written. */
   void start() {
-    server.watchStarted(this);
+    server.openConnections().watchStarted(this);
     try {
       subscription = server.cluster().watch(spec.kind(), spec.fromRv(), this::deliver, rv -> {
         if (spec.initialEventsEnd()) {
@@ -132,14 +132,14 @@ final class WatchStream {
     if (ended) {
       return;
     }
-    MidEventDeath death = server.midEventDeath();
+    MidEventDeath death = server.lifecycle().midEventDeath();
     if (death != null) {
       dieMidEvent(chunk, death);
       return;
     }
-    if (server.streamsStalled() || !stalled.isEmpty()) {
+    if (server.faults().streamsStalled() || !stalled.isEmpty()) {
       stalled.addLast(chunk);
-      if (!server.streamsStalled()) {
+      if (!server.faults().streamsStalled()) {
         resume();
       }
       return;
@@ -168,7 +168,7 @@ final class WatchStream {
       ctx.executor().execute(this::resume);
       return;
     }
-    while (!ended && !server.streamsStalled() && !stalled.isEmpty()) {
+    while (!ended && !server.faults().streamsStalled() && !stalled.isEmpty()) {
       ctx.write(frame(stalled.removeFirst()));
     }
     ctx.flush();
@@ -188,7 +188,7 @@ final class WatchStream {
     }
     stop();
     if (clean && ctx.channel().isActive()) {
-      if (!server.streamsStalled()) {
+      if (!server.faults().streamsStalled()) {
         while (!stalled.isEmpty()) {
           ctx.write(frame(stalled.removeFirst()));
         }
@@ -215,7 +215,7 @@ final class WatchStream {
     if (bookmarks != null) {
       bookmarks.cancel(false);
     }
-    server.watchEnded(this);
+    server.openConnections().watchEnded(this);
   }
 
   static byte[] utf8(String s) {

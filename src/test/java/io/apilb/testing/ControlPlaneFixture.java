@@ -7,6 +7,7 @@ import io.apilb.config.ApilbConfig;
 import io.apilb.config.ConfigLoader;
 import io.apilb.sim.FrontProxyAuth;
 import io.apilb.sim.SimulatedApiserver;
+import io.apilb.sim.SimulatedApiserverBuilder;
 import io.apilb.sim.SimulatedCluster;
 import io.apilb.pki.CertificateIssuer;
 import io.apilb.pki.CertificateIssuer.Issued;
@@ -67,7 +68,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
     for (int i = 1; i <= count; i++) {
       Issued cert = CertificateIssuer.issue(ca, LeafSpec.server("kube-apiserver", List.of("localhost"),
           List.of("127.0.0.1"), Duration.ofDays(1)));
-      SimulatedApiserver.Builder sb = SimulatedApiserver.builder("cp" + i, cluster)
+      SimulatedApiserverBuilder sb = SimulatedApiserver.builder("cp" + i, cluster)
           .keyMaterial(cert.keyMaterial()).bindAddress("127.0.0.1").port(0).eventLoopThreads(1).http2(http2);
       if (clientCertificates) {
         sb.authentication(FrontProxyAuth.kubeadm(frontProxyCa.certificate(), ca.certificate()));
