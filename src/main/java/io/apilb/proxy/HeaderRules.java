@@ -58,8 +58,9 @@ public final class HeaderRules {
    */
   public static HttpRequest backendRequest(HttpRequest in, boolean upgrade, boolean bodyFollows, String clientAddress) {
     // an HTTP/2 client's head stays an HTTP/2 block: an HTTP/2 backend takes it without another copy
-    HttpHeaders out = Http2FieldsAsHttpHeaders.blockOf(in.headers()) != null
-        ? Http2FieldsAsHttpHeaders.of(new DefaultHttp2Headers(false, Http2FieldsAsHttpHeaders.blockOf(in.headers()).size() + 4))
+    Http2Headers clientBlock = Http2FieldsAsHttpHeaders.blockOf(in.headers());
+    HttpHeaders out = clientBlock != null
+        ? Http2FieldsAsHttpHeaders.of(new DefaultHttp2Headers(false, clientBlock.size() + 4))
         : UNVALIDATED.newHeaders();
     List<String> connectionListed = connectionTokens(in.headers());
     String xff = null;
