@@ -198,6 +198,15 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
     return ctx.channel().isWritable() && (s == null || encoder().flowController().isWritable(s));
   }
 
+  /**
+   * Whether our side of the stream has ended: our END_STREAM went out, not merely to the flow
+   * controller (a request body's last DATA may still wait there for window).
+   */
+  boolean localSideClosed(int streamId) {
+    Http2Stream s = connection().stream(streamId);
+    return s == null || !s.state().localSideOpen();
+  }
+
   void reset(int streamId) {
     Http2Stream s = connection().stream(streamId);
     if (s != null && s.state() != Http2Stream.State.CLOSED) {

@@ -31,4 +31,16 @@ final class Http2BackendConnectionBuilder
   public Http2BackendConnection build() {
     return super.build();
   }
+
+  /**
+   * The client side. The connection passed in says so to the codec, but the builder's own flag
+   * would be unset, and Netty's builder reads an unset flag as "server": it would then put its
+   * server-side RST_STREAM flood limits (200 per 30 s) on this connection, and an apiserver that
+   * rejects many requests under load (each POST refused before its body is read ends with an
+   * RST_STREAM) would get its shared connection, and every watch on it, closed.
+   */
+  @Override
+  protected boolean isServer() {
+    return false;
+  }
 }

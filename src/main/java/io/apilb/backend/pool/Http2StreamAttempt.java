@@ -39,8 +39,6 @@ final class Http2StreamAttempt implements BackendAttempt {
   private boolean refused;
   private boolean headSeen;
   private boolean responseComplete;
-  /** Our END_STREAM is written: with {@link #responseComplete} the stream is closed both ways. */
-  private boolean requestEnded;
   private boolean demand;
   private boolean delivering;
   private long resetCode = -1;
@@ -82,13 +80,11 @@ final class Http2StreamAttempt implements BackendAttempt {
       if (pendingHead != null) {
         boolean headersOnly = last && !c.content().isReadable();
         if (!openStream(headersOnly) || headersOnly) {
-          requestEnded |= headersOnly && streamId > 0;
           c.release();
           return;
         }
       }
       if (streamId > 0) {
-        requestEnded |= last;
         conn.writeData(streamId, c.content(), last);
       } else {
         c.release();
@@ -278,7 +274,9 @@ final class Http2StreamAttempt implements BackendAttempt {
     if (end()) {
       // A stream that ended both ways needs no reset, though Netty closes it only after this
       // frame's listener returns: a CANCEL per finished request would be noise to the backend.
-      if (streamId > 0 && !(responseComplete && requestEnded)) {
+      // Our side has ended when our END_STREAM went out (not when it only reached the flow
+      // controller: a body still waiting for window is cancelled, or it would hold its stream).
+      if (streamId > 0 && !(responseComplete && conn.localSideClosed(streamId))) {
         conn.reset(streamId);
         conn.flushConnection();
       }

@@ -12,6 +12,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
@@ -73,6 +74,7 @@ class Http2StreamAttemptTest {
   private Http2BackendConnection conn;
   private Http2ConnectionHandler serverHandler;
   private final List<Integer> requestStreams = new ArrayList<>();
+  private final List<Integer> resetsAtServer = new ArrayList<>();
   private final BackendEntry entry = new BackendEntry(new Backend("cp1", "10.0.0.1", 6443, Optional.empty()),
       BackendState.initial(Instant.EPOCH), new BackendStats());
 
@@ -93,6 +95,17 @@ class Http2StreamAttemptTest {
           public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int dep,
               short weight, boolean exclusive, int padding, boolean endStream) {
             requestStreams.add(streamId);
+          }
+
+          @Override
+          public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
+            resetsAtServer.add(streamId);
+          }
+
+          @Override
+          public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding,
+              boolean endOfStream) {
+            return 0; // request bodies are never consumed: their window is not returned
           }
         }).build();
     server = new EmbeddedChannel(serverHandler);
@@ -177,6 +190,54 @@ class Http2StreamAttemptTest {
         .windowSize(serverHandler.connection().connectionStream())).isGreaterThan(1 << 30);
     s.close();
     a.close();
+  }
+
+  @Test
+  void aStreamThatEndedBothWaysIsReleasedWithoutAReset() {
+    Recorder r = new Recorder();
+    Http2StreamAttempt a = get(r);
+    respond(requestStreams.get(0), 10, true);
+    a.release();
+    shuttle();
+    assertThat(resetsAtServer).isEmpty();
+  }
+
+  @Test
+  void aStreamWhoseBodyStillWaitsForWindowIsResetWhenTheResponseEndsFirst() {
+    Recorder r = new Recorder();
+    Http2StreamAttempt a = conn.reserve(entry);
+    a.start(r, false);
+    a.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/api/v1/namespaces/default/configmaps"));
+    // twice the server's stream window, which it never returns: the last DATA and its END_STREAM
+    // wait in the flow controller
+    a.write(new DefaultLastHttpContent(Unpooled.wrappedBuffer(new byte[2 * 65_535])));
+    a.flush();
+    shuttle();
+    int id = requestStreams.get(0);
+    respond(id, 10, true); // an apiserver may answer (say 403) before reading the body
+    a.release();
+    shuttle();
+    assertThat(resetsAtServer).as("the waiting body is cancelled, not left holding the stream").containsExactly(id);
+    assertThat(conn.hasCapacity()).isTrue();
+  }
+
+  @Test
+  void manyResetsFromTheBackendNeverCloseItsConnection() {
+    // an apiserver under load rejects requests before reading them, each with an RST_STREAM: a
+    // client-side connection has no business enforcing a server's RST flood limit (200 / 30 s)
+    for (int i = 0; i < 300; i++) {
+      Recorder r = new Recorder();
+      Http2StreamAttempt a = get(r);
+      int id = requestStreams.get(requestStreams.size() - 1);
+      ChannelHandlerContext ctx = server.pipeline().firstContext();
+      serverHandler.resetStream(ctx, id, Http2Error.NO_ERROR.code(), ctx.newPromise());
+      server.flush();
+      shuttle();
+      a.release();
+      shuttle();
+    }
+    assertThat(client.isActive()).isTrue();
+    assertThat(conn.hasCapacity()).isTrue();
   }
 
   @Test
