@@ -50,8 +50,8 @@ final class DeadlineQueue {
         return q;
       }
     }
-    // queues of a replaced timeout, or of a finished loop sharing this thread (tests), once empty
-    queues.removeIf(q -> q.head == null && (q.loop != loop || q.loop.isShuttingDown()));
+    // empty queues of a replaced timeout, or of a finished loop sharing this thread (tests)
+    queues.removeIf(q -> q.head == null);
     DeadlineQueue q = new DeadlineQueue(loop, timeoutNanos);
     queues.add(q);
     return q;
@@ -69,7 +69,9 @@ final class DeadlineQueue {
     }
     tail = d;
     if (!tickScheduled) {
-      scheduleTick(d.deadlineNanos - now);
+      // the head's time, not the new one's: an expiry that starts a request lands here while
+      // earlier deadlines still wait
+      scheduleTick(head.deadlineNanos - now);
     }
     return d;
   }
@@ -105,17 +107,20 @@ final class DeadlineQueue {
   private void expireDue() {
     tickScheduled = false;
     long now = loop.ticker().nanoTime();
-    RequestDeadline d;
-    while ((d = head) != null && d.deadlineNanos - now <= 0) {
-      remove(d);
-      try {
-        d.onExpiry.run();
-      } catch (RuntimeException e) {
-        log.warn("a request deadline's expiry failed", e); // the other deadlines still expire
+    try {
+      RequestDeadline d;
+      while ((d = head) != null && d.deadlineNanos - now <= 0) {
+        remove(d);
+        try {
+          d.onExpiry.run();
+        } catch (RuntimeException e) {
+          log.warn("a request deadline's expiry failed", e); // the other deadlines still expire
+        }
       }
-    }
-    if (head != null && !tickScheduled) {
-      scheduleTick(head.deadlineNanos - now);
+    } finally {
+      if (head != null && !tickScheduled) {
+        scheduleTick(head.deadlineNanos - loop.ticker().nanoTime());
+      }
     }
   }
 

@@ -90,6 +90,32 @@ class DeadlineQueueTest {
   }
 
   @Test
+  void anExpiryThatStartsARequestDoesNotDelayTheDeadlinesWaiting() {
+    // HTTP/1.1 pipelining: a 504 lets the connection's next request start inside the expiry
+    RequestDeadline.start(loop, Duration.ofSeconds(10), () -> {
+      expired.add("a");
+      start("c", 10);
+    });
+    advance(1_000);
+    start("b", 10);
+    advance(9_000);
+    assertThat(expired).containsExactly("a");
+    advance(1_000);
+    assertThat(expired).as("b at 11 s, not at c's 20 s").containsExactly("a", "b");
+    advance(9_000);
+    assertThat(expired).containsExactly("a", "b", "c");
+  }
+
+  @Test
+  void aReplacedTimeoutLeavesNothingWaitingInItsQueue() {
+    start("old", 60).cancel();
+    start("new", 5);
+    assertThat(DeadlineQueue.of(loop, TimeUnit.SECONDS.toNanos(60)).size()).isZero();
+    advance(5_000);
+    assertThat(expired).containsExactly("new");
+  }
+
+  @Test
   void aFailingExpiryDoesNotStopTheOthers() {
     RequestDeadline.start(loop, Duration.ofSeconds(1), () -> {
       throw new IllegalStateException("boom");
