@@ -24,12 +24,38 @@ public final class CodeLoggingConfigurator extends ContextAwareBase implements C
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
-    if (System.getProperty("logback.configurationFile") != null
-        || CodeLoggingConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
+    String file = System.getProperty("logback.configurationFile");
+    if (fileExists(file) || CodeLoggingConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY; // the file's configuration
     }
     configureInCode(context, System.getenv("APILB_LOG_LEVEL"));
+    if (file != null) {
+      // logback would fall back to DEBUG for everything, synchronously, on standard output
+      context.getLogger(CodeLoggingConfigurator.class).warn(
+          "logback.configurationFile={} does not exist: using apilb's built-in logging", file);
+    }
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  /** Whether {@code location} (a path, a URL or a class-path resource) names something that exists. */
+  static boolean fileExists(String location) {
+    if (location == null || location.isBlank()) {
+      return false;
+    }
+    if (java.nio.file.Files.isRegularFile(java.nio.file.Path.of(location))) {
+      return true;
+    }
+    if (CodeLoggingConfigurator.class.getClassLoader().getResource(location) != null) {
+      return true;
+    }
+    try {
+      java.net.URL url = new java.net.URL(location);
+      try (java.io.InputStream in = url.openStream()) {
+        return in != null;
+      }
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   static void configureInCode(LoggerContext context, String rootLevel) {

@@ -35,6 +35,18 @@ class CodeLoggingConfiguratorTest {
   }
 
   @Test
+  void onlyAConfigurationFileThatExistsReplacesTheBuiltInLogging(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("logback.xml"), "<configuration/>");
+    assertThat(CodeLoggingConfigurator.fileExists(file.toString())).isTrue();
+    assertThat(CodeLoggingConfigurator.fileExists(file.toUri().toString())).isTrue();
+    assertThat(CodeLoggingConfigurator.fileExists("logback-test.xml")).as("a class-path resource").isTrue();
+    assertThat(CodeLoggingConfigurator.fileExists(dir.resolve("missing.xml").toString())).isFalse();
+    assertThat(CodeLoggingConfigurator.fileExists("/etc/apilb/no-such-logback.xml")).isFalse();
+    assertThat(CodeLoggingConfigurator.fileExists(null)).isFalse();
+  }
+
+  @Test
   void aLogbackFileOnTheClassPathWins() {
     // the tests' logback-test.xml is on the class path: the file's configuration is used
     assertThat(new CodeLoggingConfigurator().configure(new LoggerContext()))

@@ -74,7 +74,9 @@ final class Http2Messages {
           new IllegalArgumentException("malformed :status " + headers.status())));
       return r;
     }
-    // the block itself, seen as HTTP/1 headers: an HTTP/2 client gets it back without a copy
+    // the block itself, seen as HTTP/1 headers: an HTTP/2 client gets it back without a copy,
+    // with the status as parsed (the three digits only)
+    headers.status(status.codeAsText());
     HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, Http2FieldsAsHttpHeaders.of(headers));
     if (connectionClosing) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

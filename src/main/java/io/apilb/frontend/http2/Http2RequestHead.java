@@ -20,7 +20,7 @@ import java.util.Map;
  * A client's HEADERS as the request head the exchange speaks, over the decoded block itself
  * ({@link Http2FieldsAsHttpHeaders}): no copy into an HTTP/1 header map. What Netty's conversion
  * did and the path still needs is done here: {@code :authority} becomes {@code Host} (RFC 9113
- * section 8.3.1), several {@code Cookie} fields become one (section 8.2.3), and a field value with
+ * section 8.3.1; a {@code host} field that differs makes the request malformed), several {@code Cookie} fields become one (section 8.2.3), and a field value with
  * a control character (CR, LF, NUL...) makes the request malformed (section 8.2.1): it could
  * split an HTTP/1.1 backend request.
  */
@@ -49,6 +49,11 @@ final class Http2RequestHead {
     }
     HttpHeaders headers = Http2FieldsAsHttpHeaders.of(block);
     if (authority != null) {
+      String host = headers.get(HttpHeaderNames.HOST);
+      if (host != null && !host.equalsIgnoreCase(authority.toString())) {
+        // RFC 9113 section 8.3.1: a Host naming another entity than :authority is malformed
+        throw malformed(streamId, "conflicting :authority and host");
+      }
       headers.set(HttpHeaderNames.HOST, authority);
     }
     String bad = controlCharacterIn(block);

@@ -29,7 +29,7 @@ class Http2RequestHeadTest {
   @Test
   void aRequestWithoutBodyIsAFullRequestOverTheBlockWithHostFromAuthority() throws Exception {
     Http2Headers block = get("/api/v1/pods?watch=1");
-    block.add("host", "other");
+    block.add("host", "apiserver:6443");
     HttpRequest r = Http2RequestHead.of(1, block, true);
     assertThat(r).isInstanceOf(FullHttpRequest.class);
     assertThat(r.method()).isEqualTo(HttpMethod.GET);
@@ -38,6 +38,13 @@ class Http2RequestHeadTest {
     assertThat(r.headers().get("Accept")).isEqualTo("application/json");
     assertThat(Http2FieldsAsHttpHeaders.blockOf(r.headers())).as("no copy").isSameAs(block);
     assertThat(Http2RequestHead.of(3, get("/api"), false)).isNotInstanceOf(FullHttpRequest.class);
+  }
+
+  @Test
+  void aHostThatDiffersFromTheAuthorityMakesTheRequestMalformed() {
+    Http2Headers block = get("/api");
+    block.add("host", "other");
+    assertThatThrownBy(() -> Http2RequestHead.of(1, block, true)).hasMessageContaining("conflicting :authority and host");
   }
 
   @Test
