@@ -147,7 +147,8 @@ public final class HeaderRules {
     HttpHeaders headers = in.headers();
     Http2Headers block = Http2FieldsAsHttpHeaders.blockOf(headers);
     if (block != null) {
-      return withoutHopByHop(block);
+      removeHopByHop(headers);
+      return block;
     }
     Http2Headers out = new DefaultHttp2Headers(false, headers.size() + 1);
     out.status(in.status().codeAsText());
@@ -164,21 +165,18 @@ public final class HeaderRules {
   }
 
   /**
-   * An HTTP/2 backend's response block, its {@code :status} first, made fit for an HTTP/2 client
-   * in place: the block is this response's own. HPACK decoding already refused the
+   * Removes the hop-by-hop fields in place, from an HTTP/2 backend's response block (through its
+   * view): the block is this response's own. HPACK decoding already refused the
    * connection-specific fields; what can remain is a {@code Connection: close} apilb added for a
    * retiring backend and the few other hop-by-hop names.
    */
-  private static Http2Headers withoutHopByHop(Http2Headers block) {
-    List<String> connectionListed = List.of();
-    CharSequence connection = block.get(HttpHeaderNames.CONNECTION);
-    if (connection != null) {
-      connectionListed = connectionTokens(Http2FieldsAsHttpHeaders.of(block));
-    }
+  private static void removeHopByHop(HttpHeaders headers) {
+    List<String> connectionListed = connectionTokens(headers);
     List<CharSequence> drop = null;
-    for (Map.Entry<CharSequence, CharSequence> h : block) {
-      CharSequence name = h.getKey();
-      if (name.length() > 0 && name.charAt(0) != ':' && isHopByHop(name, connectionListed)) {
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence name = it.next().getKey();
+      if (isHopByHop(name, connectionListed)) {
         if (drop == null) {
           drop = new ArrayList<>(2);
         }
@@ -186,9 +184,8 @@ public final class HeaderRules {
       }
     }
     if (drop != null) {
-      drop.forEach(block::remove);
+      drop.forEach(headers::remove);
     }
-    return block;
   }
 
   /** A fixed hop-by-hop header, or one the Connection header lists. */
@@ -217,10 +214,10 @@ public final class HeaderRules {
 
   /** The tokens the Connection header lists, lower case (an empty list when it has none). */
   static List<String> connectionTokens(HttpHeaders headers) {
-    List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
-    if (values.isEmpty()) {
-      return List.of();
+    if (!headers.contains(HttpHeaderNames.CONNECTION)) {
+      return List.of(); // most heads: no list allocated per request
     }
+    List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
     List<String> tokens = new ArrayList<>(2);
     for (String v : values) {
       for (String t : v.split(",")) {

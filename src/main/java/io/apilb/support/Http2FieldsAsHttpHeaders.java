@@ -41,11 +41,6 @@ public final class Http2FieldsAsHttpHeaders extends HttpHeaders {
     return headers instanceof Http2FieldsAsHttpHeaders view ? view.fields : null;
   }
 
-  /** The block behind this view, pseudo-header fields included. */
-  public Http2Headers block() {
-    return fields;
-  }
-
   /** {@code name} in lower case, the same object when it already is (the usual case: no copy). */
   static CharSequence lower(CharSequence name) {
     for (int i = 0; i < name.length(); i++) {
@@ -58,7 +53,7 @@ public final class Http2FieldsAsHttpHeaders extends HttpHeaders {
   }
 
   private static boolean isPseudo(CharSequence name) {
-    return name.length() > 0 && name.charAt(0) == ':';
+    return Http2Headers.PseudoHeaderName.hasPseudoHeaderFormat(name);
   }
 
   private static String string(CharSequence s) {

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
+import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -40,10 +41,11 @@ final class Http2Messages {
     }
     // an HTTP/2 client's head, already lower case and without hop-by-hop fields (HeaderRules); a
     // copy all the same, since a retry may send the same head to an HTTP/1.1 backend
-    for (Map.Entry<CharSequence, CharSequence> f : block) {
+    Iterator<Map.Entry<CharSequence, CharSequence>> fields = head.headers().iteratorCharSequence(); // no pseudo-headers
+    while (fields.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> f = fields.next();
       CharSequence name = f.getKey();
-      if (name.length() > 0 && name.charAt(0) != ':' && !HttpHeaderNames.HOST.contentEquals(name)
-          && !HttpHeaderNames.TRANSFER_ENCODING.contentEquals(name)) {
+      if (!HttpHeaderNames.HOST.contentEquals(name) && !HttpHeaderNames.TRANSFER_ENCODING.contentEquals(name)) {
         out.add(name, f.getValue());
       }
     }

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -20,9 +22,10 @@ import java.util.Map;
  * A client's HEADERS as the request head the exchange speaks, over the decoded block itself
  * ({@link Http2FieldsAsHttpHeaders}): no copy into an HTTP/1 header map. What Netty's conversion
  * did and the path still needs is done here: {@code :authority} becomes {@code Host} (RFC 9113
- * section 8.3.1; a {@code host} field that differs makes the request malformed), several {@code Cookie} fields become one (section 8.2.3), and a field value with
- * a control character (CR, LF, NUL...) makes the request malformed (section 8.2.1): it could
- * split an HTTP/1.1 backend request.
+ * section 8.3.1; a {@code host} field that differs makes the request malformed), several
+ * {@code Cookie} fields become one (section 8.2.3), and a field value with a control character
+ * (CR, LF, NUL...) or leading whitespace makes the request malformed (section 8.2.1), by the
+ * rule Netty's HTTP/1 headers apply: it could split an HTTP/1.1 backend request.
  */
 final class Http2RequestHead {
   private Http2RequestHead() {}
@@ -56,13 +59,15 @@ final class Http2RequestHead {
       }
       headers.set(HttpHeaderNames.HOST, authority);
     }
-    String bad = controlCharacterIn(block);
+    String bad = invalidValueIn(headers);
     if (bad != null) {
-      throw malformed(streamId, "control character in the value of " + bad);
+      throw malformed(streamId, "invalid value of " + bad);
     }
-    List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
-    if (cookies.size() > 1) {
-      headers.set(HttpHeaderNames.COOKIE, String.join("; ", cookies));
+    if (block.contains(HttpHeaderNames.COOKIE)) {
+      List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
+      if (cookies.size() > 1) {
+        headers.set(HttpHeaderNames.COOKIE, String.join("; ", cookies));
+      }
     }
     // the target is not validated here: admission answers a bad one with 400 and a Status body
     return endStream
@@ -72,22 +77,17 @@ final class Http2RequestHead {
   }
 
   /**
-   * The name of the first regular field whose value has a control character other than HTAB,
-   * else null. The pseudo-header fields are judged where they are used: the target by admission
-   * (400), the authority as the {@code host} field it became.
+   * The name of the first regular field whose value is not a valid HTTP field value (Netty's
+   * rule, the one its HTTP/1 headers apply: no control character but HTAB, no leading
+   * whitespace), else null. The pseudo-header fields are judged where they are used: the target by
+   * admission (400), the authority as the {@code host} field it became.
    */
-  static String controlCharacterIn(Http2Headers block) {
-    for (Map.Entry<CharSequence, CharSequence> f : block) {
-      CharSequence name = f.getKey();
-      if (name.length() > 0 && name.charAt(0) == ':') {
-        continue;
-      }
-      CharSequence v = f.getValue();
-      for (int i = 0; i < v.length(); i++) {
-        char c = v.charAt(i);
-        if ((c < 0x20 && c != '\t') || c == 0x7F) {
-          return f.getKey().toString();
-        }
+  static String invalidValueIn(HttpHeaders fields) {
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence();
+    while (it.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> f = it.next();
+      if (HttpHeaderValidationUtil.validateValidHeaderValue(f.getValue()) != -1) {
+        return f.getKey().toString();
       }
     }
     return null;
