@@ -199,19 +199,17 @@ final class Http2BackendConnection extends Http2ConnectionHandler {
   }
 
   /**
-   * Whether our side of the stream has ended: our END_STREAM went out, not merely to the flow
-   * controller (a request body's last DATA may still wait there for window).
+   * Cancels a stream that is still open on a side: ours, when our END_STREAM has not gone out
+   * (not merely reached the flow controller: a request body may wait there for window), or the
+   * backend's, unless its response is complete. A response completes inside the listener of its
+   * last frame, before Netty closes the stream's remote side: {@code responseComplete} says so.
    */
-  boolean localSideClosed(int streamId) {
+  void cancelUnlessEnded(int streamId, boolean responseComplete) {
     Http2Stream s = connection().stream(streamId);
-    return s == null || !s.state().localSideOpen();
-  }
-
-  void reset(int streamId) {
-    Http2Stream s = connection().stream(streamId);
-    if (s != null && s.state() != Http2Stream.State.CLOSED) {
+    if (s != null && (s.state().localSideOpen() || (!responseComplete && s.state().remoteSideOpen()))) {
       s.removeProperty(attemptKey);
       resetStream(ctx, streamId, Http2Error.CANCEL.code(), ctx.newPromise());
+      flushConnection();
     }
   }
 

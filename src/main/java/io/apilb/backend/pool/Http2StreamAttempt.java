@@ -272,13 +272,10 @@ final class Http2StreamAttempt implements BackendAttempt {
       log.debug("{}: closed before the response completed", this);
     }
     if (end()) {
-      // A stream that ended both ways needs no reset, though Netty closes it only after this
-      // frame's listener returns: a CANCEL per finished request would be noise to the backend.
-      // Our side has ended when our END_STREAM went out (not when it only reached the flow
-      // controller: a body still waiting for window is cancelled, or it would hold its stream).
-      if (streamId > 0 && !(responseComplete && conn.localSideClosed(streamId))) {
-        conn.reset(streamId);
-        conn.flushConnection();
+      // an unfinished stream is cancelled; one that ended both ways is not (a CANCEL per
+      // finished request would be noise to the backend)
+      if (streamId > 0) {
+        conn.cancelUnlessEnded(streamId, responseComplete);
       }
       conn.released(this);
     }
