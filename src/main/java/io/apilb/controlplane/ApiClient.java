@@ -11,6 +11,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -22,6 +24,8 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
@@ -38,14 +42,24 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Threading: {@link #get} only hands work to an event loop and never blocks; the future
  * completes on that loop, so callers move to their own thread ({@code thenAcceptAsync(..., control)}).
+ *
+ * <p>Shutdown: {@link #close} closes the connections still open through their pipelines before the
+ * caller shuts the event loops down. A channel left to the loop's own shutdown is closed under the
+ * pipeline, and the TLS handler then never hears of it: a request it still held would leak.
  */
-public final class ApiClient {
+public final class ApiClient implements AutoCloseable {
+  /** How long {@link #close} waits for open connections to close. */
+  private static final long CLOSE_WAIT_MILLIS = 2_000;
+
   /** Largest body read; EndpointSlices and Leases of a control plane are a few KiB. */
   static final int MAX_BODY = 8 * 1024 * 1024;
 
   private final EventLoopGroup group;
   private final Class<? extends SocketChannel> channelClass;
   private final Duration timeout;
+  /** Open connections; a channel leaves the group when it closes, and one added after close() is closed. */
+  private final ChannelGroup open = new DefaultChannelGroup("apilb-api-reads", ImmediateEventExecutor.INSTANCE, true);
+  private volatile boolean closed;
 
   public ApiClient(EventLoopGroup group, Class<? extends SocketChannel> channelClass, Duration timeout) {
     this.group = Objects.requireNonNull(group, "group");
@@ -83,6 +97,12 @@ public final class ApiClient {
         })
         .connect(backend.host(), backend.port());
     Channel ch = cf.channel();
+    if (closed) {
+      result.completeExceptionally(new IOException("API client closed"));
+      ch.close();
+      return;
+    }
+    open.add(ch);
     var timer = loop.schedule(() -> {
       result.completeExceptionally(new TimeoutException("no response from " + backend.name() + " within " + timeout));
       ch.close();
@@ -96,20 +116,42 @@ public final class ApiClient {
         result.completeExceptionally(f.cause());
         return;
       }
-      DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
-      req.headers().set(HttpHeaderNames.HOST, backend.address())
-          .set(HttpHeaderNames.USER_AGENT, "apilb")
-          .set(HttpHeaderNames.ACCEPT, "application/json")
-          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      credential.headers().forEach(h -> req.headers().add(h.getKey(), h.getValue()));
-      ch.writeAndFlush(req).addListener(w -> {
-        if (!w.isSuccess()) {
-          result.completeExceptionally(w.cause());
+      // The request waits for TLS: written earlier, it would sit in the TLS handler's queue
+      ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+        if (h.isSuccess()) {
+          send(ch, backend, path, credential, result);
+        } else {
+          result.completeExceptionally(h.cause());
         }
       });
     });
     ch.closeFuture().addListener(f -> result.completeExceptionally(
         new IOException("connection to " + backend.name() + " closed before the response ended")));
+  }
+
+  private static void send(Channel ch, Backend backend, String path, ApiCredential credential,
+      CompletableFuture<ApiResponse> result) {
+    DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
+    req.headers().set(HttpHeaderNames.HOST, backend.address())
+        .set(HttpHeaderNames.USER_AGENT, "apilb")
+        .set(HttpHeaderNames.ACCEPT, "application/json")
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    credential.headers().forEach(h -> req.headers().add(h.getKey(), h.getValue()));
+    ch.writeAndFlush(req).addListener(w -> {
+      if (!w.isSuccess()) {
+        result.completeExceptionally(w.cause());
+      }
+    });
+  }
+
+  /**
+   * Closes the open connections (their reads fail) and waits, at most {@value #CLOSE_WAIT_MILLIS}
+   * ms, for them to close. Blocking: call it before the event loops shut down, never on one.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    open.close().awaitUninterruptibly(CLOSE_WAIT_MILLIS);
   }
 
   /** Collects one response; completes the future at its end. */

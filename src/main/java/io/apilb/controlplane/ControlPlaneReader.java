@@ -109,6 +109,7 @@ public final class ControlPlaneReader implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    client.close();
   }
 
   /**
