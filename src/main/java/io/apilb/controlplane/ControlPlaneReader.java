@@ -39,7 +39,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlPlaneReader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneReader.class);
-  static final ObjectMapper JSON = new ObjectMapper();
+  /** Made at the first read: data binding is some 400 classes that a balancer without control-plane reads never loads. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private final ControlPlaneConfig config;
   private final BackendSet backends;
@@ -172,7 +175,7 @@ public final class ControlPlaneReader implements AutoCloseable {
             + message(r));
       }
       try {
-        return JSON.readTree(r.body());
+        return Json.MAPPER.readTree(r.body());
       } catch (IOException e) {
         throw new IllegalStateException(b.name() + " sent unreadable JSON for " + path, e);
       }
@@ -181,7 +184,7 @@ public final class ControlPlaneReader implements AutoCloseable {
 
   private static String message(ApiResponse r) {
     try {
-      String m = JSON.readTree(r.body()).path("message").asText();
+      String m = Json.MAPPER.readTree(r.body()).path("message").asText();
       return m.isEmpty() ? r.text().strip() : m;
     } catch (IOException e) {
       return r.text().strip();
