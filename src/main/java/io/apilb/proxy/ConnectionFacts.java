@@ -1,5 +1,6 @@
 package io.apilb.proxy;
 
+import io.apilb.backend.pool.CredentialKeys;
 import io.apilb.tls.ClientCertificateResult;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -12,8 +13,15 @@ import java.net.SocketAddress;
  * @param http2 the request is an HTTP/2 stream
  * @param clientAddress the client's IP as text (for X-Forwarded-For and the access log)
  * @param certificate the verification result of the client's certificate ({@code none()} without one)
+ * @param credentialKeys the digest of the credential the connection presented last (the one
+ *     mutable part: used on the connection's event loop only)
  */
-public record ConnectionFacts(boolean http2, String clientAddress, ClientCertificateResult certificate) {
+public record ConnectionFacts(boolean http2, String clientAddress, ClientCertificateResult certificate,
+    CredentialKeys credentialKeys) {
+  public ConnectionFacts(boolean http2, String clientAddress, ClientCertificateResult certificate) {
+    this(http2, clientAddress, certificate, new CredentialKeys());
+  }
+
   /**
    * The client's own address when the connection came through an L4 balancer that sent a PROXY
    * protocol header (set by the listener before TLS); unset, the TCP peer is the client.

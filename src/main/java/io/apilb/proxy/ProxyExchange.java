@@ -77,7 +77,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       deadline = RequestDeadline.start(client.eventLoop(), px.config().requestTimeout(), this::onRequestTimeout);
     }
     acquirer = new BackendAcquirer(px, client.eventLoop(), request.requestClass(), Sharing.of(request.identity().kind(),
-        request.backendHead().headers().get(HttpHeaderNames.AUTHORIZATION)), completion, this);
+        request.backendHead().headers().get(HttpHeaderNames.AUTHORIZATION), client.facts().credentialKeys()),
+        completion, this);
     acquirer.acquire();
   }
 

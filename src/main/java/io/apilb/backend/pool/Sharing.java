@@ -27,16 +27,19 @@ public final class Sharing {
   /** The request's Authorization value until its digest is taken; null for none. */
   private CharSequence authorization;
   private CredentialKey credential;
+  /** The client connection's memo of its last credential, or null to digest every time. */
+  private final CredentialKeys keys;
 
-  private Sharing(ConnectionKind kind, boolean multiplexed, CharSequence authorization) {
+  private Sharing(ConnectionKind kind, boolean multiplexed, CharSequence authorization, CredentialKeys keys) {
     this.kind = kind;
     this.multiplexed = multiplexed;
     this.authorization = authorization;
+    this.keys = keys;
   }
 
   /** A request that must not share: HTTP/1.1 on a connection of its own for the time of the request. */
   public static Sharing http1(ConnectionKind kind) {
-    return new Sharing(kind, false, null);
+    return new Sharing(kind, false, null, null);
   }
 
   /**
@@ -44,13 +47,21 @@ public final class Sharing {
    * {@code authorization} (null when absent).
    */
   public static Sharing of(ConnectionKind kind, CharSequence authorization) {
+    return of(kind, authorization, null);
+  }
+
+  /**
+   * As {@link #of(ConnectionKind, CharSequence)}, the digest taken through {@code keys}, the
+   * memo of the client connection that sent the request (null: digest it anew).
+   */
+  public static Sharing of(ConnectionKind kind, CharSequence authorization, CredentialKeys keys) {
     if (kind == ConnectionKind.FRONT_PROXY) {
-      return new Sharing(kind, true, null);
+      return new Sharing(kind, true, null, null);
     }
     if (authorization == null || authorization.length() == 0) {
       return http1(kind);
     }
-    return new Sharing(kind, true, authorization);
+    return new Sharing(kind, true, authorization, keys);
   }
 
   public ConnectionKind kind() {
@@ -64,7 +75,7 @@ public final class Sharing {
   /** Digest of the request's credential; null for front-proxy and anonymous requests. */
   public CredentialKey credential() {
     if (credential == null && authorization != null) {
-      credential = CredentialKey.of(authorization);
+      credential = keys != null ? keys.keyOf(authorization) : CredentialKey.of(authorization);
       authorization = null;
     }
     return credential;
