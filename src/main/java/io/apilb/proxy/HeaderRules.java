@@ -147,7 +147,7 @@ public final class HeaderRules {
     HttpHeaders headers = in.headers();
     Http2Headers block = Http2FieldsAsHttpHeaders.blockOf(headers);
     if (block != null) {
-      removeHopByHop(headers);
+      removeHopByHopFromValidatedBlock(block);
       return block;
     }
     Http2Headers out = new DefaultHttp2Headers(false, headers.size() + 1);
@@ -165,26 +165,25 @@ public final class HeaderRules {
   }
 
   /**
-   * Removes the hop-by-hop fields in place, from an HTTP/2 backend's response block (through its
-   * view): the block is this response's own. HPACK decoding already refused the
-   * connection-specific fields; what can remain is a {@code Connection: close} apilb added for a
-   * retiring backend and the few other hop-by-hop names.
+   * The hop-by-hop fields an HTTP/2 backend's response block can still carry. Netty's decoder
+   * (headers validated on every backend connection) refuses the stream whose block has a
+   * connection-specific field (connection, keep-alive, proxy-connection, transfer-encoding,
+   * upgrade, or a TE other than trailers). The one {@code Connection} a block can have is the
+   * {@code close} apilb adds itself on a retiring connection ({@code Http2Messages.response}), so
+   * no Connection field names others; the rest are the fixed list's names Netty lets through.
    */
-  private static void removeHopByHop(HttpHeaders headers) {
-    List<String> connectionListed = connectionTokens(headers);
-    List<CharSequence> drop = null;
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
-    while (it.hasNext()) {
-      CharSequence name = it.next().getKey();
-      if (isHopByHop(name, connectionListed)) {
-        if (drop == null) {
-          drop = new ArrayList<>(2);
-        }
-        drop.add(name);
-      }
-    }
-    if (drop != null) {
-      drop.forEach(headers::remove);
+  private static final List<AsciiString> HOP_BY_HOP_AFTER_HTTP2_VALIDATION = List.of(
+      AsciiString.cached("connection"), AsciiString.cached("te"), AsciiString.cached("trailer"), AsciiString.cached("proxy-authorization"),
+      AsciiString.cached("proxy-authenticate"), AsciiString.cached("http2-settings"));
+
+  /**
+   * Removes the hop-by-hop fields from a block Netty's HTTP/2 decoder validated: a removal by name
+   * for each field it does not refuse, where a header map would be walked whole, field by field
+   * (this runs for every response).
+   */
+  static void removeHopByHopFromValidatedBlock(Http2Headers block) {
+    for (int i = 0; i < HOP_BY_HOP_AFTER_HTTP2_VALIDATION.size(); i++) {
+      block.remove(HOP_BY_HOP_AFTER_HTTP2_VALIDATION.get(i));
     }
   }
 

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,5 +107,33 @@ class HeaderRulesTest {
     assertThat(out.headers().get("Connection")).isEqualTo("close");
     assertThat(out.headers().get("Transfer-Encoding")).isEqualTo("chunked");
     assertThat(out.headers().get("Audit-Id")).isEqualTo("abc");
+  }
+
+  /**
+   * An HTTP/2 backend's block, relayed to an HTTP/2 client as itself: the hop-by-hop fields that
+   * Netty's validating decoder lets through, and the Connection: close apilb adds on a retiring
+   * connection, are removed; every end-to-end field stays, in order.
+   */
+  @Test
+  void anHttp2BackendsBlockLosesItsHopByHopFieldsInPlace() {
+    Http2Headers block = new DefaultHttp2Headers(false).status("200")
+        .add("audit-id", "a1")
+        .add("te", "trailers")
+        .add("trailer", "x-checksum")
+        .add("proxy-authenticate", "Basic")
+        .add("proxy-authorization", "Basic Zm9v")
+        .add("http2-settings", "AAMAAABkAAQAAP__")
+        .add("content-type", "application/json")
+        .add("warning", "299 - \"one\"");
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+        io.apilb.support.Http2FieldsAsHttpHeaders.of(block));
+    r.headers().set("connection", "close");
+
+    Http2Headers out = HeaderRules.clientResponseHttp2(r);
+
+    assertThat(out).as("the block itself, not a copy").isSameAs(block);
+    List<String> names = new ArrayList<>();
+    out.forEach(e -> names.add(e.getKey().toString()));
+    assertThat(names).containsExactly(":status", "audit-id", "content-type", "warning");
   }
 }

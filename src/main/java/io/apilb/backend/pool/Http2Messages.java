@@ -65,8 +65,9 @@ final class Http2Messages {
    */
   static HttpResponse response(int streamId, Http2Headers headers, boolean connectionClosing) {
     HttpResponseStatus status;
+    CharSequence received = headers.status();
     try {
-      status = HttpConversionUtil.parseStatus(headers.status());
+      status = HttpConversionUtil.parseStatus(received);
     } catch (Exception e) {
       status = null;
     }
@@ -78,7 +79,9 @@ final class Http2Messages {
     }
     // the block itself, seen as HTTP/1 headers: an HTTP/2 client gets it back without a copy,
     // with the status as parsed (the three digits only)
-    headers.status(status.codeAsText());
+    if (!AsciiString.contentEquals(received, status.codeAsText())) {
+      headers.status(status.codeAsText()); // nearly always already so: no set, which is a removal and an insertion
+    }
     HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, Http2FieldsAsHttpHeaders.of(headers));
     if (connectionClosing) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
