@@ -283,6 +283,8 @@ public final class ApilbRuntime implements AutoCloseable {
     health.close();
     controlPlane.close();
     pools.close();
+    // The reads' TLS connections close through their pipelines before the loops stop (bounded).
+    controlPlane.connectionsClosed().awaitUninterruptibly(2, TimeUnit.SECONDS);
     proxyContexts.close();
     control.shutdownNow();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -12,6 +12,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -47,9 +48,8 @@ import java.util.concurrent.TimeoutException;
  * caller shuts the event loops down. A channel left to the loop's own shutdown is closed under the
  * pipeline, and the TLS handler then never hears of it: a request it still held would leak.
  */
-public final class ApiClient implements AutoCloseable {
+public final class ApiClient {
   /** How long {@link #close} waits for open connections to close. */
-  private static final long CLOSE_WAIT_MILLIS = 2_000;
 
   /** Largest body read; EndpointSlices and Leases of a control plane are a few KiB. */
   static final int MAX_BODY = 8 * 1024 * 1024;
@@ -145,13 +145,13 @@ public final class ApiClient implements AutoCloseable {
   }
 
   /**
-   * Closes the open connections (their reads fail) and waits, at most {@value #CLOSE_WAIT_MILLIS}
-   * ms, for them to close. Blocking: call it before the event loops shut down, never on one.
+   * Closes the open connections (their reads fail) without waiting: the returned future completes
+   * when they have closed, and the owner that shuts the event loops down waits on it first, so no
+   * connection is left to the loops' own shutdown.
    */
-  @Override
-  public void close() {
+  public ChannelGroupFuture close() {
     closed = true;
-    open.close().awaitUninterruptibly(CLOSE_WAIT_MILLIS);
+    return open.close();
   }
 
   /** Collects one response; completes the future at its end. */

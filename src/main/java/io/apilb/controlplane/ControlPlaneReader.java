@@ -11,6 +11,8 @@ import io.apilb.config.DiscoveryMode;
 import io.apilb.controlplane.DiscoveryStatus.Endpoint;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.MetricNames;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,6 +57,7 @@ public final class ControlPlaneReader implements AutoCloseable {
   private final Map<String, String> versions = new ConcurrentHashMap<>();
   private int next;
   private volatile boolean closed;
+  private volatile Future<Void> connectionsClosed;
 
   public ControlPlaneReader(ControlPlaneConfig config, BackendSet backends, ApiClient client,
       ApiCredentials credentials, ScheduledExecutorService control, ApilbMetrics metrics,
@@ -109,10 +112,21 @@ public final class ControlPlaneReader implements AutoCloseable {
     return clock;
   }
 
+  /** Stops the reads and closes their connections without waiting; see {@link #connectionsClosed()}. */
   @Override
   public void close() {
     closed = true;
-    client.close();
+    connectionsClosed = client.close();
+  }
+
+  /**
+   * The future of the read connections' close, begun by {@link #close()}: the runtime waits on it
+   * before it shuts the event loops down (a connection left to their shutdown would leak its TLS
+   * handler's pending request). Completed at once when {@link #close()} has not run.
+   */
+  public Future<Void> connectionsClosed() {
+    Future<Void> f = connectionsClosed;
+    return f != null ? f : ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
   }
 
   /**

@@ -56,7 +56,7 @@ class ApiClientTest {
       InputStream in = accepted.getInputStream();
       assertThat(in.read()).as("the client's TLS hello arrives").isNotEqualTo(-1);
 
-      client.close();
+      assertThat(client.close().awaitUninterruptibly(5, TimeUnit.SECONDS)).as("the close completes").isTrue();
 
       assertThatThrownBy(() -> read.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
       byte[] rest = new byte[4096];
