@@ -7,6 +7,7 @@ import io.apilb.backend.pool.Sharing;
 import io.apilb.balancing.RequestClass;
 import io.apilb.balancing.SelectionContext;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.Set;
@@ -16,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Finds a backend for one request: asks the balancer for a backend not tried yet and acquires a
  * connection to it; a connect or TLS failure (nothing was sent) counts against that backend and
- * moves on to the next, until one is attached or none is left. Event loop only.
+ * moves on to the next, until one is attached or none is left. After an attempt failed, it says
+ * whether {@link RetryPolicy} lets the request go elsewhere, given the retries it already made,
+ * and makes the retry. Event loop only.
  */
 final class BackendAcquirer {
   private static final Logger log = LoggerFactory.getLogger(BackendAcquirer.class);
@@ -38,7 +41,9 @@ final class BackendAcquirer {
   /** Backends tried, in order (usually one). */
   private final ArrayList<String> tried = new ArrayList<>(2);
   private String lastFailure;
+  /** Retries after a refused stream, and after a broken connection: RetryPolicy limits each kind apart. */
   private int refusals;
+  private int resets;
   private BackendEntry backend;
   private Future<BackendAttempt> pending;
   /** The backend whose acquiring count this request's pending acquisition holds (null: none). */
@@ -82,13 +87,28 @@ final class BackendAcquirer {
   }
 
   /**
+   * Whether the request may go to another backend for {@code reason}: {@link RetryPolicy}'s rules,
+   * given the retries of that kind made so far. Every retry allowed is made at once ({@link #retry}).
+   */
+  boolean mayRetry(RetryReason reason, HttpMethod method, RequestBody body) {
+    return RetryPolicy.mayRetry(reason, method, body, reason == RetryReason.REFUSED_STREAM ? refusals : resets);
+  }
+
+  /** A retry followed a broken connection: the first backend may have executed the request. */
+  boolean mayHaveExecuted() {
+    return resets > 0;
+  }
+
+  /**
    * The chosen backend failed the request, as {@code why} says, and it may go to another one
-   * (see {@link RetryPolicy}): counts the retry and acquires the next backend.
+   * ({@link #mayRetry}): counts the retry and acquires the next backend.
    */
   void retry(RetryReason reason, String why) {
     lastFailure = why;
     px.metrics().retry(backend.name(), reason.metricTag());
-    if (reason == RetryReason.REFUSED_STREAM && refusals++ == 0) {
+    if (reason == RetryReason.BACKEND_RESET) {
+      resets++;
+    } else if (reason == RetryReason.REFUSED_STREAM && refusals++ == 0) {
       // a retired connection, not a failed backend: the same backend may take it on another connection
       tried.remove(tried.size() - 1);
     }

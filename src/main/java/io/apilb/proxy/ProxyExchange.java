@@ -40,7 +40,6 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private State state = State.CONNECTING;
   private Admission.Admitted request;
   private BackendAcquirer acquirer;
-  private final Retries retries = new Retries();
   private BackendEntry backend; // the current attempt's
   private BackendAttempt attempt;
   private boolean responseStarted;
@@ -160,7 +159,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   @Override
   public void onNoBackend(String why) {
     // after a retry for a broken connection the first backend may have executed it: no Retry-After
-    fail(retries.mayHaveExecuted() ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
+    fail(acquirer.mayHaveExecuted() ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
   }
 
   // ---------------------------------------------------------------- backend → client
@@ -192,7 +191,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     RetryReason rejected = RetryPolicy.rejectedBeforeExecution(resp);
     if (rejected != null) {
       px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected.metricTag() + ")");
-      if (retries.allow(rejected, request.method(), body)) {
+      if (acquirer.mayRetry(rejected, request.method(), body)) {
         ReferenceCountUtil.release(resp); // not executed: the rest of this answer is not needed
         retryElsewhere(rejected, "backend " + backend.name() + " answered " + code + " while shutting down");
         return;
@@ -278,7 +277,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       // mid-response: the status line is gone; the only honest signal is to break the stream
       end(responseStatus, loss.failure(true), true);
       client.abort();
-    } else if (retries.allow(loss.retryReason(), request.method(), body)) {
+    } else if (acquirer.mayRetry(loss.retryReason(), request.method(), body)) {
       retryElsewhere(loss.retryReason(), loss.beforeResponse(backend.name()));
     } else {
       fail(loss.failure(false), loss.beforeResponse(backend.name())); // Retry-After only if unprocessed
