@@ -355,15 +355,8 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     boolean requestComplete = body.complete();
     dropBackend();
     end(responseStarted ? responseStatus : failure.status().code(), failure, responseStarted);
-    if (!client.isOpen()) {
-      return;
-    }
-    if (responseStarted) {
-      client.abort();
-      return;
-    }
-    log.debug("{}: {} {}", request == null ? "refused" : request.method(), failure.status().code(), message);
-    client.respond(StatusResponses.failure(client.alloc(), failure, message), requestComplete);
+    FailureAnswer.send(client, request == null ? null : request.method(), failure, message, responseStarted,
+        requestComplete);
   }
 
   /**
