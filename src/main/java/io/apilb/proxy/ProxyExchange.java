@@ -4,7 +4,6 @@ import io.apilb.backend.BackendEntry;
 import io.apilb.backend.pool.BackendAttempt;
 import io.apilb.backend.pool.Sharing;
 import io.apilb.balancing.RequestClass;
-import io.apilb.proxy.tunnel.Tunnel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -322,11 +321,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     end(101, null, true);
     BackendAttempt a = attempt;
     attempt = null;
-    Tunnel tunnel = WebSocketWatchTap.tunnelFor(request.backendHead(), px, backend.name(), client.eventLoop(),
-        client.alloc());
-    client.switchProtocols(switching, tunnel.clientEnd());
-    a.handOver(tunnel.backendEnd());
-    tunnel.start();
+    TunnelHandOver.start(switching, request.backendHead(), a, client, px, backend.name());
   }
 
   // ---------------------------------------------------------------- retries and failures
