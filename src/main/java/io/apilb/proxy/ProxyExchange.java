@@ -6,10 +6,8 @@ import io.apilb.backend.pool.Sharing;
 import io.apilb.balancing.RequestClass;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -19,15 +17,18 @@ import org.slf4j.LoggerFactory;
  * One client request through exactly one backend (a second only when {@link RetryPolicy} says
  * the first provably did not process it): the request's state machine and its sequence, nothing
  * else. The client is a {@link ClientSide} (an HTTP/1.1 connection or an HTTP/2 stream), the
- * backend a {@link BackendAttempt}; admission, the body and its retry copy, retry decisions,
- * watch boundaries, the tunnel after a 101 and the completion record are parts of their own.
+ * backend a {@link BackendAttempt}; admission, the body and its retry copy, finding a backend and
+ * retrying ({@link BackendAcquirer}), the relay both ways ({@link AttemptRelay}), the answer to a
+ * failure ({@link FailureAnswer}), the tunnel after a 101 ({@link TunnelHandOver}) and the
+ * completion record are parts of their own, which report here: the exchange decides what follows,
+ * and every way the request ends goes through {@link #end}.
  *
- * <p>States: {@code CONNECTING → FORWARDING → DONE} (back to {@code CONNECTING} for a retry).
- * Backpressure: the client is read only while the backend is writable, the backend only while
- * the client is. Everything runs on the client's event loop, backend included, so no field is
- * volatile.
+ * <p>States: {@code CONNECTING → FORWARDING → DONE} (back to {@code CONNECTING} for a retry);
+ * the {@link AttemptRelay} holds the attempt exactly while {@code FORWARDING}, and relays
+ * through it both ways. Everything runs on the client's event loop, backend included, so no field
+ * is volatile.
  */
-public final class ProxyExchange implements BackendAttempt.Listener, BackendAcquirer.Callback {
+public final class ProxyExchange implements BackendAcquirer.Callback, AttemptRelay.Exchange {
   private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
 
   private enum State { CONNECTING, FORWARDING, DONE }
@@ -36,15 +37,11 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private final ClientSide client;
   private final Completion completion;
   private final RequestBody body;
+  private final AttemptRelay relay;
   private State state = State.CONNECTING;
   private Admission.Admitted request;
   private BackendAcquirer acquirer;
   private BackendEntry backend; // the current attempt's
-  private BackendAttempt attempt;
-  private boolean responseStarted;
-  private int responseStatus;
-  private boolean backendKeepAlive;
-  private WatchStream watch;
   private RequestDeadline deadline = RequestDeadline.NONE;
 
   public ProxyExchange(ProxyContext px, ClientSide client) {
@@ -52,6 +49,7 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     this.client = client;
     this.completion = new Completion(px, client.facts());
     this.body = new RequestBody(px.config().retryBufferBytes());
+    this.relay = new AttemptRelay(px, client, completion, body, this);
   }
 
   // ---------------------------------------------------------------- client → backend
@@ -96,21 +94,15 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (state == State.CONNECTING) {
       body.received(content);
       body.queue(content);
-      return;
-    }
-    if (state != State.FORWARDING || body.complete()) {
+    } else if (state == State.FORWARDING) {
+      relay.forward(content);
+    } else {
       content.release(); // a body we no longer forward (the exchange already answered)
-      return;
-    }
-    if (body.forward(content, attempt)) {
-      client.read();
     }
   }
 
   public void onClientWritable() {
-    if (client.isWritable() && state == State.FORWARDING) {
-      attempt.read();
-    }
+    relay.onClientWritable();
   }
 
   /**
@@ -133,9 +125,9 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
       return;
     }
     boolean sentWhole = state == State.FORWARDING && request.requestClass() == RequestClass.SHORT && body.complete();
-    end(responseStarted ? responseStatus : 499, ProxyFailure.CLIENT_CLOSED, responseStarted);
+    endEarly(ProxyFailure.CLIENT_CLOSED, 499);
     if (sentWhole) {
-      detach().abandon(px.config().requestTimeout()); // its answer is dropped; the connection stays
+      relay.detach().abandon(px.config().requestTimeout()); // its answer is dropped; the connection stays
     } else {
       dropBackend(); // cancels the backend request now
     }
@@ -143,16 +135,9 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
 
   @Override
   public void onAcquired(BackendAttempt acquired) {
-    attempt = acquired;
     backend = acquired.backend();
-    attempt.start(this, request.requestClass().longRunning());
     state = State.FORWARDING;
-    attempt.write(request.backendHead());
-    boolean moreBody = body.sendQueued(attempt);
-    attempt.read();
-    if (moreBody) {
-      client.read(); // last: a broken body read at once ends the exchange
-    }
+    relay.start(acquired, request);
   }
 
   @Override
@@ -161,120 +146,56 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     fail(acquirer.mayHaveExecuted() ? ProxyFailure.BACKEND_RESET : ProxyFailure.NO_READY_BACKEND, why);
   }
 
-  // ---------------------------------------------------------------- backend → client
+  // ---------------------------------------------------------------- what the attempt relay reports
 
   @Override
-  public void onBackendMessage(Object msg) {
-    if (state != State.FORWARDING || !(msg instanceof HttpObject o)) {
-      ReferenceCountUtil.release(msg);
-    } else if (o.decoderResult().isFailure()) {
-      // never shown complete: the client's response breaks (or a watch ends at its last event)
-      ReferenceCountUtil.release(msg);
-      onBackendLost(BackendLoss.malformed(Admission.rootMessage(o.decoderResult().cause())));
-    } else if (msg instanceof HttpResponse response) {
-      onResponseHead(response);
-    } else if (msg instanceof HttpContent content) {
-      onResponseContent(content);
-    } else {
-      ReferenceCountUtil.release(msg);
-    }
-  }
-
-  private void onResponseHead(HttpResponse resp) {
-    int code = resp.status().code();
+  public boolean interceptsHead(HttpResponse head) {
+    int code = head.status().code();
     if (code == 101 && request.requestClass() == RequestClass.UPGRADE) {
-      ReferenceCountUtil.release(resp);
-      switchToTunnel(resp);
-      return;
+      ReferenceCountUtil.release(head);
+      switchToTunnel(head);
+      return true;
     }
-    RetryReason rejected = RetryPolicy.rejectedBeforeExecution(resp);
+    RetryReason rejected = RetryPolicy.rejectedBeforeExecution(head);
     if (rejected != null) {
       px.passiveHealth().onShuttingDown(backend, "answered " + code + " (" + rejected.metricTag() + ")");
       if (acquirer.mayRetry(rejected, request.method(), body)) {
-        ReferenceCountUtil.release(resp); // not executed: the rest of this answer is not needed
+        ReferenceCountUtil.release(head); // not executed: the rest of this answer is not needed
         retryElsewhere(rejected, "backend " + backend.name() + " answered " + code + " while shutting down");
-        return;
+        return true;
       }
     }
-    px.passiveHealth().onResponse(backend, code);
-    completion.responseHead(resp);
-    responseStarted = true;
-    responseStatus = code;
-    backendKeepAlive = HttpUtil.isKeepAlive(resp);
-    boolean ends = resp instanceof LastHttpContent;
-    client.writeResponseHead(resp, request.method(), ends);
-    watch = WatchStream.ofResponse(resp, request.requestClass(), request.backendHead().uri(), px, backend.name(),
-        client.eventLoop(), client.alloc(), this::endWatchNow);
-    ReferenceCountUtil.release(resp);
-    if (ends) {
-      client.flush();
-      finish();
-    } else if (state == State.FORWARDING && client.isWritable()) {
-      attempt.read(); // what was written is flushed when this backend read completes: one flush per read
-    }
-  }
-
-  private void onResponseContent(HttpContent content) {
-    completion.responseBytes(content.content().readableBytes());
-    boolean last = content instanceof LastHttpContent;
-    if (watch != null) {
-      content = watch.wholeEvents(content, last);
-    }
-    // void promises: a failed client write closes the client, which ends this exchange
-    client.writeContent(content);
-    if (last) {
-      client.flush();
-      finish();
-    } else if (watch != null && watch.endDue()) {
-      endWatchNow();
-    } else if (state == State.FORWARDING && client.isWritable()) {
-      attempt.read(); // what was written is flushed when this backend read completes: one flush per read
-    }
+    return false;
   }
 
   @Override
-  public void onBackendReadComplete() {
-    if (state == State.FORWARDING) {
-      client.flush();
+  public void onResponseComplete() {
+    boolean requestComplete = body.complete();
+    end(relay.responseStatus(), null, true);
+    BackendAttempt a = relay.detach();
+    if (requestComplete && relay.backendKeepsAlive() && request.requestClass() != RequestClass.UPGRADE) {
+      a.release();
+    } else {
+      a.close();
     }
-  }
-
-  @Override
-  public void onBackendWritabilityChanged(boolean writable) {
-    if (writable && state == State.FORWARDING && !body.complete()) {
-      client.read();
-    }
-  }
-
-  /** An HTTP/2 backend provably did not process the request: elsewhere, whatever the verb. */
-  @Override
-  public void onBackendRefused(String why) {
-    if (state == State.FORWARDING) {
-      onBackendLost(BackendLoss.refused(why));
-    }
-  }
-
-  @Override
-  public void onBackendInactive() {
-    if (state == State.FORWARDING) {
-      onBackendLost(BackendLoss.CLOSED);
-    }
+    client.responseEnded(requestComplete);
   }
 
   /**
-   * The backend connection is gone (closed, or dropped for a malformed response). A watch that
-   * gave its client whole events only ends cleanly, like a server-side watch timeout: the client
-   * re-watches from its last resourceVersion elsewhere.
+   * The backend connection is gone (closed, refused, or dropped for a malformed response). A
+   * watch that gave its client whole events only ends cleanly, like a server-side watch timeout:
+   * the client re-watches from its last resourceVersion elsewhere.
    */
-  private void onBackendLost(BackendLoss loss) {
-    boolean cleanWatchEnd = watch != null && watch.atEventBoundary();
-    detach().close(); // never pooled again
-    loss.report(px.passiveHealth(), backend, cleanWatchEnd, responseStarted);
+  @Override
+  public void onBackendLost(BackendLoss loss) {
+    boolean cleanWatchEnd = relay.atWatchBoundary();
+    relay.detach().close(); // never pooled again
+    loss.report(px.passiveHealth(), backend, cleanWatchEnd, relay.responseStarted());
     if (cleanWatchEnd) {
       endClientStreamCleanly();
-    } else if (responseStarted) {
+    } else if (relay.responseStarted()) {
       // mid-response: the status line is gone; the only honest signal is to break the stream
-      end(responseStatus, loss.failure(true), true);
+      end(relay.responseStatus(), loss.failure(true), true);
       client.abort();
     } else if (acquirer.mayRetry(loss.retryReason(), request.method(), body)) {
       retryElsewhere(loss.retryReason(), loss.beforeResponse(backend.name()));
@@ -283,57 +204,38 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     }
   }
 
-  /** The backend's response is complete. */
-  private void finish() {
-    boolean requestComplete = body.complete();
-    end(responseStatus, null, true);
-    BackendAttempt a = detach();
-    if (requestComplete && backendKeepAlive && request.requestClass() != RequestClass.UPGRADE) {
-      a.release();
-    } else {
-      a.close();
-    }
-    client.responseEnded(requestComplete);
-  }
-
-  // ---------------------------------------------------------------- watches and upgrades
-
   /** Ends the client's watch cleanly (a clean end of stream, not an error) and drops the backend stream. */
-  private void endWatchNow() {
+  @Override
+  public void endWatchNow() {
     if (state != State.FORWARDING) {
       return;
     }
     log.debug("ending watch on {} to rebalance", backend.name());
-    detach().close();
+    relay.detach().close();
     endClientStreamCleanly();
   }
+
+  // ---------------------------------------------------------------- the ways it ends
 
   /** Completes the client's response (the backend side is already detached). */
   private void endClientStreamCleanly() {
     boolean requestComplete = body.complete();
-    end(responseStatus, null, true);
-    client.writeContent(LastHttpContent.EMPTY_LAST_CONTENT);
-    client.flush();
+    end(relay.responseStatus(), null, true);
+    relay.endCleanly();
     client.responseEnded(requestComplete);
   }
 
   private void switchToTunnel(HttpResponse switching) {
     end(101, null, true);
-    BackendAttempt a = attempt;
-    attempt = null;
-    TunnelHandOver.start(switching, request.backendHead(), a, client, px, backend.name());
+    TunnelHandOver.start(switching, request.backendHead(), relay.detach(), client, px, backend.name());
   }
-
-  // ---------------------------------------------------------------- retries and failures
 
   /**
    * Sends the whole request to another backend; the current connection is closed (a rejecting
    * apiserver said Connection: close, or is shutting down). {@code why} names the failure.
    */
   private void retryElsewhere(RetryReason reason, String why) {
-    if (attempt != null) {
-      detach().close();
-    }
+    closeAttempt();
     body.replay();
     state = State.CONNECTING;
     acquirer.retry(reason, why);
@@ -349,9 +251,15 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
   private void fail(ProxyFailure failure, String message) {
     boolean requestComplete = body.complete();
     dropBackend();
-    end(responseStarted ? responseStatus : failure.status().code(), failure, responseStarted);
-    FailureAnswer.send(client, request == null ? null : request.method(), failure, message, responseStarted,
-        requestComplete);
+    endEarly(failure, failure.status().code());
+    FailureAnswer.send(client, request == null ? null : request.method(), failure, message,
+        relay.responseStarted(), requestComplete);
+  }
+
+  /** Ends a request without its whole response: recorded with what the client got, or {@code status} if nothing yet. */
+  private void endEarly(ProxyFailure failure, int status) {
+    boolean started = relay.responseStarted();
+    end(started ? relay.responseStatus() : status, failure, started);
   }
 
   /**
@@ -370,19 +278,14 @@ public final class ProxyExchange implements BackendAttempt.Listener, BackendAcqu
     if (acquirer != null) {
       acquirer.cancel();
     }
-    if (attempt != null) {
-      detach().close();
-    }
+    closeAttempt();
   }
 
-  /** Ends the current attempt's ties to this exchange (the watch registration with it). */
-  private BackendAttempt detach() {
-    if (watch != null) {
-      watch.close();
-      watch = null;
+  /** Detaches the current attempt, if any, and closes it: the backend sees the request cut off. */
+  private void closeAttempt() {
+    BackendAttempt a = relay.detach();
+    if (a != null) {
+      a.close();
     }
-    BackendAttempt a = attempt;
-    attempt = null;
-    return a;
   }
 }
