@@ -150,6 +150,10 @@ final class AttemptRelay implements BackendAttempt.Listener {
     backendKeepAlive = HttpUtil.isKeepAlive(resp);
     boolean ends = resp instanceof LastHttpContent;
     client.writeResponseHead(resp, request.method(), ends);
+    if (attempt == null) { // the write failed and the client's close ended the exchange at once
+      ReferenceCountUtil.release(resp);
+      return;
+    }
     watch = WatchStream.ofResponse(resp, request.requestClass(), request.backendHead().uri(), px,
         attempt.backend().name(), client.eventLoop(), client.alloc(), exchange::endWatchNow);
     ReferenceCountUtil.release(resp);
