@@ -8,6 +8,7 @@ import io.apilb.frontend.http2.Http2FrontendHandler;
 import io.apilb.frontend.http1.Http1Timeouts;
 import io.apilb.frontend.http2.Http2Timeouts;
 import io.apilb.proxy.ProxyContext;
+import io.apilb.support.FrameCoalescer;
 import io.apilb.support.HandlerNames;
 import io.apilb.tls.ClientCertificateResult;
 import io.apilb.tls.ClientCertificateVerifier;
@@ -95,6 +96,7 @@ final class AlpnNegotiationHandler extends ApplicationProtocolNegotiationHandler
         .initialWindowSize(1 << 20)
         .maxHeaderListSize(px.get().config().maxHeaderSize());
     // Many streams' flushes become one TLS write per event-loop pass instead of one per stream.
+    p.addLast(HandlerNames.FRAME_COALESCER, new FrameCoalescer());
     p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
     p.addLast(HandlerNames.HTTP2_STREAMS, new Http2FrontendHandler.Builder(px, settings).build());
     p.addBefore(HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.HTTP2_TIMEOUTS, new Http2Timeouts(listener.timeouts(), px.get().metrics()));

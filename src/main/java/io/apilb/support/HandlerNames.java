@@ -54,6 +54,8 @@ public final class HandlerNames {
   public static final String TUNNEL = "tunnel";
   public static final String TUNNEL_IDLE = "tunnel-idle";
   public static final String FLUSH_CONSOLIDATION = "flush-consolidation";
+  /** An HTTP/2 connection's small writes of one flush gathered before TLS ({@link FrameCoalescer}). */
+  public static final String FRAME_COALESCER = "frame-coalescer";
   public static final String BACKEND_TLS = "backend-tls";
   public static final String BACKEND_HTTP_CODEC = "backend-http-codec";
   public static final String BACKEND_RELAY = "backend-relay";

@@ -265,6 +265,7 @@ final class Http2Pool {
     if (stats != null) {
       stats.http2Connections(1);
     }
+    ch.pipeline().addLast(io.apilb.support.HandlerNames.FRAME_COALESCER, new io.apilb.support.FrameCoalescer());
     ch.pipeline().addLast(io.apilb.support.HandlerNames.BACKEND_HTTP2, c);
     ensureTicker(settings);
     // SETTINGS must follow the handshake promptly, or the connection is given up
