@@ -1,7 +1,5 @@
 package io.apilb.controlplane;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.apilb.config.ControlPlaneConfig;
 import io.apilb.config.IdentityConfig;
@@ -79,16 +77,19 @@ public final class ApiCredentials {
   /** The current context's user: token, tokenFile, or client certificate and key (files or -data). */
   static ApiCredentials fromKubeconfig(Path file, SslContext anonymous, List<X509Certificate> trust)
       throws IOException {
-    JsonNode kc = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+    JsonValue kc;
+    try (var parser = new YAMLFactory().createParser(file.toFile())) {
+      kc = JsonValue.parse(parser);
+    }
     String context = kc.path("current-context").asText();
     String userName = "";
-    for (JsonNode c : kc.path("contexts")) {
+    for (JsonValue c : kc.path("contexts")) {
       if (c.path("name").asText().equals(context)) {
         userName = c.path("context").path("user").asText();
       }
     }
-    JsonNode user = null;
-    for (JsonNode u : kc.path("users")) {
+    JsonValue user = null;
+    for (JsonValue u : kc.path("users")) {
       if (u.path("name").asText().equals(userName)) {
         user = u.path("user");
       }
@@ -99,11 +100,11 @@ public final class ApiCredentials {
     Path dir = file.toAbsolutePath().getParent();
     String what = "user " + userName + " of kubeconfig " + file;
     if (user.hasNonNull("token")) {
-      String token = user.get("token").asText();
+      String token = user.path("token").asText();
       return new ApiCredentials(() -> bearer(anonymous, token, what));
     }
     if (user.hasNonNull("tokenFile")) {
-      Path tokenFile = dir.resolve(user.get("tokenFile").asText());
+      Path tokenFile = dir.resolve(user.path("tokenFile").asText());
       return new ApiCredentials(() -> bearer(anonymous, readToken(tokenFile), what));
     }
     Path cert = pemFile(user, "client-certificate", dir);
@@ -125,15 +126,15 @@ public final class ApiCredentials {
   }
 
   /** The PEM file of {@code field}, or of {@code field-data} written to a private temporary file. */
-  private static Path pemFile(JsonNode user, String field, Path dir) throws IOException {
+  private static Path pemFile(JsonValue user, String field, Path dir) throws IOException {
     if (user.hasNonNull(field)) {
-      return dir.resolve(user.get(field).asText());
+      return dir.resolve(user.path(field).asText());
     }
     if (user.hasNonNull(field + "-data")) {
       Path tmp = Files.createTempFile("apilb-kubeconfig-", ".pem",
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       tmp.toFile().deleteOnExit();
-      Files.write(tmp, Base64.getDecoder().decode(user.get(field + "-data").asText()));
+      Files.write(tmp, Base64.getDecoder().decode(user.path(field + "-data").asText()));
       return tmp;
     }
     return null;

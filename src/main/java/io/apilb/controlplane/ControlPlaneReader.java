@@ -1,7 +1,5 @@
 package io.apilb.controlplane;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.apilb.backend.Backend;
 import io.apilb.backend.BackendEntry;
 import io.apilb.backend.BackendSet;
@@ -41,11 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlPlaneReader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneReader.class);
-  /** Made at the first read: data binding is some 400 classes that a balancer without control-plane reads never loads. */
-  private static final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper();
-  }
-
   private final ControlPlaneConfig config;
   private final BackendSet backends;
   private final ApiClient client;
@@ -164,7 +157,7 @@ public final class ControlPlaneReader implements AutoCloseable {
    * is), completing on the control executor. Fails with the backend's status and message on a
    * non-200 answer.
    */
-  CompletableFuture<JsonNode> getJson(String path) {
+  CompletableFuture<JsonValue> getJson(String path) {
     Backend b = pick();
     if (b == null) {
       return CompletableFuture.failedFuture(new IOException("no backend to read " + path + " through"));
@@ -172,7 +165,7 @@ public final class ControlPlaneReader implements AutoCloseable {
     return getJson(b, path);
   }
 
-  CompletableFuture<JsonNode> getJson(Backend b, String path) {
+  CompletableFuture<JsonValue> getJson(Backend b, String path) {
     ApiCredential credential;
     try {
       credential = credentials.current();
@@ -189,7 +182,7 @@ public final class ControlPlaneReader implements AutoCloseable {
             + message(r));
       }
       try {
-        return Json.MAPPER.readTree(r.body());
+        return JsonValue.parse(r.body());
       } catch (IOException e) {
         throw new IllegalStateException(b.name() + " sent unreadable JSON for " + path, e);
       }
@@ -198,7 +191,7 @@ public final class ControlPlaneReader implements AutoCloseable {
 
   private static String message(ApiResponse r) {
     try {
-      String m = Json.MAPPER.readTree(r.body()).path("message").asText();
+      String m = JsonValue.parse(r.body()).path("message").asText();
       return m.isEmpty() ? r.text().strip() : m;
     } catch (IOException e) {
       return r.text().strip();

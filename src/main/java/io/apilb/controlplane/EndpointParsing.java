@@ -1,6 +1,5 @@
 package io.apilb.controlplane;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.apilb.controlplane.DiscoveryStatus.Endpoint;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -19,19 +18,19 @@ final class EndpointParsing {
    * port when none is named so). An endpoint without {@code conditions.ready} counts as ready,
    * as the API defines.
    */
-  static List<Endpoint> fromSlices(JsonNode list) {
+  static List<Endpoint> fromSlices(JsonValue list) {
     Set<Endpoint> out = new LinkedHashSet<>();
-    for (JsonNode slice : list.path("items")) {
+    for (JsonValue slice : list.path("items")) {
       int port = port(slice.path("ports"));
       if (port <= 0) {
         continue;
       }
-      for (JsonNode ep : slice.path("endpoints")) {
-        JsonNode ready = ep.path("conditions").path("ready");
+      for (JsonValue ep : slice.path("endpoints")) {
+        JsonValue ready = ep.path("conditions").path("ready");
         if (ready.isBoolean() && !ready.asBoolean()) {
           continue;
         }
-        for (JsonNode address : ep.path("addresses")) {
+        for (JsonValue address : ep.path("addresses")) {
           out.add(new Endpoint(address.asText(), port));
         }
       }
@@ -40,23 +39,23 @@ final class EndpointParsing {
   }
 
   /** The addresses of every subset of an Endpoints object (not-ready addresses excluded). */
-  static List<Endpoint> fromEndpoints(JsonNode endpoints) {
+  static List<Endpoint> fromEndpoints(JsonValue endpoints) {
     Set<Endpoint> out = new LinkedHashSet<>();
-    for (JsonNode subset : endpoints.path("subsets")) {
+    for (JsonValue subset : endpoints.path("subsets")) {
       int port = port(subset.path("ports"));
       if (port <= 0) {
         continue;
       }
-      for (JsonNode address : subset.path("addresses")) {
+      for (JsonValue address : subset.path("addresses")) {
         out.add(new Endpoint(address.path("ip").asText(), port));
       }
     }
     return new ArrayList<>(out);
   }
 
-  private static int port(JsonNode ports) {
+  private static int port(JsonValue ports) {
     int first = -1;
-    for (JsonNode p : ports) {
+    for (JsonValue p : ports) {
       if (first < 0) {
         first = p.path("port").asInt(-1);
       }

@@ -1,7 +1,6 @@
 package io.apilb.controlplane;
 
 import com.codahale.metrics.MetricRegistry;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.metrics.MetricNames;
 import java.time.Instant;
@@ -60,14 +59,14 @@ final class LeaseReads {
     return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0]));
   }
 
-  static LeaseStatus parse(LeaseStatus before, JsonNode spec, Instant now) {
+  static LeaseStatus parse(LeaseStatus before, JsonValue spec, Instant now) {
     return new LeaseStatus(before.namespace(), before.name(), spec.path("holderIdentity").asText(""),
         time(spec.path("renewTime")), time(spec.path("acquireTime")), spec.path("leaseDurationSeconds").asInt(0),
         spec.path("leaseTransitions").asInt(0), "", now);
   }
 
   /** A MicroTime (RFC 3339, microseconds) or Time value. */
-  private static Optional<Instant> time(JsonNode value) {
+  private static Optional<Instant> time(JsonValue value) {
     if (!value.isTextual() || value.asText().isEmpty()) {
       return Optional.empty();
     }

@@ -101,7 +101,7 @@ public final class TlsContexts {
       SslProvider provider) throws SSLException {
     SslContextBuilder b = SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]));
     if (clientCas.isEmpty()) {
-      b.clientAuth(ClientAuth.NONE);
+      b.clientAuth(ClientAuth.NONE).trustManager(RefusingTrustManager.INSTANCE);
     } else {
       b.clientAuth(ClientAuth.OPTIONAL).trustManager(new AdvertisingTrustManager(clientCas));
     }
@@ -123,6 +123,7 @@ public final class TlsContexts {
   /** As {@link #http1Server(KeyMaterial)}, accepting only what {@code policy} allows (null: defaults). */
   public static SslContext http1Server(KeyMaterial serving, TlsPolicy policy) throws SSLException {
     SslContextBuilder b = SslContextBuilder.forServer(serving.key(), serving.chain().toArray(new X509Certificate[0]))
+        .trustManager(RefusingTrustManager.INSTANCE)
         .sslProvider(provider())
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,

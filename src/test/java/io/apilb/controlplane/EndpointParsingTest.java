@@ -2,17 +2,15 @@ package io.apilb.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.apilb.controlplane.DiscoveryStatus.Endpoint;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class EndpointParsingTest {
-  private final ObjectMapper json = new ObjectMapper();
 
   @Test
   void slicesGiveEveryReadyAddressWithTheHttpsPort() throws Exception {
-    var list = json.readTree("""
+    var list = json("""
         {"kind":"EndpointSliceList","items":[{"addressType":"IPv4",
           "endpoints":[{"addresses":["10.0.0.11"],"conditions":{"ready":true}},
                        {"addresses":["10.0.0.12"]},
@@ -24,7 +22,7 @@ class EndpointParsingTest {
 
   @Test
   void endpointsGiveTheSubsetAddresses() throws Exception {
-    var ep = json.readTree("""
+    var ep = json("""
         {"kind":"Endpoints","subsets":[{"addresses":[{"ip":"10.0.0.11"},{"ip":"10.0.0.12"}],
           "ports":[{"name":"https","port":6443,"protocol":"TCP"}]}]}""");
     assertThat(EndpointParsing.fromEndpoints(ep))
@@ -33,13 +31,13 @@ class EndpointParsingTest {
 
   @Test
   void anEmptyListGivesNothing() throws Exception {
-    assertThat(EndpointParsing.fromSlices(json.readTree("{\"items\":[]}"))).isEmpty();
-    assertThat(EndpointParsing.fromEndpoints(json.readTree("{}"))).isEmpty();
+    assertThat(EndpointParsing.fromSlices(json("{\"items\":[]}"))).isEmpty();
+    assertThat(EndpointParsing.fromEndpoints(json("{}"))).isEmpty();
   }
 
   @Test
   void leaseSpecIsReadWithMicroTimes() throws Exception {
-    var spec = json.readTree("""
+    var spec = json("""
         {"holderIdentity":"cp1_7c9e","leaseDurationSeconds":15,"acquireTime":"2025-05-01T10:00:00.000000Z",
          "renewTime":"2025-05-01T10:05:00.123456Z","leaseTransitions":3}""");
     LeaseStatus l = LeaseReads.parse(LeaseStatus.unread("kube-system", "kube-scheduler"), spec, Instant.EPOCH);
@@ -49,5 +47,9 @@ class EndpointParsingTest {
     assertThat(l.expired(Instant.parse("2025-05-01T10:05:10Z"))).isFalse();
     assertThat(l.expired(Instant.parse("2025-05-01T10:05:20Z"))).isTrue();
     assertThat(l.error()).isEmpty();
+  }
+
+  private static JsonValue json(String text) throws java.io.IOException {
+    return JsonValue.parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 }
