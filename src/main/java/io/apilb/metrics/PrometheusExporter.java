@@ -2,7 +2,6 @@ package io.apilb.metrics;
 
 import com.codahale.metrics.MetricFilter;
 import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.jvm.BufferPoolMetricSet;
 import com.codahale.metrics.jvm.CachedThreadStatesGaugeSet;
 import com.codahale.metrics.jvm.ClassLoadingGaugeSet;
 import com.codahale.metrics.jvm.FileDescriptorRatioGauge;
@@ -21,7 +20,6 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -168,7 +166,7 @@ public final class PrometheusExporter {
     registry.register("jvm.gc", new GarbageCollectorMetricSet());
     registry.register("jvm.threads", new CachedThreadStatesGaugeSet(5, TimeUnit.SECONDS));
     registry.register("jvm.classloader", new ClassLoadingGaugeSet());
-    registry.register("jvm.buffers", new BufferPoolMetricSet(ManagementFactory.getPlatformMBeanServer()));
+    registry.register("jvm.buffers", new BufferPoolGauges());
     registry.register("jvm.fd.usage", new FileDescriptorRatioGauge());
   }
 

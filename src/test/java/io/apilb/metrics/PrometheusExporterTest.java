@@ -108,6 +108,9 @@ class PrometheusExporterTest {
         .contains("jvm_memory_heap_used ")
         .contains("jvm_threads_count ")
         .contains("jvm_classloader_loaded ")
+        .contains("jvm_buffers_direct_count ", "jvm_buffers_direct_used ", "jvm_buffers_direct_capacity ")
+        .contains("jvm_buffers_mapped_count ")
+        .doesNotContain("non_volatile")
         .doesNotContain("deadlocks");
     assertThat(text).containsPattern("jvm_gc_[A-Za-z0-9_]+_count");
     // Registering twice (a second exporter on the same registry) is harmless.
