@@ -177,14 +177,32 @@ public final class HeaderRules {
       AsciiString.cached("proxy-authenticate"), AsciiString.cached("http2-settings"));
 
   /**
-   * Removes the hop-by-hop fields from a block Netty's HTTP/2 decoder validated: a removal by name
-   * for each field it does not refuse, where a header map would be walked whole, field by field
-   * (this runs for every response).
+   * Removes the hop-by-hop fields from a block Netty's HTTP/2 decoder validated. This runs for
+   * every response and almost never finds one: one walk of the block, telling names apart by
+   * length before comparing them, finds out; only a block that has one pays the removals by name
+   * (a lookup that hashes the name, for each of the six).
    */
   static void removeHopByHopFromValidatedBlock(Http2Headers block) {
-    for (int i = 0; i < HOP_BY_HOP_AFTER_HTTP2_VALIDATION.size(); i++) {
-      block.remove(HOP_BY_HOP_AFTER_HTTP2_VALIDATION.get(i));
+    for (Map.Entry<CharSequence, CharSequence> field : block) {
+      if (isHopByHopAfterValidation(field.getKey())) {
+        for (int i = 0; i < HOP_BY_HOP_AFTER_HTTP2_VALIDATION.size(); i++) {
+          block.remove(HOP_BY_HOP_AFTER_HTTP2_VALIDATION.get(i));
+        }
+        return;
+      }
     }
+  }
+
+  /** One of {@link #HOP_BY_HOP_AFTER_HTTP2_VALIDATION} (names in a validated block are lower case). */
+  static boolean isHopByHopAfterValidation(CharSequence name) {
+    int length = name.length();
+    for (int i = 0; i < HOP_BY_HOP_AFTER_HTTP2_VALIDATION.size(); i++) {
+      AsciiString hop = HOP_BY_HOP_AFTER_HTTP2_VALIDATION.get(i);
+      if (hop.length() == length && hop.contentEquals(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A fixed hop-by-hop header, or one the Connection header lists. */

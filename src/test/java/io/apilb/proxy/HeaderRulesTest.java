@@ -136,4 +136,32 @@ class HeaderRulesTest {
     out.forEach(e -> names.add(e.getKey().toString()));
     assertThat(names).containsExactly(":status", "audit-id", "content-type", "warning");
   }
+
+  /** Each hop-by-hop field alone, anywhere in the block, is found and removed; the rest stays in order. */
+  @Test
+  void everyHopByHopFieldAloneIsRemovedWhereverItIs() {
+    for (String hop : List.of("connection", "te", "trailer", "proxy-authorization", "proxy-authenticate",
+        "http2-settings")) {
+      for (int at = 0; at < 3; at++) {
+        Http2Headers block = new DefaultHttp2Headers(false).status("200");
+        List<String> kept = List.of("audit-id", "content-type");
+        for (int i = 0; i <= kept.size(); i++) {
+          if (i == at) {
+            block.add(hop, "x");
+          }
+          if (i < kept.size()) {
+            block.add(kept.get(i), "v");
+          }
+        }
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+            io.apilb.support.Http2FieldsAsHttpHeaders.of(block));
+        List<String> names = new ArrayList<>();
+        HeaderRules.clientResponseHttp2(r).forEach(e -> names.add(e.getKey().toString()));
+        assertThat(names).as(hop + " at " + at).containsExactly(":status", "audit-id", "content-type");
+      }
+    }
+    assertThat(HeaderRules.isHopByHopAfterValidation("tE")).as("validated names are lower case").isFalse();
+    assertThat(HeaderRules.isHopByHopAfterValidation("trailers")).isFalse();
+    assertThat(HeaderRules.isHopByHopAfterValidation("content-type")).isFalse();
+  }
 }

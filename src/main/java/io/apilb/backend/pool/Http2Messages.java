@@ -52,9 +52,8 @@ final class Http2Messages {
     return out;
   }
 
-  /** Whether {@code headers} are an interim (1xx) response, never relayed. */
-  static boolean interim(Http2Headers headers) {
-    CharSequence status = headers.status();
+  /** Whether a block with this {@code :status} is an interim (1xx) response, never relayed. */
+  static boolean interim(CharSequence status) {
     return status != null && status.length() == 3 && status.charAt(0) == '1';
   }
 
@@ -64,8 +63,12 @@ final class Http2Messages {
    * shutdown rejections (429 with {@code Connection: close}) are recognised on either protocol.
    */
   static HttpResponse response(int streamId, Http2Headers headers, boolean connectionClosing) {
+    return response(streamId, headers, headers.status(), connectionClosing);
+  }
+
+  /** As {@link #response(int, Http2Headers, boolean)}, with the block's {@code :status} already looked up. */
+  static HttpResponse response(int streamId, Http2Headers headers, CharSequence received, boolean connectionClosing) {
     HttpResponseStatus status;
-    CharSequence received = headers.status();
     try {
       status = HttpConversionUtil.parseStatus(received);
     } catch (Exception e) {
@@ -74,7 +77,7 @@ final class Http2Messages {
     if (status == null) {
       HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, false);
       r.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
-          new IllegalArgumentException("malformed :status " + headers.status())));
+          new IllegalArgumentException("malformed :status " + received)));
       return r;
     }
     // the block itself, seen as HTTP/1 headers: an HTTP/2 client gets it back without a copy,

@@ -177,11 +177,12 @@ final class Http2StreamAttempt implements BackendAttempt {
       return;
     }
     if (!headSeen) {
-      if (Http2Messages.interim(headers) && !endStream) {
+      CharSequence status = headers.status();
+      if (Http2Messages.interim(status) && !endStream) {
         return; // 1xx: hop-by-hop, never relayed
       }
       headSeen = true;
-      inbound.add(Http2Messages.response(streamId, headers, conn.draining()));
+      inbound.add(Http2Messages.response(streamId, headers, status, conn.draining()));
     }
     if (endStream) {
       responseComplete = true;
