@@ -22,6 +22,11 @@ import java.util.Arrays;
  * it. The gathered bytes go on at a flush, before a close (so that the TLS handler, as without
  * this handler, decides what is sent before its close_notify), and when they reach {@value
  * #MAX_GATHERED} bytes (a TLS record's worth). Event loop only; one per connection.
+ *
+ * <p>Until they go on, the gathered bytes (at most {@value #MAX_GATHERED}, held only until the
+ * next flush) are outside the outbound buffer's count that {@code Channel.isWritable()} is
+ * computed from, so writability lags the writes by at most that much; FrameCoalescerWritabilityTest
+ * pins this bound.
  */
 public final class FrameCoalescer extends ChannelOutboundHandlerAdapter {
   /** Larger buffers (DATA of a big list, a watch's burst) are not worth a copy. */
