@@ -2,8 +2,10 @@ package io.apilb.metrics;
 
 import static com.codahale.metrics.MetricRegistry.name;
 
+import com.codahale.metrics.Clock;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +57,8 @@ public final class ApilbMetrics {
     BackendMeters(String backend) {
       this.backend = backend;
       this.latency = registry.timer(name(MetricNames.BACKEND_LATENCY, backend),
-          () -> new Timer(new ThreadLocalWindowReservoir(LATENCY_WINDOW)));
+          () -> new Timer(UnratedMeter.create(), new Histogram(new ThreadLocalWindowReservoir(LATENCY_WINDOW)),
+              Clock.defaultClock()));
     }
 
     Counter requests(String requestClass, int status) {
