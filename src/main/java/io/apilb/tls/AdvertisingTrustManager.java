@@ -1,11 +1,7 @@
 package io.apilb.tls;
 
-import java.net.Socket;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The listener's trust manager when client certificates are requested: it lists the client CAs
@@ -16,7 +12,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * certificate becomes a 401 Status, or falls back to a bearer token, instead of a handshake
  * failure.
  */
-public final class AdvertisingTrustManager extends X509ExtendedTrustManager {
+public final class AdvertisingTrustManager extends ListenerTrustManager {
   private final X509Certificate[] issuers;
 
   public AdvertisingTrustManager(List<X509Certificate> issuers) {
@@ -26,33 +22,6 @@ public final class AdvertisingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) {
     // verified per connection by ClientCertificateVerifier
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-    // verified per connection by ClientCertificateVerifier
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-    // verified per connection by ClientCertificateVerifier
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new CertificateException("this trust manager only serves the listener");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
   }
 
   @Override

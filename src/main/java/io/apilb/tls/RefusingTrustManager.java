@@ -1,10 +1,7 @@
 package io.apilb.tls;
 
-import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The listener's trust manager when no client CA is configured, so no client certificate is
@@ -13,7 +10,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * classes that parse them, resident for the life of the process (about 3 MiB of a sidecar's
  * idle heap) for nothing. Should it ever be asked, it trusts nothing.
  */
-final class RefusingTrustManager extends X509ExtendedTrustManager {
+final class RefusingTrustManager extends ListenerTrustManager {
   static final RefusingTrustManager INSTANCE = new RefusingTrustManager();
 
   private RefusingTrustManager() {}
@@ -21,35 +18,6 @@ final class RefusingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
     throw new CertificateException("no client CA is configured: client certificates are not accepted");
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    checkClientTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    checkClientTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new CertificateException("this trust manager only serves the listener");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
   }
 
   @Override
