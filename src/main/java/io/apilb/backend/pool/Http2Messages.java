@@ -40,7 +40,9 @@ final class Http2Messages {
       return out;
     }
     // an HTTP/2 client's head, already lower case and without hop-by-hop fields (HeaderRules); a
-    // copy all the same, since a retry may send the same head to an HTTP/1.1 backend
+    // copy all the same: a retry may send the same head to an HTTP/1.1 backend, which needs its
+    // Host and Transfer-Encoding, and an HTTP/2 backend must get neither (Transfer-Encoding is
+    // forbidden; nginx before 1.29.1 answers 400 to a Host beside :authority, even an equal one)
     Iterator<Map.Entry<CharSequence, CharSequence>> fields = head.headers().iteratorCharSequence(); // no pseudo-headers
     while (fields.hasNext()) {
       Map.Entry<CharSequence, CharSequence> f = fields.next();
