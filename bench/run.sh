@@ -314,9 +314,12 @@ main() {
 
   # ---- medians over the rounds (the issue's measure), the best round kept for reference ----
   declare -A MED=()
+  # a failed or non-2xx request makes the run invalid: a proxy answering errors fast is not faster
+  local failed=""
   for p in "${proxies[@]}"; do
     local errs; errs="$(for line in "${rows[@]}"; do echo "$line"; done | awk -v p="$p" '$2 == p { e += $6 } END { print e + 0 }')"
     MED[$p]="$(median_of "$p" 3) $(median_of "$p" 4) $(median_of "$p" 5) $errs $(median_of "$p" 9)"
+    if ((errs > 0)); then failed+="${failed:+, }$p $errs"; fi
   done
 
   # ---- added latency at a fixed, moderate rate: direct to a backend, then each proxy ----
@@ -360,6 +363,9 @@ main() {
   else
     ratio_line="ratio apilb/haproxy: n/a (apilb not run)"
   fi
+  if [[ -n $failed ]]; then
+    ratio_line="INVALID RUN, requests failed or not 2xx ($failed; h2load's output in $OUT): $ratio_line"
+  fi
   echo "$ratio_line"
   local lat_lines=()
   if ((LAT_RPS > 0)); then
@@ -402,6 +408,10 @@ main() {
   } >"$md"
   rm -f "$md.table"
   log "markdown written to $md"
+  if [[ -n $failed ]]; then
+    log "INVALID RUN: requests failed or were not 2xx ($failed); the figures compare failures"
+    exit 3
+  fi
 }
 
 main "$@"
