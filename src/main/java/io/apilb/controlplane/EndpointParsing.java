@@ -31,7 +31,7 @@ final class EndpointParsing {
           continue;
         }
         for (JsonValue address : ep.path("addresses")) {
-          out.add(new Endpoint(address.asText(), port));
+          add(out, address.asText(), port);
         }
       }
     }
@@ -47,10 +47,17 @@ final class EndpointParsing {
         continue;
       }
       for (JsonValue address : subset.path("addresses")) {
-        out.add(new Endpoint(address.path("ip").asText(), port));
+        add(out, address.path("ip").asText(), port);
       }
     }
     return new ArrayList<>(out);
+  }
+
+  /** A blank address (a null or a missing field) is skipped: as a backend's host it would mean loopback. */
+  private static void add(Set<Endpoint> out, String address, int port) {
+    if (!address.isBlank()) {
+      out.add(new Endpoint(address, port));
+    }
   }
 
   private static int port(JsonValue ports) {

@@ -64,6 +64,10 @@ final class JsonValue implements Iterable<JsonValue> {
       case VALUE_TRUE -> new JsonValue(Kind.BOOLEAN, Boolean.TRUE);
       case VALUE_FALSE -> new JsonValue(Kind.BOOLEAN, Boolean.FALSE);
       case VALUE_NULL -> NULL;
+      // YAML's !!binary (a kubeconfig may tag its *-data fields so): the base64 text, as databind gave
+      case VALUE_EMBEDDED_OBJECT -> p.getEmbeddedObject() instanceof byte[] bytes
+          ? new JsonValue(Kind.STRING, java.util.Base64.getEncoder().encodeToString(bytes))
+          : NULL;
       default -> throw new IOException("unexpected " + t + " at " + p.currentLocation());
     };
   }

@@ -30,6 +30,16 @@ class EndpointParsingTest {
   }
 
   @Test
+  void nullMissingAndBlankAddressesAreSkipped() throws Exception {
+    var list = json("""
+        {"items":[{"endpoints":[{"addresses":[null,"","10.0.0.11"," "]}],"ports":[{"name":"https","port":6443}]}]}""");
+    assertThat(EndpointParsing.fromSlices(list)).containsExactly(new Endpoint("10.0.0.11", 6443));
+    var ep = json("""
+        {"subsets":[{"addresses":[{"ip":null},{},{"ip":"10.0.0.12"}],"ports":[{"port":6443}]}]}""");
+    assertThat(EndpointParsing.fromEndpoints(ep)).containsExactly(new Endpoint("10.0.0.12", 6443));
+  }
+
+  @Test
   void anEmptyListGivesNothing() throws Exception {
     assertThat(EndpointParsing.fromSlices(json("{\"items\":[]}"))).isEmpty();
     assertThat(EndpointParsing.fromEndpoints(json("{}"))).isEmpty();

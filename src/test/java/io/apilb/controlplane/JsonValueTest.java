@@ -88,6 +88,16 @@ class JsonValueTest {
     assertThat(v.path("users").iterator().next().path("user").path("token").asText()).isEqualTo("abc");
   }
 
+  /** A kubeconfig may tag its *-data fields !!binary: they read as the base64 text, as with databind. */
+  @Test
+  void yamlBinaryReadsAsBase64Text() throws IOException {
+    JsonValue v;
+    try (var p = new YAMLFactory().createParser("client-key-data: !!binary aGVsbG8=\n")) {
+      v = JsonValue.parse(p);
+    }
+    assertThat(v.path("client-key-data").asText()).isEqualTo("aGVsbG8=");
+  }
+
   /**
    * Truncated, flipped and spliced versions of a real EndpointSlice list either parse or fail
    * with an IOException: never another exception, never a hang (seeded: a failure repeats).
