@@ -63,12 +63,9 @@ final class Http2Messages {
    * The response head of {@code headers}. On a connection the backend is retiring (GOAWAY seen)
    * the head says {@code Connection: close}, as the HTTP/1.1 answer would: an apiserver's
    * shutdown rejections (429 with {@code Connection: close}) are recognised on either protocol.
+   *
+   * @param received the block's {@code :status}, which the caller has already looked up
    */
-  static HttpResponse response(int streamId, Http2Headers headers, boolean connectionClosing) {
-    return response(streamId, headers, headers.status(), connectionClosing);
-  }
-
-  /** As {@link #response(int, Http2Headers, boolean)}, with the block's {@code :status} already looked up. */
   static HttpResponse response(int streamId, Http2Headers headers, CharSequence received, boolean connectionClosing) {
     HttpResponseStatus status;
     try {

@@ -19,7 +19,7 @@ class Http2MessagesTest {
   @Test
   void theStatusReachesTheClientAsTheThreeDigitsParsed() {
     Http2Headers block = new DefaultHttp2Headers(false).status("200 OK").add("audit-id", "a1");
-    HttpResponse r = Http2Messages.response(3, block, false);
+    HttpResponse r = Http2Messages.response(3, block, block.status(), false);
     assertThat(r.status().code()).isEqualTo(200);
     assertThat(block.status().toString()).isEqualTo("200");
   }
@@ -28,7 +28,7 @@ class Http2MessagesTest {
   void aStatusAlreadyInItsFormIsLeftAsReceived() {
     CharSequence received = new io.netty.util.AsciiString("404");
     Http2Headers block = new DefaultHttp2Headers(false).status(received).add("audit-id", "a1");
-    HttpResponse r = Http2Messages.response(3, block, false);
+    HttpResponse r = Http2Messages.response(3, block, block.status(), false);
     assertThat(r.status().code()).isEqualTo(404);
     assertThat(block.status()).isSameAs(received);
     assertThat(r.headers().get("connection")).isNull();
@@ -37,14 +37,14 @@ class Http2MessagesTest {
   @Test
   void aRetiringConnectionsResponseSaysConnectionClose() {
     Http2Headers block = new DefaultHttp2Headers(false).status("429");
-    HttpResponse r = Http2Messages.response(5, block, true);
+    HttpResponse r = Http2Messages.response(5, block, block.status(), true);
     assertThat(r.headers().get("connection")).isEqualTo("close");
   }
 
   @Test
   void aMalformedStatusIsAFailedDecode() {
     Http2Headers block = new DefaultHttp2Headers(false).status("2x0");
-    HttpResponse r = Http2Messages.response(7, block, false);
+    HttpResponse r = Http2Messages.response(7, block, block.status(), false);
     assertThat(r.decoderResult().isFailure()).isTrue();
   }
 
