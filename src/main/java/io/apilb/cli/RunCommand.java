@@ -21,7 +21,7 @@ final class RunCommand implements Callable<Integer> {
 
   /**
    * Class-data-sharing training run (bin/apilb and docker/Dockerfile run it once with
-   * {@code -XX:ArchiveClassesAtExit}): the start-up path of this configuration, on ephemeral ports
+   * {@code -XX:DumpLoadedClassList}, then dump the listed classes): the start-up path of this configuration, on ephemeral ports
    * so nothing it listens on is reachable by clients, until a backend is ready or
    * {@link #TRAINING_LIMIT} has passed; then it stops at once and exits 0.
    */

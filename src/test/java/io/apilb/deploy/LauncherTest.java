@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code bin/apilb}: JVM profiles (APILB_JVM_PROFILE), APILB_JAVA_OPTS, and the class-data-sharing
  * archive (APILB_CDS) with its training run and silent fallback. A stand-in {@code java} first on
  * PATH records every call instead of starting a JVM; its behaviour in a training run (the call
- * with -XX:ArchiveClassesAtExit) is chosen per test.
+ * with -XX:DumpLoadedClassList, then the -Xshare:dump of that list) is chosen per test.
  */
 class LauncherTest {
   @TempDir Path tmp;
@@ -39,19 +39,27 @@ class LauncherTest {
     jar = tmp.resolve("apilb.jar");
     Files.writeString(jar, "not a jar: the stand-in java never reads it");
     cacheDir = tmp.resolve("cds");
-    // One line per call. In a training run TRAINING decides: "ok" writes the archive, "empty"
-    // exits 0 without writing it, "fail" exits 1.
+    // One line per call. In a training run TRAINING decides: "ok" writes the class list and the
+    // dump the archive, "empty" exits 0 without writing the list, "fail" exits 1, "dumpfails" writes
+    // the list and the dump exits 1 (as the JVM does when it cannot dump).
     Path java = bin.resolve("java");
     Files.writeString(java, """
         #!/usr/bin/env bash
         echo "$*" >>"$CALLS"
         for a in "$@"; do
           case "$a" in
-            -XX:ArchiveClassesAtExit=*)
+            -XX:DumpLoadedClassList=*)
               case "${TRAINING:-ok}" in
-                ok) echo archive >"${a#-XX:ArchiveClassesAtExit=}" ;;
+                ok | dumpfails) echo java/lang/Object >"${a#-XX:DumpLoadedClassList=}" ;;
                 fail) exit 1 ;;
               esac ;;
+            -XX:SharedClassListFile=*)
+              [ -s "${a#-XX:SharedClassListFile=}" ] || { echo "no class list" >&2; exit 1; } ;;
+            -XX:SharedArchiveFile=*)
+              if [[ " $* " == *" -Xshare:dump "* ]]; then
+                [ "${TRAINING:-ok}" = dumpfails ] && exit 1
+                echo archive >"${a#-XX:SharedArchiveFile=}"
+              fi ;;
           esac
         done
         exit 0
@@ -139,13 +147,21 @@ class LauncherTest {
 
     assertThat(first.exitCode()).isZero();
     List<String> calls = calls();
-    assertThat(calls).hasSize(2);
+    assertThat(calls).hasSize(3);
     List<String> training = Arrays.asList(calls.get(0).split(" "));
     assertThat(training).contains("-XX:+UseSerialGC", "-Xmx64m")
         .endsWith("-jar", jar.toString(), "run", "--config", "/etc/apilb/apilb.conf", "--train-and-exit");
     String archive = archiveOf(finalArgs());
     assertThat(Path.of(archive)).exists().hasParent(cacheDir);
-    assertThat(training).anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + archive + ".tmp."));
+    String classList = training.stream().filter(a -> a.startsWith("-XX:DumpLoadedClassList=")).findFirst()
+        .orElseThrow().substring("-XX:DumpLoadedClassList=".length());
+    assertThat(classList).startsWith(archive + ".tmp.");
+    List<String> dump = Arrays.asList(calls.get(1).split(" "));
+    assertThat(dump).as("the static dump: the profile's options, the training's class list, the jar as -jar gives it")
+        .contains("-XX:+UseSerialGC", "-Xmx64m", "-Xshare:dump", "-XX:SharedClassListFile=" + classList)
+        .anyMatch(a -> a.startsWith("-XX:SharedArchiveFile=" + archive + ".tmp."))
+        .endsWith("-cp", jar.toString());
+    assertThat(Path.of(classList)).as("the class list is removed once dumped").doesNotExist();
     assertThat(finalArgs()).contains("-Xshare:auto").endsWith("-jar", jar.toString(), "run", "--config",
         "/etc/apilb/apilb.conf");
     assertThat(first.output()).contains("creating the class-data-sharing archive");
@@ -173,7 +189,7 @@ class LauncherTest {
     Launch first = launch("run", "--config", "a.conf");
 
     assertThat(first.exitCode()).isZero();
-    assertThat(calls()).hasSize(2);
+    assertThat(calls()).as("no dump without a class list").hasSize(2);
     assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"))
         .endsWith("-jar", jar.toString(), "run", "--config", "a.conf");
     try (var files = Files.list(cacheDir)) {
@@ -183,6 +199,26 @@ class LauncherTest {
           .anyMatch(n -> n.endsWith(".jsa.failed"));
     }
 
+    Files.delete(calls);
+    launch("run", "--config", "a.conf");
+    assertThat(calls()).as("the marker stops a second training").hasSize(1);
+  }
+
+  @Test
+  void aDumpThatFailsFallsBackSilentlyAndIsNotRetried() throws Exception {
+    env.put("TRAINING", "dumpfails");
+    Launch first = launch("run", "--config", "a.conf");
+
+    assertThat(first.exitCode()).isZero();
+    assertThat(calls()).as("training, dump, the start itself").hasSize(3);
+    assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+    try (var files = Files.list(cacheDir)) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .as("no archive, no class list or other temporary file; a marker and the log")
+          .noneMatch(n -> n.endsWith(".jsa") || n.contains(".tmp."))
+          .anyMatch(n -> n.endsWith(".jsa.failed"))
+          .anyMatch(n -> n.endsWith(".jsa.log"));
+    }
     Files.delete(calls);
     launch("run", "--config", "a.conf");
     assertThat(calls()).as("the marker stops a second training").hasSize(1);
@@ -199,7 +235,7 @@ class LauncherTest {
     Files.delete(calls);
     env.put("TRAINING", "ok");
     launch("run", "--config", "fixed.conf");
-    assertThat(calls()).hasSize(2);
+    assertThat(calls()).hasSize(3);
     assertThat(finalArgs()).anyMatch(a -> a.startsWith("-XX:SharedArchiveFile="));
   }
 
@@ -226,7 +262,7 @@ class LauncherTest {
     env.remove("APILB_CDS");
     launch("check-config", "a.conf");
     assertThat(calls()).hasSize(1);
-    assertThat(finalArgs()).noneMatch(a -> a.contains("SharedArchiveFile") || a.contains("ArchiveClassesAtExit"));
+    assertThat(finalArgs()).noneMatch(a -> a.contains("SharedArchiveFile") || a.contains("DumpLoadedClassList"));
   }
 
   @Test
@@ -238,7 +274,9 @@ class LauncherTest {
     Launch train = launch("cds-train", "--config", "train.conf");
     assertThat(train.exitCode()).isZero();
     assertThat(archive).exists();
-    assertThat(calls()).singleElement().asString().contains("--train-and-exit", "-XX:ArchiveClassesAtExit=" + archive);
+    assertThat(calls()).hasSize(2);
+    assertThat(calls().get(0)).contains("--train-and-exit", "-XX:DumpLoadedClassList=" + archive + ".tmp.");
+    assertThat(calls().get(1)).contains("-Xshare:dump", "-XX:SharedArchiveFile=" + archive + ".tmp.");
 
     Files.delete(calls);
     launch("run", "--config", "a.conf");
