@@ -1,6 +1,7 @@
 package io.apilb.proxy;
 
 import io.apilb.backend.pool.BackendAttempt;
+import io.apilb.support.HttpMessageKinds;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -123,18 +124,23 @@ final class AttemptRelay implements BackendAttempt.Listener {
 
   @Override
   public void onBackendMessage(Object msg) {
-    if (attempt == null || !(msg instanceof HttpObject o)) {
+    // HttpMessageKinds: exact classes first, so no per-class interface cache is rewritten per message
+    HttpResponse response;
+    HttpContent content = null;
+    if (attempt == null || (response = HttpMessageKinds.asResponse(msg)) == null
+        && (content = HttpMessageKinds.asContent(msg)) == null) {
       ReferenceCountUtil.release(msg);
-    } else if (o.decoderResult().isFailure()) {
+      return;
+    }
+    HttpObject o = response != null ? response : content;
+    if (o.decoderResult().isFailure()) {
       // never shown complete: the client's response breaks (or a watch ends at its last event)
       ReferenceCountUtil.release(msg);
       exchange.onBackendLost(BackendLoss.malformed(Admission.rootMessage(o.decoderResult().cause())));
-    } else if (msg instanceof HttpResponse response) {
+    } else if (response != null) {
       onResponseHead(response);
-    } else if (msg instanceof HttpContent content) {
-      onResponseContent(content);
     } else {
-      ReferenceCountUtil.release(msg);
+      onResponseContent(content);
     }
   }
 
@@ -148,7 +154,7 @@ final class AttemptRelay implements BackendAttempt.Listener {
     responseStarted = true;
     responseStatus = code;
     backendKeepAlive = HttpUtil.isKeepAlive(resp);
-    boolean ends = resp instanceof LastHttpContent;
+    boolean ends = HttpMessageKinds.isLast(resp);
     client.writeResponseHead(resp, request.method(), ends);
     if (attempt == null) { // the write failed and the client's close ended the exchange at once
       ReferenceCountUtil.release(resp);
@@ -167,7 +173,7 @@ final class AttemptRelay implements BackendAttempt.Listener {
 
   private void onResponseContent(HttpContent content) {
     completion.responseBytes(content.content().readableBytes());
-    boolean last = content instanceof LastHttpContent;
+    boolean last = HttpMessageKinds.isLast(content);
     if (watch != null) {
       content = watch.wholeEvents(content, last);
     }

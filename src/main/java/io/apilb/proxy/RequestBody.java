@@ -1,6 +1,7 @@
 package io.apilb.proxy;
 
 import io.apilb.backend.pool.BackendAttempt;
+import io.apilb.support.HttpMessageKinds;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -58,7 +59,8 @@ final class RequestBody {
    * none, and a client could put identity headers there). Takes the content.
    */
   static HttpContent withoutTrailers(HttpContent content) {
-    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+    LastHttpContent last = HttpMessageKinds.asLast(content); // exact classes first: see there
+    if (last != null && !last.trailingHeaders().isEmpty()) {
       return new DefaultLastHttpContent(last.content()); // the same bytes, trailers dropped
     }
     return content;
@@ -68,7 +70,7 @@ final class RequestBody {
   boolean received(HttpContent content) {
     ByteBuf b = content.content();
     bytes += b.readableBytes();
-    complete |= content instanceof LastHttpContent;
+    complete |= HttpMessageKinds.isLast(content);
     if (!overflowed && b.isReadable()) {
       if (bytes > retryBufferBytes) {
         overflowed = true;

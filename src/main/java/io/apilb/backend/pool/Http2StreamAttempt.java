@@ -1,6 +1,7 @@
 package io.apilb.backend.pool;
 
 import io.apilb.backend.BackendEntry;
+import io.apilb.support.HttpMessageKinds;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -69,14 +70,17 @@ final class Http2StreamAttempt implements BackendAttempt {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpRequest head) {
+    // HttpMessageKinds: exact classes first (no per-class interface cache rewritten per message)
+    HttpRequest head = HttpMessageKinds.asRequest(msg);
+    HttpContent c = HttpMessageKinds.asContent(msg);
+    if (head != null) {
       pendingHead = head;
-      if (!(msg instanceof HttpContent)) {
+      if (c == null) {
         return;
       }
     }
-    if (msg instanceof HttpContent c) {
-      boolean last = c instanceof LastHttpContent;
+    if (c != null) {
+      boolean last = HttpMessageKinds.isLast(c);
       if (pendingHead != null) {
         boolean headersOnly = last && !c.content().isReadable();
         if (!openStream(headersOnly) || headersOnly) {
@@ -146,7 +150,8 @@ final class Http2StreamAttempt implements BackendAttempt {
       while (demand && !ended && !inbound.isEmpty()) {
         demand = false;
         Object m = inbound.poll();
-        if (m instanceof HttpContent c) {
+        HttpContent c = HttpMessageKinds.asContent(m);
+        if (c != null) {
           delivered += c.content().readableBytes();
         }
         any = true;

@@ -5,6 +5,7 @@ import io.apilb.proxy.ConnectionFacts;
 import io.apilb.proxy.HeaderRules;
 import io.apilb.proxy.ProxyContext;
 import io.apilb.proxy.ProxyExchange;
+import io.apilb.support.HttpMessageKinds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
@@ -191,11 +192,12 @@ final class Http2StreamClientSide implements ClientSide {
       content.release();
       return;
     }
-    boolean last = content instanceof LastHttpContent;
+    LastHttpContent lastContent = HttpMessageKinds.asLast(content); // exact classes first: see there
+    boolean last = lastContent != null;
     Http2Headers trailers = null;
-    if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+    if (last && !lastContent.trailingHeaders().isEmpty()) {
       try {
-        trailers = HttpConversionUtil.toHttp2Headers(((LastHttpContent) content).trailingHeaders(), false);
+        trailers = HttpConversionUtil.toHttp2Headers(lastContent.trailingHeaders(), false);
       } catch (RuntimeException e) {
         content.release();
         abort();
