@@ -2,7 +2,7 @@
 # Where apilb's CPU goes under bench/run.sh's load: one round with async-profiler (cpu mode:
 # Java, native and, where perf_event_paranoid allows, kernel frames; no safepoint bias, unlike
 # JFR's line attributions, which sent earlier sessions after costs that were not there), then a
-# summary of the event loops' samples (bench/tools/profile_summary.py).
+# summary of the event loops' samples (bench/tools/profile_summary.py). Output in bench/out/profile/.
 #
 #   bash bench/profile.sh                     # summary on stdout, stacks in bench/out/
 #   PROFILE_PARTS="HpackDecoder.decode ..."   # the frames whose inclusive share to print
@@ -11,7 +11,7 @@
 # Linux library) is taken from the local repository, or fetched once with Maven.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-out="$here/out"
+out="$here/out/profile" # its own folder: run.sh clears out/*.log and out/*.txt as it starts
 mkdir -p "$out"
 version="${ASYNC_PROFILER_VERSION:-4.1}"
 lib="${ASYNC_PROFILER_LIB:-}"
@@ -33,6 +33,6 @@ opts+=" -agentpath:$lib=start,event=cpu,interval=${PROFILE_INTERVAL:-1ms},file=$
 BENCH_LATENCY_RPS=0 BENCH_ROUNDS=1 BENCH_DURATION="${BENCH_DURATION:-20}" BENCH_PRIME="${BENCH_PRIME:-5}" \
   APILB_JAVA_OPTS="$opts" bash "$here/run.sh" >"$out/profile-bench.log" 2>&1 \
   || { tail -5 "$out/profile-bench.log" >&2; echo "profile: bench/run.sh failed (see $out/profile-bench.log)" >&2; exit 1; }
-grep -E "ratio|INVALID" "$out/profile-bench.log" | sed 's/^/(under the profiler) /'
+grep -E "ratio|INVALID" "$out/profile-bench.log" | sed 's/^/(under the profiler) /' || true
 # shellcheck disable=SC2086
 python3 "$here/tools/profile_summary.py" "$stacks" ${PROFILE_PARTS:-}
