@@ -4,7 +4,7 @@
 # JFR's line attributions, which sent earlier sessions after costs that were not there), then a
 # summary of the event loops' samples (bench/tools/profile_summary.py). Output in bench/out/profile/.
 #
-#   bash bench/profile.sh                     # summary on stdout, stacks in bench/out/
+#   bash bench/profile.sh                     # summary on stdout, stacks in bench/out/profile/
 #   PROFILE_PARTS="HpackDecoder.decode ..."   # the frames whose inclusive share to print
 #
 # async-profiler is a tool here, not a dependency: its Maven Central jar (which carries the
@@ -30,9 +30,13 @@ rm -f "$stacks"
 # the server profile's options (bin/apilb), plus the agent
 opts="-XX:+UseParallelGC -Xms256m -Dio.netty.leakDetection.level=disabled"
 opts+=" -agentpath:$lib=start,event=cpu,interval=${PROFILE_INTERVAL:-1ms},file=$stacks,collapsed"
+# APILB_CDS=off: a JVM with a native agent cannot dump a class archive, and a training run would
+# write its own stacks to the same file
 BENCH_LATENCY_RPS=0 BENCH_ROUNDS=1 BENCH_DURATION="${BENCH_DURATION:-20}" BENCH_PRIME="${BENCH_PRIME:-5}" \
-  APILB_JAVA_OPTS="$opts" bash "$here/run.sh" >"$out/profile-bench.log" 2>&1 \
+  APILB_CDS=off APILB_JAVA_OPTS="$opts" bash "$here/run.sh" >"$out/profile-bench.log" 2>&1 \
   || { tail -5 "$out/profile-bench.log" >&2; echo "profile: bench/run.sh failed (see $out/profile-bench.log)" >&2; exit 1; }
 grep -E "ratio|INVALID" "$out/profile-bench.log" | sed 's/^/(under the profiler) /' || true
+# the profiler writes the stacks as the JVM exits: none means apilb was killed before it could
+[ -s "$stacks" ] || { echo "profile: no stacks in $stacks (apilb did not exit cleanly?)" >&2; exit 1; }
 # shellcheck disable=SC2086
 python3 "$here/tools/profile_summary.py" "$stacks" ${PROFILE_PARTS:-}

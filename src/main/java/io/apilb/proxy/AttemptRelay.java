@@ -125,22 +125,25 @@ final class AttemptRelay implements BackendAttempt.Listener {
   @Override
   public void onBackendMessage(Object msg) {
     // HttpMessageKinds: exact classes first, so no per-class interface cache is rewritten per message
-    HttpResponse response;
-    HttpContent content = null;
-    if (attempt == null || (response = HttpMessageKinds.asResponse(msg)) == null
-        && (content = HttpMessageKinds.asContent(msg)) == null) {
+    if (attempt == null) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    HttpObject o = response != null ? response : content;
-    if (o.decoderResult().isFailure()) {
+    HttpResponse response = HttpMessageKinds.asResponse(msg);
+    HttpContent content = response == null ? HttpMessageKinds.asContent(msg) : null;
+    HttpObject o = response != null ? response : content != null ? content : msg instanceof HttpObject h ? h : null;
+    if (o == null) {
+      ReferenceCountUtil.release(msg);
+    } else if (o.decoderResult().isFailure()) {
       // never shown complete: the client's response breaks (or a watch ends at its last event)
       ReferenceCountUtil.release(msg);
       exchange.onBackendLost(BackendLoss.malformed(Admission.rootMessage(o.decoderResult().cause())));
     } else if (response != null) {
       onResponseHead(response);
-    } else {
+    } else if (content != null) {
       onResponseContent(content);
+    } else {
+      ReferenceCountUtil.release(msg);
     }
   }
 

@@ -14,9 +14,10 @@ import io.netty.handler.codec.http.LastHttpContent;
  * few Netty classes every proxied request carries by comparing the exact class, and by
  * {@code instanceof} only for the rest.
  *
- * <p>Why not plain {@code instanceof}: a check against an interface that the class does not list
- * first goes through the class's one-entry cache of its last matched interface, shared by every
- * thread, and rewrites it on a match. The proxy path asks the same message classes about
+ * <p>Why not plain {@code instanceof}: where the JIT cannot decide a check against an interface
+ * from the call site's own profile, it asks the class's one-entry cache of its last matched
+ * interface, shared by every thread, and a match that misses it rewrites it. The proxy path asks
+ * the same message classes about
  * several interfaces in turn (a response head is an {@code HttpObject}, then an
  * {@code HttpResponse}; content is {@code HttpContent}, then {@code LastHttpContent}), so each
  * request rewrote those caches several times, from both event loops, and the cache line travelled

@@ -26,6 +26,7 @@ class CdsArchiveIT {
   private static final String OPTS = "-XX:+UseSerialGC -Xmx64m -XX:TieredStopAtLevel=1";
 
   @TempDir Path tmp;
+  private final Map<Process, Path> outputs = new java.util.HashMap<>();
 
   @Test
   void theTrainedStaticArchiveMapsAndHoldsApilbsClasses() throws Exception {
@@ -59,22 +60,25 @@ class CdsArchiveIT {
   }
 
   private Process process(Map<String, String> env, String... command) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true);
+    // output to a file, so a hung process fails the wait below instead of blocking a read
+    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("out-" + System.nanoTime() + ".txt").toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("APILB_"));
     pb.environment().putAll(env);
     pb.environment().put("PATH", Path.of(javaBin()).getParent() + ":" + System.getenv("PATH"));
     Process p = pb.start();
     p.getOutputStream().close();
+    outputs.put(p, pb.redirectOutput().file().toPath());
     return p;
   }
 
-  private static String output(Process p, int seconds) throws Exception {
-    byte[] out = p.getInputStream().readAllBytes();
+  private String output(Process p, int seconds) throws Exception {
     if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       throw new AssertionError("did not finish in " + seconds + " s");
     }
-    return new String(out, java.nio.charset.StandardCharsets.UTF_8);
+    return Files.readString(outputs.remove(p));
   }
 
   /** The JVM running the tests: the archive must be made and used by one and the same. */

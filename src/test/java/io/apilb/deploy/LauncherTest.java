@@ -52,6 +52,7 @@ class LauncherTest {
               case "${TRAINING:-ok}" in
                 ok | dumpfails) echo java/lang/Object >"${a#-XX:DumpLoadedClassList=}" ;;
                 fail) exit 1 ;;
+                hangs) echo java/lang/Object >"${a#-XX:DumpLoadedClassList=}"; sleep 60; exit 0 ;;
               esac ;;
             -XX:SharedClassListFile=*)
               [ -s "${a#-XX:SharedClassListFile=}" ] || { echo "no class list" >&2; exit 1; } ;;
@@ -222,6 +223,41 @@ class LauncherTest {
     Files.delete(calls);
     launch("run", "--config", "a.conf");
     assertThat(calls()).as("the marker stops a second training").hasSize(1);
+  }
+
+  @Test
+  void aLauncherStoppedDuringTrainingLeavesNoTemporaryFiles() throws Exception {
+    env.put("TRAINING", "hangs");
+    List<String> command = List.of(DeployFiles.file("bin/apilb").toString(), "run", "--config", "a.conf");
+    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("launcher.out").toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("APILB_"));
+    pb.environment().putAll(env);
+    Process launcher = pb.start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!hasTemporaryFile() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(hasTemporaryFile()).as("the training wrote its class list").isTrue();
+      // as a supervisor stops a service: TERM to the launcher and what it started
+      launcher.descendants().forEach(ProcessHandle::destroy);
+      launcher.destroy();
+      assertThat(launcher.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+      launcher.destroyForcibly();
+    }
+    assertThat(hasTemporaryFile()).as("no class list or partial archive left").isFalse();
+  }
+
+  private boolean hasTemporaryFile() throws IOException {
+    if (!Files.isDirectory(cacheDir)) {
+      return false;
+    }
+    try (var files = Files.list(cacheDir)) {
+      return files.anyMatch(f -> f.getFileName().toString().contains(".tmp."));
+    }
   }
 
   @Test
