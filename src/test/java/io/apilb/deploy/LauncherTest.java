@@ -193,13 +193,18 @@ class LauncherTest {
     assertThat(calls()).as("no dump without a class list").hasSize(2);
     assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"))
         .endsWith("-jar", jar.toString(), "run", "--config", "a.conf");
+    assertFailedForGoodAndNotRetried();
+  }
+
+  /** No archive and no temporary file (class list, partial archive); a marker, the log, no retry. */
+  private void assertFailedForGoodAndNotRetried() throws Exception {
     try (var files = Files.list(cacheDir)) {
       assertThat(files.map(f -> f.getFileName().toString()))
-          .as("no archive, no temporary file; a marker and the training's log")
+          .as("no archive, no class list or other temporary file; a marker and the training's log")
           .noneMatch(n -> n.endsWith(".jsa") || n.contains(".tmp."))
-          .anyMatch(n -> n.endsWith(".jsa.failed"));
+          .anyMatch(n -> n.endsWith(".jsa.failed"))
+          .anyMatch(n -> n.endsWith(".jsa.log"));
     }
-
     Files.delete(calls);
     launch("run", "--config", "a.conf");
     assertThat(calls()).as("the marker stops a second training").hasSize(1);
@@ -213,16 +218,7 @@ class LauncherTest {
     assertThat(first.exitCode()).isZero();
     assertThat(calls()).as("training, dump, the start itself").hasSize(3);
     assertThat(finalArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
-    try (var files = Files.list(cacheDir)) {
-      assertThat(files.map(f -> f.getFileName().toString()))
-          .as("no archive, no class list or other temporary file; a marker and the log")
-          .noneMatch(n -> n.endsWith(".jsa") || n.contains(".tmp."))
-          .anyMatch(n -> n.endsWith(".jsa.failed"))
-          .anyMatch(n -> n.endsWith(".jsa.log"));
-    }
-    Files.delete(calls);
-    launch("run", "--config", "a.conf");
-    assertThat(calls()).as("the marker stops a second training").hasSize(1);
+    assertFailedForGoodAndNotRetried();
   }
 
   @Test
