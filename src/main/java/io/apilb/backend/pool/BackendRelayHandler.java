@@ -1,10 +1,9 @@
 package io.apilb.backend.pool;
 
+import io.apilb.support.HttpMessageKinds;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,13 +50,14 @@ final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
    * answers 100 Continue itself and does not forward Expect; 103 Early Hints has no HTTP/2 use here.
    */
   private boolean interim(Object msg) {
-    if (msg instanceof HttpResponse r) {
+    HttpResponse r = HttpMessageKinds.asResponse(msg); // exact classes first: see HttpMessageKinds
+    if (r != null) {
       int code = r.status().code();
       skippingInterim = code / 100 == 1 && code != 101;
       return skippingInterim;
     }
-    if (skippingInterim && msg instanceof HttpContent) {
-      skippingInterim = !(msg instanceof LastHttpContent);
+    if (skippingInterim && HttpMessageKinds.asContent(msg) != null) {
+      skippingInterim = !HttpMessageKinds.isLast(msg);
       return true;
     }
     return false;

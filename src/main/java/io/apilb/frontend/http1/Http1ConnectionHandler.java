@@ -6,6 +6,7 @@ import io.apilb.proxy.ProxyExchange;
 import io.apilb.support.Channels;
 import io.apilb.support.DrainEvent;
 import io.apilb.support.HandlerNames;
+import io.apilb.support.HttpMessageKinds;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -71,7 +72,10 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     if (timeouts != null) {
       timeouts.messageRead(msg);
     }
-    if (msg instanceof HttpRequest req) {
+    // HttpMessageKinds: exact classes first (no per-class interface cache rewritten per message)
+    HttpRequest req = HttpMessageKinds.asRequest(msg);
+    HttpContent content;
+    if (req != null) {
       if (current != null) {
         ReferenceCountUtil.release(msg); // cannot happen with flow control; never mix exchanges
         return;
@@ -81,7 +85,7 @@ public final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
       }
       current = new Http1ClientSide(this, ctx, facts, req.protocolVersion(), HttpUtil.isKeepAlive(req) && !draining);
       current.start(new ProxyExchange(contexts.get(), current), req);
-    } else if (msg instanceof HttpContent content && current != null) {
+    } else if ((content = HttpMessageKinds.asContent(msg)) != null && current != null) {
       current.exchange().onRequestContent(content);
     } else {
       // the end of a bodiless request answered before it was read: on to the next request

@@ -3,12 +3,11 @@ package io.apilb.frontend.http1;
 import io.apilb.config.ListenerTimeouts;
 import io.apilb.metrics.ApilbMetrics;
 import io.apilb.support.ConnectionDeadlines;
+import io.apilb.support.HttpMessageKinds;
 import io.apilb.support.LazyDeadlineTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.LastHttpContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,11 +102,11 @@ public final class Http1Timeouts extends ChannelInboundHandlerAdapter {
    */
   void messageRead(Object msg) {
     bodyWanted = false;
-    if (msg instanceof HttpRequest) {
+    if (HttpMessageKinds.asRequest(msg) != null) { // exact classes first: see HttpMessageKinds
       phase = Phase.EXCHANGE;
       bodyPending = true;
     }
-    if (msg instanceof LastHttpContent) {
+    if (HttpMessageKinds.isLast(msg)) {
       bodyPending = false;
     }
   }
