@@ -2,11 +2,12 @@ package io.apilb.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.apilb.deploy.DeployFiles.Run;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -28,9 +29,6 @@ class LauncherTest {
   Path jar;
   Path cacheDir;
   Map<String, String> env;
-
-  /** Launcher exit code, its stderr and stdout merged. */
-  record Launch(int exitCode, String output) {}
 
   @BeforeEach
   void fakeJava() throws IOException {
@@ -74,21 +72,11 @@ class LauncherTest {
     env.put("HOME", tmp.toString());
   }
 
-  Launch launch(String... args) throws IOException, InterruptedException {
+  Run launch(String... args) throws IOException, InterruptedException {
     List<String> command = new java.util.ArrayList<>();
     command.add(DeployFiles.file("bin/apilb").toString());
     command.addAll(Arrays.asList(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true);
-    pb.environment().keySet().removeIf(k -> k.startsWith("APILB_"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("bin/apilb did not finish");
-    }
-    return new Launch(p.exitValue(), out);
+    return DeployFiles.run(tmp, Duration.ofSeconds(60), env, command.toArray(String[]::new));
   }
 
   List<String> calls() throws IOException {
@@ -121,13 +109,13 @@ class LauncherTest {
   @Test
   void anUnknownProfileOrCdsSettingFailsNamingTheVariable() throws Exception {
     env.put("APILB_JVM_PROFILE", "tiny");
-    Launch bad = launch("run", "--config", "x.conf");
+    Run bad = launch("run", "--config", "x.conf");
     assertThat(bad.exitCode()).isEqualTo(2);
     assertThat(bad.output()).contains("APILB_JVM_PROFILE=tiny", "server", "sidecar");
 
     env.put("APILB_JVM_PROFILE", "sidecar");
     env.put("APILB_CDS", "yes");
-    Launch badCds = launch("run", "--config", "x.conf");
+    Run badCds = launch("run", "--config", "x.conf");
     assertThat(badCds.exitCode()).isEqualTo(2);
     assertThat(badCds.output()).contains("APILB_CDS=yes", "auto", "off");
     assertThat(calls()).as("no JVM started").isEmpty();
@@ -144,7 +132,7 @@ class LauncherTest {
   @Test
   void firstRunTrainsAnArchiveThatThisAndLaterRunsUse() throws Exception {
     env.put("APILB_JVM_PROFILE", "sidecar");
-    Launch first = launch("run", "--config", "/etc/apilb/apilb.conf");
+    Run first = launch("run", "--config", "/etc/apilb/apilb.conf");
 
     assertThat(first.exitCode()).isZero();
     List<String> calls = calls();
@@ -187,7 +175,7 @@ class LauncherTest {
   void aTrainingRunThatWritesNothingFallsBackSilentlyAndIsNotRetried() throws Exception {
     env.put("APILB_JVM_PROFILE", "sidecar");
     env.put("TRAINING", "empty");
-    Launch first = launch("run", "--config", "a.conf");
+    Run first = launch("run", "--config", "a.conf");
 
     assertThat(first.exitCode()).isZero();
     assertThat(calls()).as("no dump without a class list").hasSize(2);
@@ -213,7 +201,7 @@ class LauncherTest {
   @Test
   void aDumpThatFailsFallsBackSilentlyAndIsNotRetried() throws Exception {
     env.put("TRAINING", "dumpfails");
-    Launch first = launch("run", "--config", "a.conf");
+    Run first = launch("run", "--config", "a.conf");
 
     assertThat(first.exitCode()).isZero();
     assertThat(calls()).as("training, dump, the start itself").hasSize(3);
@@ -275,7 +263,7 @@ class LauncherTest {
   void anUnwritableArchiveDirectoryMeansNoTrainingAndNoArchive() throws Exception {
     Path file = Files.writeString(tmp.resolve("a-file"), "");
     env.put("APILB_CDS_DIR", file.resolve("cds").toString());
-    Launch l = launch("run", "--config", "a.conf");
+    Run l = launch("run", "--config", "a.conf");
 
     assertThat(l.exitCode()).isZero();
     assertThat(calls()).hasSize(1);
@@ -303,7 +291,7 @@ class LauncherTest {
     env.put("APILB_CDS_ARCHIVE", archive.toString());
     env.put("APILB_JVM_PROFILE", "sidecar");
 
-    Launch train = launch("cds-train", "--config", "train.conf");
+    Run train = launch("cds-train", "--config", "train.conf");
     assertThat(train.exitCode()).isZero();
     assertThat(archive).exists();
     assertThat(calls()).hasSize(2);
