@@ -28,63 +28,69 @@ import io.netty.handler.codec.http.LastHttpContent;
 public final class HttpMessageKinds {
   private HttpMessageKinds() {}
 
+  /**
+   * Netty's message classes the proxy path carries, known by exact class; OTHER asks instanceof.
+   * Compared with {@code ==}, not switched on: an enum switch reads javac's switch-map array on
+   * every call, and this runs several times per message.
+   */
+  private enum Known { REQUEST, RESPONSE, CONTENT, LAST_CONTENT, OTHER }
+
+  private static Known known(Object msg) {
+    Class<?> c = msg.getClass();
+    if (c == DefaultHttpContent.class) {
+      return Known.CONTENT;
+    }
+    if (c == DefaultLastHttpContent.class || msg == LastHttpContent.EMPTY_LAST_CONTENT) {
+      return Known.LAST_CONTENT;
+    }
+    if (c == DefaultHttpResponse.class) {
+      return Known.RESPONSE;
+    }
+    return c == DefaultHttpRequest.class ? Known.REQUEST : Known.OTHER;
+  }
+
+  /** A message known as LAST_CONTENT, by a cast to its class (or the shared empty one itself). */
+  private static LastHttpContent lastContent(Object msg) {
+    return msg == LastHttpContent.EMPTY_LAST_CONTENT ? LastHttpContent.EMPTY_LAST_CONTENT : (DefaultLastHttpContent) msg;
+  }
+
   /** The message as a response head, or null: a head, or head and content in one (a full response). */
   public static HttpResponse asResponse(Object msg) {
-    Class<?> c = msg.getClass();
-    if (c == DefaultHttpResponse.class) {
+    Known k = known(msg);
+    if (k == Known.RESPONSE) {
       return (DefaultHttpResponse) msg;
     }
-    if (c == DefaultHttpContent.class || c == DefaultLastHttpContent.class || msg == LastHttpContent.EMPTY_LAST_CONTENT
-        || c == DefaultHttpRequest.class) {
-      return null;
-    }
-    return msg instanceof HttpResponse r ? r : null;
+    return k == Known.OTHER && msg instanceof HttpResponse r ? r : null;
   }
 
   /** The message as a request head, or null: a head, or head and content in one (a full request). */
   public static HttpRequest asRequest(Object msg) {
-    Class<?> c = msg.getClass();
-    if (c == DefaultHttpRequest.class) {
+    Known k = known(msg);
+    if (k == Known.REQUEST) {
       return (DefaultHttpRequest) msg;
     }
-    if (c == DefaultHttpContent.class || c == DefaultLastHttpContent.class || msg == LastHttpContent.EMPTY_LAST_CONTENT
-        || c == DefaultHttpResponse.class) {
-      return null;
-    }
-    return msg instanceof HttpRequest r ? r : null;
+    return k == Known.OTHER && msg instanceof HttpRequest r ? r : null;
   }
 
   /** The message as content (a body part, or the end of the body), or null. */
   public static HttpContent asContent(Object msg) {
-    Class<?> c = msg.getClass();
-    if (c == DefaultHttpContent.class) {
+    Known k = known(msg);
+    if (k == Known.CONTENT) {
       return (DefaultHttpContent) msg;
     }
-    if (c == DefaultLastHttpContent.class) {
-      return (DefaultLastHttpContent) msg;
+    if (k == Known.LAST_CONTENT) {
+      return lastContent(msg);
     }
-    if (msg == LastHttpContent.EMPTY_LAST_CONTENT) {
-      return LastHttpContent.EMPTY_LAST_CONTENT;
-    }
-    if (c == DefaultHttpResponse.class || c == DefaultHttpRequest.class) {
-      return null;
-    }
-    return msg instanceof HttpContent h ? h : null;
+    return k == Known.OTHER && msg instanceof HttpContent h ? h : null;
   }
 
   /** The message as the last content of a message (it may carry trailers), or null. */
   public static LastHttpContent asLast(Object msg) {
-    Class<?> c = msg.getClass();
-    if (c == DefaultLastHttpContent.class) {
-      return (DefaultLastHttpContent) msg;
+    Known k = known(msg);
+    if (k == Known.LAST_CONTENT) {
+      return lastContent(msg);
     }
-    if (msg == LastHttpContent.EMPTY_LAST_CONTENT) {
-      return LastHttpContent.EMPTY_LAST_CONTENT;
-    }
-    if (c == DefaultHttpContent.class || c == DefaultHttpResponse.class || c == DefaultHttpRequest.class) {
-      return null;
-    }
-    return msg instanceof LastHttpContent l ? l : null;
+    return k == Known.OTHER && msg instanceof LastHttpContent l ? l : null;
   }
 
   /** Whether the message ends its HTTP message (last content, or a full request or response). */
