@@ -130,6 +130,20 @@ class LauncherTest {
   }
 
   @Test
+  void javaOptionsPrintsTheOptionsAStartWouldUseAndStartsNothing() throws Exception {
+    env.put("APILB_JVM_PROFILE", "sidecar");
+    Run sidecar = launch("java-options");
+    assertThat(sidecar.exitCode()).isZero();
+    assertThat(sidecar.output().strip().split(" ")).contains("-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1")
+        .doesNotContain("-XX:+UseParallelGC");
+
+    env.put("APILB_JAVA_OPTS", "-Xmx1g -XX:+UseG1GC");
+    assertThat(launch("java-options").output().strip()).isEqualTo("-Xmx1g -XX:+UseG1GC");
+    assertThat(calls()).as("no JVM started").isEmpty();
+    assertThat(cacheDir).as("no archive trained").doesNotExist();
+  }
+
+  @Test
   void firstRunTrainsAnArchiveThatThisAndLaterRunsUse() throws Exception {
     env.put("APILB_JVM_PROFILE", "sidecar");
     Run first = launch("run", "--config", "/etc/apilb/apilb.conf");
