@@ -18,7 +18,7 @@ CLIENTS="${BENCH_CLIENTS:-16}"        # h2load -c: client connections
 STREAMS="${BENCH_STREAMS:-10}"        # h2load -m: concurrent streams per connection
 LOAD_THREADS="${BENCH_LOAD_THREADS:-1}"  # h2load -t
 ROUNDS="${BENCH_ROUNDS:-2}"           # rounds; each round runs haproxy then apilb (order alternates)
-PRIME="${BENCH_PRIME:-5}"             # unmeasured priming run per proxy (JIT, pools), seconds; 0 = off
+PRIME="${BENCH_PRIME:-20}"            # unmeasured priming run per proxy (JIT, pools), seconds; 0 = off
 BACKEND_PROTO="${BENCH_BACKEND_PROTO:-h2}"  # h2 (HAProxy's faster setup, so its best): both proxies multiplex HTTP/2; h1: HTTP/1.1 to the backends
 LAT_RPS="${BENCH_LATENCY_RPS:-500}"   # added-latency run: fixed total rate (req/s); 0 = skip it
 LAT_SECONDS="${BENCH_LATENCY_SECONDS:-15}"
@@ -261,6 +261,32 @@ median_of() {
       else printf "%.3f\n", (v[n / 2] + v[n / 2 + 1]) / 2 }'
 }
 
+# paired_ratios : apilb/HAProxy per round, each round's apilb run against the HAProxy run beside it
+# (they ran back to back, order alternating), then the median over the rounds, for req/s, p99 and
+# CPU per request: "rps p99 cpu rps-by-round". On a shared host whose speed drifts over minutes,
+# pairs neighbours in time where the ratio of the two medians can pair a fast minute with a slow one.
+paired_ratios() {
+  local line
+  for line in "${rows[@]}"; do echo "$line"; done | awk '
+    { v[$1 " " $2 " rps"] = $3; v[$1 " " $2 " p99"] = $5; v[$1 " " $2 " cpu"] = $9; if ($1 > last) last = $1 }
+    function median(k,   i, j, n, a, t) {
+      n = 0
+      for (i = 1; i <= last; i++) {
+        if (!((i " apilb " k) in v) || !((i " haproxy " k) in v) || v[i " haproxy " k] == 0) continue
+        a[++n] = v[i " apilb " k] / v[i " haproxy " k]
+      }
+      for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      if (n == 0) return "nan"
+      return sprintf("%.2f", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+    }
+    END {
+      by = ""
+      for (i = 1; i <= last; i++) if ((i " apilb rps") in v && v[i " haproxy rps"] > 0)
+        by = by (by == "" ? "" : ",") sprintf("%.2f", v[i " apilb rps"] / v[i " haproxy rps"])
+      print median("rps"), median("p99"), median("cpu"), by
+    }'
+}
+
 # ---- main ---------------------------------------------------------------------
 main() {
   [[ $EUID -eq 0 ]] || log "not root: apt installs will fail if tools are missing"
@@ -360,6 +386,9 @@ main() {
     ratio_line="$(awk -v ar="$a_rps" -v hr="$h_rps" -v ap="$a_p99" -v hp="$h_p99" -v ac="$a_cpu" -v hc="$h_cpu" 'BEGIN {
       printf "ratio apilb/haproxy (medians): req/s %.2fx, p99 %.2fx, CPU per request %.2fx (goal: req/s >= 1.05x, p99 <= 1.0x, CPU <= 1.0x)",
         ar / hr, ap / hp, ac / hc }')"
+    local pr_rps pr_p99 pr_cpu pr_by
+    read -r pr_rps pr_p99 pr_cpu pr_by <<<"$(paired_ratios)"
+    ratio_line+=$'\n'"paired, each round's apilb against the HAProxy run beside it (median of $ROUNDS rounds): req/s ${pr_rps}x, p99 ${pr_p99}x, CPU per request ${pr_cpu}x; req/s by round: $pr_by"
   else
     ratio_line="ratio apilb/haproxy: n/a (apilb not run)"
   fi
