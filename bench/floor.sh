@@ -6,7 +6,7 @@
 # moment of reading as bench/footprint.sh (IDLE s after ready and one GET). apilb's idle RSS
 # (footprint.sh) minus (3) is what apilb's own work costs; (3) is as low as a JVM of this kind goes.
 #
-#   bash bench/floor.sh          # about 30 s; table on stdout and in bench/out/floor.md
+#   bash bench/floor.sh          # about a minute; table on stdout and in bench/out/floor.md
 #
 # Knobs: FLOOR_IDLE (5, seconds), FLOOR_STARTS (3, starts per row; the median is reported),
 # FLOOR_PORT (19960).
@@ -27,19 +27,25 @@ command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 && command -
   || die "needs a JDK (java, javac, jar, jstat) on PATH"
 command -v curl >/dev/null 2>&1 || install_packages curl
 command -v openssl >/dev/null 2>&1 || install_packages openssl
+[[ $STARTS =~ ^[1-9][0-9]*$ ]] || die "FLOOR_STARTS=$STARTS: give a number of starts, 1 or more"
 mkdir -p "$OUT"
 work="$OUT/floor"
 rm -rf "$work"
 mkdir -p "$work/netty" "$work/classes"
 
-# the launcher builds the jar if needed and gives the profile's options
-opts="$(APILB_JVM_PROFILE=sidecar "$ROOT/bin/apilb" java-options)"
+# the sidecar profile's own options (not a user's APILB_JAVA_OPTS, which would replace them);
+# `version` builds the jar when it is missing or older than the sources
+opts="$(env -u APILB_JAVA_OPTS APILB_JVM_PROFILE=sidecar "$ROOT/bin/apilb" java-options)"
 "$ROOT/bin/apilb" version >/dev/null
 jar_file="${APILB_JAR:-$ROOT/target/apilb.jar}"
 log "sidecar options: $opts"
+# Netty as apilb's jar runs it: its manifest opens these packages and Main sets the property, so
+# Netty makes direct buffers without a cleaner
+netty_opts="--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED"
+netty_opts+=" -Dio.netty.tryReflectionSetAccessible=true"
 
 # Netty and its native libraries (epoll, tcnative) out of apilb's jar: the same versions, nothing else
-(cd "$work/netty" && unzip -q "$jar_file" 'io/netty/*' 'META-INF/native/*')
+(cd "$work/netty" && jar --extract --file "$jar_file" io/netty META-INF/native)
 jar --create --file "$work/netty-only.jar" -C "$work/netty" .
 javac -d "$work/classes" -cp "$work/netty-only.jar" "$HERE/tools/TlsH2Floor.java"
 jar --create --file "$work/floor.jar" -C "$work/classes" .
@@ -50,14 +56,17 @@ server_args=("$PORT" "$OUT/floor-front.crt" "$OUT/floor-front.key")
 get() { curl -fsSk --http2 -o /dev/null "https://127.0.0.1:$PORT/"; }
 printed_ready() { grep -q '^ready' "$OUT/floor-$1.log"; }
 
-# the floor server's own archive, made as bin/apilb makes apilb's: list a start's classes, dump them
+# the floor server's own archive, made as bin/apilb makes apilb's: the classes a start lists until
+# it is ready (apilb's --train-and-exit serves no request either), then a static dump of them
 log "training an AppCDS archive for the floor server"
-start train java $opts -XX:DumpLoadedClassList="$work/floor.classes" -cp "$cp_netty" TlsH2Floor "${server_args[@]}"
-wait_until 60 "floor server (training)" get || die "the floor server did not come up (see $OUT/floor-train.log)"
-stop_last() { kill -TERM "$LAST_PID" 2>/dev/null || true; wait "$LAST_PID" 2>/dev/null || true; }
-stop_last
 # shellcheck disable=SC2086
-java $opts -Xshare:dump -XX:SharedClassListFile="$work/floor.classes" -XX:SharedArchiveFile="$work/floor.jsa" \
+start train java $opts $netty_opts -XX:DumpLoadedClassList="$work/floor.classes" -cp "$cp_netty" \
+  TlsH2Floor "${server_args[@]}"
+wait_until 60 "floor server (training)" printed_ready train \
+  || die "the floor server did not come up (see $OUT/floor-train.log)"
+stop_pid "$LAST_PID"
+# shellcheck disable=SC2086
+java $opts $netty_opts -Xshare:dump -XX:SharedClassListFile="$work/floor.classes" -XX:SharedArchiveFile="$work/floor.jsa" \
   -cp "$cp_netty" >"$OUT/floor-dump.log" 2>&1 || die "the dump failed (see $OUT/floor-dump.log)"
 
 # measure NAME JAVA-ARGS... : median idle RSS (KiB) over STARTS starts
@@ -67,24 +76,27 @@ measure() {
   local i values=() pid
   for i in $(seq "$STARTS"); do
     # shellcheck disable=SC2086
-    start "$name" java $opts "$@"
+    start "$name" java $opts $netty_opts "$@"
     pid=$LAST_PID
     wait_until 60 "$name $i/$STARTS" printed_ready "$name" || die "$name did not start (see $OUT/floor-$name.log)"
     if [[ $name != jvm-only ]]; then
       wait_until 30 "$name: first GET" get || die "$name did not answer (see $OUT/floor-$name.log)"
     fi
     sleep "$IDLE"
+    kill -0 "$pid" 2>/dev/null || die "$name exited while idle (see $OUT/floor-$name.log)"
     values+=("$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")")
     # jstat reads the JVM's performance counters (a file the JVM maps anyway): nothing is loaded into it
-    CLASSES[$name]="$(jstat -class "$pid" | awk 'NR == 2 {print $1}')"
-    stop_last
+    CLASSES[$name]="$(jstat -class "$pid" | awk 'NR == 2 {print $1}')" || die "jstat could not read $name"
+    stop_pid "$pid"
   done
-  RSS[$name]="$(printf '%s\n' "${values[@]}" | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}')"
+  RSS[$name]="$(printf '%s\n' "${values[@]}" | sort -n \
+    | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}')"
   log "$name: RSS idle ${RSS[$name]} KiB (median of $STARTS: ${values[*]}), ${CLASSES[$name]} classes"
 }
 measure jvm-only -cp "$work/floor.jar" TlsH2Floor --jvm-only
 measure netty-tls-h2 -cp "$cp_netty" TlsH2Floor "${server_args[@]}"
-measure netty-tls-h2-appcds -XX:SharedArchiveFile="$work/floor.jsa" -Xshare:auto -Xlog:cds=off \
+# -Xshare:on: an archive the JVM cannot map fails the start instead of silently repeating the row above
+measure netty-tls-h2-appcds -XX:SharedArchiveFile="$work/floor.jsa" -Xshare:on \
   -cp "$cp_netty" TlsH2Floor "${server_args[@]}"
 
 mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }

@@ -51,15 +51,6 @@ ensure_tools() {
   command -v java >/dev/null 2>&1 || die "no java on PATH (JDK 17)"
 }
 
-# stop_pid PID : stops one process started by `start` (its session), waits up to 10 s
-stop_pid() {
-  local pid=$1
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }

@@ -1,4 +1,5 @@
-# Shared by bench/run.sh and bench/failover.sh (sourced, not run): logging, processes started in
+# Shared by the bench scripts (run.sh, failover.sh, footprint.sh, floor.sh, watches.sh, abuse.sh;
+# sourced, not run): logging, processes started in
 # their own sessions and all stopped on exit, readiness polling, throwaway certificates and
 # template rendering. Callers set OUT, LOG_TAG (the log prefix) and FILE_PREFIX (prepended to
 # every file this writes in $OUT) before sourcing.
@@ -50,6 +51,15 @@ start() {
   setsid "$@" >"$OUT/${FILE_PREFIX}$name.log" 2>&1 </dev/null &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
+}
+
+# stop_pid PID : stops one process started by `start` (its session), waits up to 10 s, then KILL
+stop_pid() {
+  local pid=$1
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
 }
 
 # wait_until TIMEOUT_S DESC CMD... : polls CMD every 0.2 s; gives up early if the process last

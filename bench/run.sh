@@ -421,7 +421,7 @@ main() {
     echo
     cat "$md.table"
     echo
-    echo "$ratio_line"
+    echo "${ratio_line//$'\n'/$'\n\n'}"  # one paragraph per line in Markdown
     echo
     if ((LAT_RPS > 0)); then
       echo "Added latency: \`h2load -c $LAT_CLIENTS -m 1 --rps $((LAT_RPS / LAT_CLIENTS)) -D $LAT_SECONDS\` to backend b1 directly and through each proxy:"

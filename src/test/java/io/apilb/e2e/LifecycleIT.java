@@ -180,6 +180,9 @@ class LifecycleIT {
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).as(Files.readString(cp.dir.resolve("proc.log"))).isZero();
       assertThat(Files.readString(cp.dir.resolve("proc.log"))).contains("shutting down");
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // the process's own log says what it did instead (its directory is gone after the test)
+      throw new AssertionError(e.getMessage() + "; the process's log:\n" + Files.readString(cp.dir.resolve("proc.log")), e);
     } finally {
       p.destroyForcibly();
     }
