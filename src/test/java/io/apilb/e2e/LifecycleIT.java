@@ -166,7 +166,14 @@ class LifecycleIT {
     Path conf = cp.dir.resolve("apilb.conf");
     String text = Files.readString(conf) + "\napilb.shutdown { delay = 200ms, drain-timeout = 2s }\n";
     Files.writeString(cp.dir.resolve("proc.conf"), text);
-    Process p = new ProcessBuilder("java", "-jar", jar.toString(), "run", "--config", cp.dir.resolve("proc.conf").toString())
+    // A suite started under nohup hands its children an ignored SIGHUP, which the JVM keeps: apilb
+    // would warn and not reload by signal. Give it back its default, as bin/apilb does.
+    List<String> command = new java.util.ArrayList<>();
+    if (new ProcessBuilder("env", "--default-signal=HUP", "true").start().waitFor() == 0) {
+      command.addAll(List.of("env", "--default-signal=HUP"));
+    }
+    command.addAll(List.of("java", "-jar", jar.toString(), "run", "--config", cp.dir.resolve("proc.conf").toString()));
+    Process p = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(cp.dir.resolve("proc.log").toFile()).start();
     try {
       Path log = cp.dir.resolve("proc.log");
