@@ -66,15 +66,6 @@ ensure_tools() {
   install_packages "${missing[@]}"
 }
 
-# stop_pid PID : stops one process started by `start` (its session), waits up to 5 s
-stop_pid() {
-  local pid=$1
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 all_backends_listening() {
   curl -fsS "http://127.0.0.1:$CONTROL_PORT/stats" | grep -o '"listening":true' | wc -l | grep -qx 3
 }
@@ -184,8 +175,8 @@ main() {
     run_load "$p" "${PORT[$p]}"
     cat "$OUT/failover-load-$p.txt"
     cp "$OUT/failover-sim.log" "$OUT/failover-sim-$p.log"
-    stop_pid "$proxy_pid"
-    stop_pid "$sim_pid"
+    stop_pid "$proxy_pid" 5
+    stop_pid "$sim_pid" 5
   done
 
   # ---- report ----

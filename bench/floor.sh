@@ -9,11 +9,11 @@
 #   bash bench/floor.sh          # about a minute; table on stdout and in bench/out/floor.md
 #
 # Knobs: FLOOR_IDLE (5, seconds), FLOOR_STARTS (3, starts per row; the median is reported),
-# FLOOR_PORT (19960).
+# FLOOR_PORT (19960), BENCH_OUT (bench/out).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-OUT="$HERE/out"
+OUT="${BENCH_OUT:-$HERE/out}"
 IDLE="${FLOOR_IDLE:-5}"
 STARTS="${FLOOR_STARTS:-3}"
 PORT="${FLOOR_PORT:-19960}"

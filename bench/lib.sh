@@ -53,11 +53,12 @@ start() {
   PIDS+=("$LAST_PID")
 }
 
-# stop_pid PID : stops one process started by `start` (its session), waits up to 10 s, then KILL
+# stop_pid PID [SECONDS] : stops one process started by `start` (its session), waits up to SECONDS
+# (10), then KILL
 stop_pid() {
-  local pid=$1
+  local pid=$1 limit=${2:-10}
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq $((limit * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
