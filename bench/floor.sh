@@ -84,7 +84,7 @@ measure() {
     fi
     sleep "$IDLE"
     kill -0 "$pid" 2>/dev/null || die "$name exited while idle (see $OUT/floor-$name.log)"
-    values+=("$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")")
+    values+=("$(rss_kib "$pid")")
     # jstat reads the JVM's performance counters (a file the JVM maps anyway): nothing is loaded into it
     CLASSES[$name]="$(jstat -class "$pid" | awk 'NR == 2 {print $1}')" || die "jstat could not read $name"
     stop_pid "$pid"
@@ -99,7 +99,6 @@ measure netty-tls-h2 -cp "$cp_netty" TlsH2Floor "${server_args[@]}"
 measure netty-tls-h2-appcds -XX:SharedArchiveFile="$work/floor.jsa" -Xshare:on \
   -cp "$cp_netty" TlsH2Floor "${server_args[@]}"
 
-mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
 {
   echo "| JVM with apilb's sidecar options | classes loaded | RSS idle (MiB) |"
   echo "|---|---:|---:|"

@@ -52,9 +52,6 @@ ensure_tools() {
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
 
 sim_stats() { curl -fsS "http://127.0.0.1:$CONTROL_PORT/stats"; }
 all_backends_listening() { sim_stats | grep -o '"listening":true' | wc -l | grep -qx 3; }

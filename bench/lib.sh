@@ -63,6 +63,13 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# rss_kib PID : the process's resident set (VmRSS, KiB), 0 once it is gone
+rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# cpu_ticks PID : the process's user + system CPU time so far, in clock ticks (0 once it is gone)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# mib KIB : KiB to whole MiB
+mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
+
 # wait_until TIMEOUT_S DESC CMD... : polls CMD every 0.2 s; gives up early if the process last
 # started (LAST_PID) has exited
 wait_until() {

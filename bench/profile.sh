@@ -27,8 +27,8 @@ if [ -z "$lib" ]; then
 fi
 stacks="$out/apilb-cpu.collapsed"
 rm -f "$stacks"
-# the server profile's options (bin/apilb), plus the agent
-opts="-XX:+UseParallelGC -Xms256m -Dio.netty.leakDetection.level=disabled"
+# the server profile's options, as the launcher gives them (not a user's APILB_JAVA_OPTS), plus the agent
+opts="$(env -u APILB_JAVA_OPTS APILB_JVM_PROFILE=server "$here/../bin/apilb" java-options)"
 opts+=" -agentpath:$lib=start,event=cpu,interval=${PROFILE_INTERVAL:-1ms},file=$stacks,collapsed"
 # APILB_CDS=off: a JVM with a native agent cannot dump a class archive, and a training run would
 # write its own stacks to the same file

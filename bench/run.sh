@@ -170,7 +170,6 @@ declare -A PROXY_PID=()
 
 # CPU time (user+system, clock ticks) of a process and its threads so far; setsid, taskset and
 # bin/apilb exec, so the started PID is the proxy itself.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 access_counts() {  # b1=N b2=N b3=N from the backends' access logs since last truncate
   kill -USR1 "$NGINX_PID" 2>/dev/null || true   # reopen logs => flush buffers
